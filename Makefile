@@ -1,0 +1,68 @@
+# The README's two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+SEED_TEXT ?= ../shared/seeds/000_67102e3550562e4c.txt
+COMPOSE_SCHEMA ?= ../shared/schemas/compose-spec.json
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run setup test lint format typecheck migrations-check pytest check-compose lock clean
+
+help:
+	@echo "make run    - set everything up and run web server, Celery worker and beat"
+	@echo "make test   - set up what the tests need and run the whole suite"
+	@echo "make lock   - re-pin requirements*.txt from pyproject.toml"
+
+$(BIN)/.installed: requirements-dev.txt
+	@$(PYTHON) -m venv $(VENV) || { echo "Could not create a virtual environment with $(PYTHON)."\
+	  "On Debian/Ubuntu: apt-get install python3-venv"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+venv: $(BIN)/.installed
+
+# Embedded defaults: SQLite under var/, a file-system Celery broker, e-mail
+# written to var/mail/. Environment variables (see .env.example) override them.
+run: venv
+	@mkdir -p var/mail
+	@export DEBUG=$${DEBUG:-1} BIND=$${BIND:-127.0.0.1:$(PORT)} \
+	  SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} SEED_TEXT=$(SEED_TEXT) \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" && \
+	  bin/setup && \
+	  python manage.py ensure_admin && \
+	  echo "Forecast tracker: $$SITE_URL/  (admin: $$SITE_URL/admin/, e-mails: var/mail/)" && \
+	  echo "Web server, Celery worker and beat start now; Ctrl-C stops all of them." && \
+	  exec honcho --env /dev/null start
+
+test: venv lint typecheck migrations-check pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: venv
+	DEBUG=1 $(BIN)/mypy
+
+migrations-check: venv
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+pytest: venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+check-compose: venv
+	$(BIN)/check-jsonschema --schemafile $(COMPOSE_SCHEMA) docker-compose.yml
+
+lock: venv
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	  -o requirements.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --extra dev -o requirements-dev.txt pyproject.toml
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
