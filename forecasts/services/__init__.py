@@ -1,0 +1,28 @@
+"""Every write goes through a service here; admin, views, tasks and commands call them.
+
+Services take keyword-only, typed arguments, validate with the model's own
+rules (``full_clean``, which includes the database constraints' messages) and
+run in one transaction, so bad input gets a clear ``ValidationError`` and
+nothing is half-written.
+"""
+
+from forecasts.services.forecasts import (
+    estimate_record,
+    estimate_record_phrase,
+    forecast_create,
+    forecast_resolve,
+    forecast_resolve_check,
+    source_text_attach,
+)
+from forecasts.services.seed import SeedReport, seed_forecasts_load
+
+__all__ = [
+    "SeedReport",
+    "estimate_record",
+    "estimate_record_phrase",
+    "forecast_create",
+    "forecast_resolve",
+    "forecast_resolve_check",
+    "seed_forecasts_load",
+    "source_text_attach",
+]

@@ -1,0 +1,290 @@
+"""Creating forecasts, recording estimates, resolving and correcting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from forecasts import phrases
+from forecasts.models import (
+    Basis,
+    DatePrecision,
+    Estimate,
+    Forecast,
+    Forecaster,
+    Outcome,
+    Resolution,
+    Source,
+    Tag,
+)
+
+
+@transaction.atomic
+def forecast_create(
+    *,
+    slug: str,
+    source: Source,
+    forecaster: Forecaster,
+    statement: str,
+    resolution_criteria: str,
+    made_on: dt.date,
+    resolve_by: dt.date,
+    quote: str = "",
+    made_on_precision: str = DatePrecision.DAY,
+    resolve_by_note: str = "",
+    condition: str = "",
+    tags: Iterable[Tag] = (),
+    published_at: dt.datetime | None = None,
+    probability: float | None = None,
+    phrase: str = "",
+    negated: bool = False,
+    estimate_note: str = "",
+) -> Forecast:
+    """Create a forecast with its first estimate: a stated number, or a verbal phrase.
+
+    Give ``probability`` when the source stated a number, otherwise ``phrase``
+    (mapped through the lexicon; ``negated`` when it qualified the opposite of
+    ``statement``).
+    """
+    if (probability is None) == (not phrase):
+        raise ValidationError("Give either a stated probability or a verbal phrase, not both.")
+    forecast = Forecast(
+        slug=slug,
+        source=source,
+        forecaster=forecaster,
+        statement=statement,
+        quote=quote,
+        resolution_criteria=resolution_criteria,
+        made_on=made_on,
+        made_on_precision=made_on_precision,
+        resolve_by=resolve_by,
+        resolve_by_note=resolve_by_note,
+        condition=condition,
+        published_at=published_at,
+    )
+    if quote and source.text:
+        forecast.quote_start, forecast.quote_end = _quote_offsets(source.text, quote)
+    forecast.full_clean()
+    forecast.save()
+    forecast.tags.set(list(tags))
+    if phrase:
+        estimate_record_phrase(
+            forecast=forecast, phrase=phrase, negated=negated, made_on=made_on, note=estimate_note
+        )
+    else:
+        assert probability is not None
+        estimate_record(
+            forecast=forecast, probability=probability, made_on=made_on, note=estimate_note
+        )
+    return forecast
+
+
+def estimate_record(
+    *,
+    forecast: Forecast,
+    probability: float,
+    made_on: dt.date,
+    low: float | None = None,
+    high: float | None = None,
+    basis: str = Basis.NUMBER,
+    phrase: str = "",
+    negated: bool = False,
+    note: str = "",
+    recorded_by: User | None = None,
+) -> Estimate:
+    """Record a probability for the forecast's proposition as of ``made_on``."""
+    if made_on < forecast.made_on:
+        raise ValidationError(
+            {"made_on": f"An estimate cannot predate the forecast (made {forecast.made_on})."}
+        )
+    estimate = Estimate(
+        forecast=forecast,
+        probability=probability,
+        low=low,
+        high=high,
+        basis=basis,
+        phrase=phrase,
+        negated=negated,
+        made_on=made_on,
+        note=note,
+        recorded_by=recorded_by,
+    )
+    estimate.full_clean()
+    estimate.save()
+    return estimate
+
+
+def estimate_record_phrase(
+    *,
+    forecast: Forecast,
+    phrase: str,
+    made_on: dt.date,
+    negated: bool = False,
+    note: str = "",
+    recorded_by: User | None = None,
+) -> Estimate:
+    """Record an estimate derived from a verbal phrase through the lexicon.
+
+    ``negated`` means the phrase qualified the opposite of the forecast's
+    proposition ("a deal will most likely remain out of reach" for the
+    proposition "a deal is reached"), so the probability is 1 − P(phrase).
+    """
+    try:
+        reading = phrases.estimate(phrase, negated=negated)
+    except phrases.UnknownPhrase as exc:
+        raise ValidationError({"phrase": str(exc)}) from None
+    return estimate_record(
+        forecast=forecast,
+        probability=reading.probability,
+        low=reading.low,
+        high=reading.high,
+        basis=Basis.PHRASE,
+        phrase=reading.phrase.text,
+        negated=negated,
+        made_on=made_on,
+        note=note,
+        recorded_by=recorded_by,
+    )
+
+
+def forecast_resolve_check(
+    *,
+    forecast: Forecast,
+    outcome: str,
+    known_on: dt.date,
+    evidence_url: str = "",
+    evidence_note: str = "",
+    correction_reason: str = "",
+) -> None:
+    """Raise ``ValidationError`` if :func:`forecast_resolve` would refuse these values.
+
+    Forms call it to show the workflow's rules as form errors before saving.
+    """
+    _resolution_build(
+        forecast=forecast,
+        outcome=outcome,
+        known_on=known_on,
+        evidence_url=evidence_url,
+        evidence_note=evidence_note,
+        resolved_by=None,
+        correction_reason=correction_reason,
+    )
+
+
+@transaction.atomic
+def forecast_resolve(
+    *,
+    forecast: Forecast,
+    outcome: str,
+    known_on: dt.date,
+    evidence_url: str = "",
+    evidence_note: str = "",
+    resolved_by: User | None = None,
+    correction_reason: str = "",
+) -> Resolution:
+    """Resolve a forecast, or correct its resolution (a new row; history is kept).
+
+    The forecast row is locked for the duration, so two reviewers resolving at
+    once cannot both think they were first.
+    """
+    locked = Forecast.objects.select_for_update().get(pk=forecast.pk)
+    resolution = _resolution_build(
+        forecast=locked,
+        outcome=outcome,
+        known_on=known_on,
+        evidence_url=evidence_url,
+        evidence_note=evidence_note,
+        resolved_by=resolved_by,
+        correction_reason=correction_reason,
+    )
+    if resolution.supersedes is not None:
+        Resolution.objects.filter(pk=resolution.supersedes.pk).update(is_current=False)
+    resolution.save()
+    return resolution
+
+
+def _resolution_build(
+    *,
+    forecast: Forecast,
+    outcome: str,
+    known_on: dt.date,
+    evidence_url: str,
+    evidence_note: str,
+    resolved_by: User | None,
+    correction_reason: str,
+) -> Resolution:
+    """The validated, unsaved resolution (superseding the current one, if any)."""
+    if forecast.published_at is None:
+        raise ValidationError("A draft cannot be resolved; publish it first.")
+    if outcome not in Outcome.values:
+        raise ValidationError(
+            {"outcome": f"The outcome must be YES, NO or ANNULLED, not {outcome!r}."}
+        )
+    if known_on < forecast.made_on:
+        raise ValidationError(
+            {
+                "known_on": "The outcome cannot be known before the forecast was made "
+                f"({forecast.made_on})."
+            }
+        )
+    previous = Resolution.objects.filter(forecast=forecast, is_current=True).first()
+    correction_reason = correction_reason.strip()
+    if previous is not None and not correction_reason:
+        raise ValidationError(
+            "This forecast is already resolved; to correct it, give the reason for the correction."
+        )
+    if previous is None and correction_reason:
+        raise ValidationError(
+            {"correction_reason": "Nothing to correct: the forecast is unresolved."}
+        )
+    resolution = Resolution(
+        forecast=forecast,
+        outcome=outcome,
+        known_on=known_on,
+        evidence_url=evidence_url,
+        evidence_note=evidence_note,
+        resolved_by=resolved_by,
+        resolved_at=timezone.now(),
+        supersedes=previous,
+        correction_reason=correction_reason,
+    )
+    # The "one current resolution" rule is left to the swap in forecast_resolve
+    # (and to the database, which enforces it); everything else is checked here.
+    resolution.full_clean(validate_constraints=False)
+    resolution.validate_constraints(exclude={"forecast"})
+    return resolution
+
+
+@transaction.atomic
+def source_text_attach(*, source: Source, text: str) -> int:
+    """Store a source's full text and locate each of its forecasts' quotes in it.
+
+    Returns the number of forecasts whose quote position was (re)computed. A
+    quote missing from the text is an error: nothing is stored.
+    """
+    if not text.strip():
+        raise ValidationError({"text": "The source text is empty."})
+    forecasts = list(source.forecasts.exclude(quote=""))
+    offsets = {forecast.pk: _quote_offsets(text, forecast.quote) for forecast in forecasts}
+    changed = 0
+    for forecast in forecasts:
+        if (forecast.quote_start, forecast.quote_end) != offsets[forecast.pk]:
+            forecast.quote_start, forecast.quote_end = offsets[forecast.pk]
+            forecast.save(update_fields=["quote_start", "quote_end", "updated_at"])
+            changed += 1
+    if source.text != text:
+        source.text = text
+        source.save(update_fields=["text"])
+    return changed
+
+
+def _quote_offsets(text: str, quote: str) -> tuple[int, int]:
+    start = text.find(quote)
+    if start < 0:
+        raise ValidationError({"quote": f"The quote is not in the source text: {quote[:80]!r}…"})
+    return start, start + len(quote)

@@ -1,0 +1,33 @@
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+SEED_ARTICLE = SHARED / "seeds" / "000_67102e3550562e4c.txt"
+
+# A moment well after every seed deadline, for lifecycle assertions.
+NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def seed_text() -> str:
+    if not SEED_ARTICLE.exists():
+        pytest.fail(
+            f"The seed article is missing: expected {SEED_ARTICLE} (../shared beside the repo)."
+        )
+    return SEED_ARTICLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def seeded(db, seed_text):
+    from forecasts.services import seed_forecasts_load
+
+    return seed_forecasts_load(text=seed_text)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The real hasher is slow by design; tests only need passwords to round-trip.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
