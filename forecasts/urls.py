@@ -1,0 +1,12 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
+from forecasts import views
+
+app_name = "forecasts"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="forecasts:list", permanent=False), name="home"),
+    path("forecasts/", views.forecast_list, name="list"),
+    path("forecasts/<slug:slug>/", views.forecast_detail, name="detail"),
+]

@@ -1,0 +1,127 @@
+"""Settings come from the environment; bad values stop start-up with one clear line."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k3V9-rT6pZq1xW8yB2nM5cL7dF0gH4jS6aE9uI3oP1tR8vY2wQ",
+    "ALLOWED_HOSTS": "forecasts.example.org",
+    "SITE_URL": "https://forecasts.example.org",
+    "DATABASE_URL": "postgres://tracker:secret@db.internal:5432/tracker",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+    "EMAIL_HOST": "smtp.example.org",
+}
+VARIABLES = [*PRODUCTION, "VAR_DIR", "TIME_ZONE", "EMAIL_PORT", "LOG_LEVEL", "CSRF_TRUSTED_ORIGINS"]
+
+
+def manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_settings_pass_check_deploy():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DATABASE_URL", "nonsense", "DATABASE_URL='nonsense' is not a supported database URL"),
+        (
+            "DATABASE_URL",
+            "mysql://u@h/db",
+            "DATABASE_URL='mysql://u@h/db' is not a supported database URL",
+        ),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL='localhost:6379' is not a valid URL"),
+        ("DEBUG", "maybe", "DEBUG='maybe' is not a boolean"),
+        ("EMAIL_PORT", "twenty-five", "EMAIL_PORT='twenty-five' is not a whole number"),
+        ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE='Mars/Olympus' is not a known time zone"),
+        (
+            "SITE_URL",
+            "forecasts.example.org",
+            "SITE_URL='forecasts.example.org' is not a valid URL",
+        ),
+        ("SECRET_KEY", "", "SECRET_KEY must be set (required when DEBUG is off)"),
+        ("SECRET_KEY", "short", "SECRET_KEY must be at least 50 characters"),
+        ("ALLOWED_HOSTS", "", "ALLOWED_HOSTS must be set when DEBUG is off"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL='LOUD' is not one of"),
+    ],
+)
+def test_bad_value_stops_start_up_with_one_line_naming_the_variable(variable, value, message):
+    result = manage("check", **(PRODUCTION | {variable: value}))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Configuration error: ")
+    assert message in lines[0]
+    assert result.stdout == ""
+
+
+def test_password_in_a_bad_database_url_is_not_printed():
+    result = manage("check", **(PRODUCTION | {"DATABASE_URL": "mysql://app:hunter2@db/app"}))
+    assert result.returncode == 2
+    assert "hunter2" not in result.stderr
+    assert "***" in result.stderr
+
+
+def test_the_celery_app_fails_the_same_way():
+    clean = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    result = subprocess.run(
+        [sys.executable, "-c", "import tracker.celery"],
+        cwd=REPO,
+        env=clean | PRODUCTION | {"DATABASE_URL": "nonsense"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Configuration error: DATABASE_URL='nonsense'")
+
+
+def test_embedded_defaults():
+    """Unset, the variables give the one-machine setup `make run` uses."""
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL,"
+        " s.EMAIL_BACKEND, s.EMAIL_FILE_PATH)",
+        DEBUG="1",
+    )
+    assert result.returncode == 0, result.stderr
+    engine, broker, backend, mail_dir = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert broker == "filesystem://"
+    assert backend == "django.core.mail.backends.filebased.EmailBackend"
+    assert mail_dir == str(REPO / "var" / "mail")
+
+
+def test_redis_url_becomes_the_broker():
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; print(s.CELERY_BROKER_URL)",
+        DEBUG="1",
+        REDIS_URL="redis://127.0.0.1:6379/5",
+    )
+    assert result.stdout.strip() == "redis://127.0.0.1:6379/5"
