@@ -1,0 +1,92 @@
+"""The pages in a real browser: Debian's Chromium driven by Playwright against a live server."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# Without these, Chromium keeps trying to reach Google's services from a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)."
+        if os.environ.get("CI"):
+            pytest.fail(message + " CI must run the browser tests.")
+        pytest.skip(message + " .ci/run installs it; locally the browser tests need it too.")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; Django's ORM calls
+    # made by the test itself (fixtures) are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_reader_filters_the_list_and_opens_a_forecast(page, live_server, seeded):
+    page.goto(f"{live_server.url}/")
+    assert page.locator("h1").inner_text() == "Forecasts"
+    assert page.locator("table.forecasts tbody tr").count() == 13
+
+    page.get_by_label("Status").select_option("due")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/forecasts/?status=due")
+    rows = page.locator("table.forecasts tbody tr")
+    assert rows.count() == 3
+    assert all("Due" in text for text in rows.all_inner_texts())
+
+    link = rows.first.get_by_role("link")
+    statement = link.inner_text()
+    link.click()
+    assert page.locator("h1").inner_text() == statement
+    assert "waiting for a reviewer to resolve it" in page.content()
+
+
+def test_pages_fit_a_phone_screen(browser, live_server, seeded, tmp_path):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    for path in ("/forecasts/", "/forecasts/no-deal-before-end-of-first-term/"):
+        page.goto(live_server.url + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+    page.screenshot(path=str(tmp_path / "detail-phone.png"), full_page=True)
+    context.close()
+
+
+def test_editor_logs_in_to_the_admin_and_filters_due_forecasts(page, live_server, seeded):
+    get_user_model().objects.create_superuser(
+        "editor", "editor@example.org", "a long test password"
+    )
+    page.goto(f"{live_server.url}/admin/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("a long test password")
+    page.get_by_role("button", name="Log in").click()
+    page.locator("#content-main a[href$='/admin/forecasts/forecast/']").first.click()
+    page.get_by_role("link", name="Due", exact=True).click()
+    page.wait_for_url("**/admin/forecasts/forecast/?status=due")
+    assert "3 forecasts" in page.locator("#changelist-form").inner_text()
