@@ -19,6 +19,8 @@ from forecasts.models import (
     Forecaster,
     Resolution,
     ReviewerAssignment,
+    ScoreRecompute,
+    ScoreSnapshot,
     Source,
     Status,
     Tag,
@@ -276,3 +278,37 @@ class ReviewerAssignmentAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
     search_fields = ("forecast__statement", "reviewer__username")
     autocomplete_fields = ("forecast", "reviewer")
     list_select_related = ("forecast", "reviewer")
+
+
+class ReadOnlyAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+    """Computed records: visible to staff, written only by services."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ScoreSnapshot)
+class ScoreSnapshotAdmin(ReadOnlyAdmin):
+    list_display = (
+        "as_of",
+        "scope_kind",
+        "scope_id",
+        "resolved_count",
+        "brier",
+        "shrunk_brier",
+        "time_averaged_brier",
+        "skill_vs_coin",
+    )
+    list_filter = ("scope_kind", "as_of")
+    date_hierarchy = "as_of"
+
+
+@admin.register(ScoreRecompute)
+class ScoreRecomputeAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "pending_since")

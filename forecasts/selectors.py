@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db import connection
+from django.db.models import Count, Func, IntegerField, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from forecasts.models import Estimate, Forecast, Resolution, Status
+from forecasts import scoring
+from forecasts.models import (
+    Estimate,
+    Forecast,
+    Forecaster,
+    Outcome,
+    Resolution,
+    ScopeKind,
+    ScoreSnapshot,
+    Source,
+    Status,
+    Tag,
+)
 
 PUBLIC_STATUSES = [Status.OPEN, Status.DUE, Status.RESOLVED, Status.ANNULLED]
 
@@ -55,3 +70,175 @@ def forecast_public_detail(*, slug: str, at: dt.datetime) -> Forecast:
         )
     )
     return get_object_or_404(queryset, slug=slug)
+
+
+class DayNumber(Func):
+    """A date as whole days since 1970-01-01, computed by the database.
+
+    The snapshot needs day arithmetic on a million estimates; integers from SQL
+    skip building a million ``date`` objects in Python.
+    """
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="CAST(julianday(%(expressions)s) - 2440587.5 AS INTEGER)"
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(%(expressions)s - DATE '1970-01-01')")
+
+
+@dataclass(frozen=True)
+class ScoreRows:
+    """The raw rows a score snapshot needs, straight from the database cursor.
+
+    ``resolutions``: (forecast id, forecaster id, source id, resolve_by, outcome, known_on)
+    ``estimates``: (forecast id, estimate id, made_on, probability)
+    ``tags``: (forecast id, tag id)
+    Dates are day numbers (days since 1970-01-01).
+    """
+
+    resolutions: list[tuple[Any, ...]]
+    estimates: list[tuple[Any, ...]]
+    tags: list[tuple[Any, ...]]
+
+
+def score_rows(*, as_of: dt.date) -> ScoreRows:
+    """Every scored forecast as of a date: published, resolved YES or NO, outcome known by then.
+
+    Three queries, fetched with a plain cursor: this is the floor the snapshot's
+    cost is measured against, so nothing but reading happens here.
+    """
+    resolved = Resolution.objects.filter(
+        is_current=True,
+        outcome__in=[Outcome.YES, Outcome.NO],
+        known_on__lte=as_of,
+        forecast__published_at__isnull=False,
+    )
+    resolutions = resolved.annotate(
+        deadline_day=DayNumber("forecast__resolve_by"), known_day=DayNumber("known_on")
+    ).values_list(
+        "forecast_id",
+        "forecast__forecaster_id",
+        "forecast__source_id",
+        "deadline_day",
+        "outcome",
+        "known_day",
+    )
+    forecast_ids = resolved.values("forecast_id")
+    estimates = (
+        Estimate.objects.filter(forecast_id__in=forecast_ids)
+        .annotate(day=DayNumber("made_on"))
+        .values_list("forecast_id", "pk", "day", "probability")
+    )
+    tags = Forecast.tags.through.objects.filter(forecast_id__in=forecast_ids).values_list(
+        "forecast_id", "tag_id"
+    )
+    return ScoreRows(
+        resolutions=_fetch(resolutions), estimates=_fetch(estimates), tags=_fetch(tags)
+    )
+
+
+def _fetch(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    return rows
+
+
+@dataclass(frozen=True)
+class ForecastScore:
+    """One resolved forecast's scores: Brier at publication, and time-averaged where updated."""
+
+    published_probability: float
+    outcome: int
+    brier: float
+    time_averaged_brier: float | None
+
+
+def forecast_score(
+    *, forecast: Forecast, estimates: list[Estimate], resolution: Resolution | None
+) -> ForecastScore | None:
+    """None when there is nothing to score: unresolved, annulled, or no estimate."""
+    if resolution is None or resolution.outcome == Outcome.ANNULLED or not estimates:
+        return None
+    ordered = sorted(estimates, key=lambda estimate: (estimate.made_on, estimate.pk))
+    outcome = 1 if resolution.outcome == Outcome.YES else 0
+    published = ordered[0].probability
+    time_averaged = None
+    if len(ordered) > 1:
+        time_averaged = scoring.time_averaged_brier(
+            [(estimate.made_on, estimate.probability) for estimate in ordered],
+            outcome,
+            ordered[0].made_on,
+            min(resolution.known_on, forecast.resolve_by),
+        )
+    return ForecastScore(
+        published_probability=published,
+        outcome=outcome,
+        brier=scoring.brier_score([published], [outcome]),
+        time_averaged_brier=time_averaged,
+    )
+
+
+@dataclass(frozen=True)
+class ScopeScores:
+    name: str
+    snapshot: ScoreSnapshot
+
+
+@dataclass(frozen=True)
+class Scoreboard:
+    as_of: dt.date | None
+    overall: ScoreSnapshot | None
+    forecasters: list[ScopeScores]
+    sources: list[ScopeScores]
+    tags: list[ScopeScores]
+    history: list[ScoreSnapshot]
+
+
+def scoreboard() -> Scoreboard:
+    """The latest snapshot of every scope, ranked by shrunk Brier, plus the overall history."""
+    latest = ScoreSnapshot.objects.order_by("-as_of").values_list("as_of", flat=True).first()
+    if latest is None:
+        return Scoreboard(None, None, [], [], [], [])
+    snapshots = list(ScoreSnapshot.objects.filter(as_of=latest))
+    by_kind: dict[str, list[ScoreSnapshot]] = {kind: [] for kind in ScopeKind.values}
+    for snapshot in snapshots:
+        by_kind[snapshot.scope_kind].append(snapshot)
+
+    def ranked(kind: str, model: type[Forecaster | Source | Tag]) -> list[ScopeScores]:
+        rows = by_kind[kind]
+        names = dict(
+            model.objects.filter(pk__in=[row.scope_id for row in rows]).values_list(
+                "pk", "title" if model is Source else "name"
+            )
+        )
+        scored = [
+            ScopeScores(name=names.get(row.scope_id, f"#{row.scope_id}"), snapshot=row)
+            for row in rows
+        ]
+        return sorted(scored, key=lambda s: (s.snapshot.shrunk_brier or 1.0, s.name))
+
+    overall = next(iter(by_kind[ScopeKind.ALL]), None)
+    history = list(ScoreSnapshot.objects.filter(scope_kind=ScopeKind.ALL).order_by("as_of"))
+    return Scoreboard(
+        as_of=latest,
+        overall=overall,
+        forecasters=ranked(ScopeKind.FORECASTER, Forecaster),
+        sources=ranked(ScopeKind.SOURCE, Source),
+        tags=ranked(ScopeKind.TAG, Tag),
+        history=history,
+    )
+
+
+def published_brier(forecast: Forecast) -> float | None:
+    """Brier at publication for a forecast annotated by ``with_status``; None if not scored."""
+    outcome = getattr(forecast, "outcome", None)
+    probability = getattr(forecast, "published_probability", None)
+    if outcome not in (Outcome.YES, Outcome.NO) or probability is None:
+        return None
+    return scoring.brier_score([probability], [1 if outcome == Outcome.YES else 0])

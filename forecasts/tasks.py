@@ -3,9 +3,10 @@
 import logging
 
 from celery import shared_task
+from django.db import OperationalError
 from django.utils import timezone
 
-from forecasts import selectors
+from forecasts import selectors, services
 
 logger = logging.getLogger(__name__)
 
@@ -22,3 +23,15 @@ def heartbeat() -> dict[str, int]:
     counts = selectors.forecast_status_counts(at=timezone.now())
     logger.info("heartbeat: %s", ", ".join(f"{count} {name}" for name, count in counts.items()))
     return counts
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def scores_recompute() -> str:
+    """Queued by resolutions (coalesced): recompute today's snapshot."""
+    return str(services.scores_recompute_run(today=timezone.localdate()))
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def scores_snapshot_today() -> str:
+    """Nightly: snapshot every scope as of today."""
+    return str(services.scores_snapshot(as_of=timezone.localdate()))

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="forecasts:list", permanent=False), name="home"),
     path("forecasts/", views.forecast_list, name="list"),
     path("forecasts/<slug:slug>/", views.forecast_detail, name="detail"),
+    path("scores/", views.scores, name="scores"),
 ]

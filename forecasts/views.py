@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 
 from forecasts import selectors
 from forecasts.models import Status
+from forecasts.services.scores import SHRINK_PSEUDOCOUNT
 
 PAGE_SIZE = 50
 
@@ -28,6 +29,8 @@ def forecast_list(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     page = Paginator(forecasts, PAGE_SIZE).get_page(request.GET.get("page"))
+    for forecast in page.object_list:
+        forecast.brier = selectors.published_brier(forecast)
     return render(request, "forecasts/forecast_list.html", _list_context(status, page=page))
 
 
@@ -40,15 +43,29 @@ def _list_context(status: str, **extra: object) -> dict[str, object]:
 def forecast_detail(request: HttpRequest, slug: str) -> HttpResponse:
     forecast = selectors.forecast_public_detail(slug=slug, at=timezone.now())
     resolutions = list(forecast.resolutions.all())
+    estimates = list(forecast.estimates.all())
+    current = next((r for r in resolutions if r.is_current), None)
     return render(
         request,
         "forecasts/forecast_detail.html",
         {
             "forecast": forecast,
-            "estimates": list(forecast.estimates.all()),
-            "current_resolution": next((r for r in resolutions if r.is_current), None),
+            "estimates": estimates,
+            "current_resolution": current,
             "earlier_resolutions": [r for r in resolutions if not r.is_current],
+            "score": selectors.forecast_score(
+                forecast=forecast, estimates=estimates, resolution=current
+            ),
         },
+    )
+
+
+@require_safe
+def scores(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "forecasts/scores.html",
+        {"board": selectors.scoreboard(), "pseudocount": SHRINK_PSEUDOCOUNT},
     )
 
 

@@ -1,5 +1,7 @@
 """The admin: every model registered, useful lists and filters, resolutions via the service."""
 
+import datetime as dt
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -10,6 +12,8 @@ from forecasts.models import (
     Forecaster,
     Resolution,
     ReviewerAssignment,
+    ScoreRecompute,
+    ScoreSnapshot,
     Source,
     Tag,
 )
@@ -26,7 +30,17 @@ def staff(client):
 
 
 def test_every_model_is_registered():
-    for model in (Source, Forecaster, Forecast, Estimate, Resolution, Tag, ReviewerAssignment):
+    for model in (
+        Source,
+        Forecaster,
+        Forecast,
+        Estimate,
+        Resolution,
+        Tag,
+        ReviewerAssignment,
+        ScoreSnapshot,
+        ScoreRecompute,
+    ):
         assert admin.site.is_registered(model), model
 
 
@@ -54,6 +68,15 @@ def test_status_filter_lists_only_due_forecasts(client, staff, seeded):
 def test_every_changelist_and_add_page_renders(client, staff, seeded, name):
     assert client.get(reverse(f"admin:forecasts_{name}_changelist")).status_code == 200
     assert client.get(reverse(f"admin:forecasts_{name}_add")).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["scoresnapshot", "scorerecompute"])
+def test_computed_records_are_read_only(client, staff, seeded, name):
+    from forecasts import services
+
+    services.scores_snapshot(as_of=dt.date(2026, 1, 1))
+    assert client.get(reverse(f"admin:forecasts_{name}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:forecasts_{name}_add")).status_code == 403
 
 
 def test_forecast_change_page_renders(client, staff, seeded):

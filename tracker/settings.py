@@ -213,7 +213,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "forecasts.tasks.heartbeat",
         "schedule": crontab(minute="*"),
     },
+    "scores-nightly": {
+        "task": "forecasts.tasks.scores_snapshot_today",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
+
+# --- Scores -----------------------------------------------------------------
+
+# A resolution queues one recompute this many seconds later; resolutions made
+# meanwhile ride along with it instead of queueing their own.
+SCORES_RECOMPUTE_DELAY = env_int("SCORES_RECOMPUTE_DELAY", 60, minimum=0)
+# A queued recompute not started after this long is presumed lost and re-queued.
+SCORES_RECOMPUTE_STALE = env_int("SCORES_RECOMPUTE_STALE", 900, minimum=60)
 
 # --- Logging ----------------------------------------------------------------
 

@@ -14,15 +14,29 @@ from forecasts.services.forecasts import (
     forecast_resolve_check,
     source_text_attach,
 )
+from forecasts.services.scores import (
+    BackfillReport,
+    SnapshotReport,
+    scores_backfill,
+    scores_recompute_request,
+    scores_recompute_run,
+    scores_snapshot,
+)
 from forecasts.services.seed import SeedReport, seed_forecasts_load
 
 __all__ = [
+    "BackfillReport",
     "SeedReport",
+    "SnapshotReport",
     "estimate_record",
     "estimate_record_phrase",
     "forecast_create",
     "forecast_resolve",
     "forecast_resolve_check",
+    "scores_backfill",
+    "scores_recompute_request",
+    "scores_recompute_run",
+    "scores_snapshot",
     "seed_forecasts_load",
     "source_text_attach",
 ]

@@ -22,6 +22,7 @@ from forecasts.models import (
     Source,
     Tag,
 )
+from forecasts.services.scores import scores_recompute_request
 
 
 @transaction.atomic
@@ -205,6 +206,7 @@ def forecast_resolve(
     if resolution.supersedes is not None:
         Resolution.objects.filter(pk=resolution.supersedes.pk).update(is_current=False)
     resolution.save()
+    transaction.on_commit(scores_recompute_request)
     return resolution
 
 
