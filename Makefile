@@ -7,11 +7,12 @@ SEED_TEXT ?= ../shared/seeds/000_67102e3550562e4c.txt
 COMPOSE_SCHEMA ?= ../shared/schemas/compose-spec.json
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run setup test lint format typecheck migrations-check pytest check-compose lock clean
+.PHONY: help venv run setup bench test lint format typecheck migrations-check pytest check-compose lock clean
 
 help:
 	@echo "make run    - set everything up and run web server, Celery worker and beat"
 	@echo "make test   - set up what the tests need and run the whole suite"
+	@echo "make bench  - time a score snapshot on 10k and 100k synthetic forecasts"
 	@echo "make lock   - re-pin requirements*.txt from pyproject.toml"
 
 $(BIN)/.installed: requirements-dev.txt
@@ -35,6 +36,13 @@ run: venv
 	  echo "Forecast tracker: $$SITE_URL/  (admin: $$SITE_URL/admin/, e-mails: var/mail/)" && \
 	  echo "Web server, Celery worker and beat start now; Ctrl-C stops all of them." && \
 	  exec honcho --env /dev/null start
+
+# Uses the configured database (DATABASE_URL, default SQLite under var/); the
+# synthetic rows are removed afterwards. BENCH_ARGS="--sizes 1000" for a quick run.
+bench: venv
+	@mkdir -p var
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput --verbosity 0
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_scores $(BENCH_ARGS)
 
 test: venv lint typecheck migrations-check pytest
 

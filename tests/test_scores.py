@@ -293,7 +293,8 @@ def test_nightly_task_is_scheduled_and_snapshots_today(seeded, time_machine):
     assert "forecasts.tasks.scores_snapshot_today" in schedule
     time_machine.move_to(dt.datetime(2026, 3, 1, 2, 30, tzinfo=dt.UTC))
     assert "scores as of 2026-03-01" in tasks.scores_snapshot_today.apply().get()
-    assert ScoreSnapshot.objects.filter(as_of=dt.date(2026, 3, 1), scope_kind=ScopeKind.ALL).exists()
+    overall = ScoreSnapshot.objects.filter(as_of=dt.date(2026, 3, 1), scope_kind=ScopeKind.ALL)
+    assert overall.exists()
 
 
 def test_recompute_task_snapshots_today_and_releases_the_claim(seeded, time_machine):
