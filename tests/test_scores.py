@@ -305,3 +305,41 @@ def test_recompute_task_snapshots_today_and_releases_the_claim(seeded, time_mach
     tasks.scores_recompute.apply().get()
     assert ScoreRecompute.objects.get().pending_since is None
     assert ScoreSnapshot.objects.filter(as_of=dt.date(2026, 3, 2)).count() > 1
+
+
+def test_if_empty_backfills_only_the_first_time(seeded, capsys):
+    call_command("snapshot_scores", "--backfill", "--if-empty")
+    count = ScoreSnapshot.objects.count()
+    assert count > 100
+    call_command("snapshot_scores", "--backfill", "--if-empty")
+    assert "nothing to do" in capsys.readouterr().out
+    assert ScoreSnapshot.objects.count() == count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_snapshots_of_a_date_leave_one_set(seeded):
+    import threading
+
+    from django.db import connection
+
+    errors = []
+    barrier = threading.Barrier(2)
+
+    def run():
+        try:
+            barrier.wait()
+            services.scores_snapshot(as_of=TODAY)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    rows = ScoreSnapshot.objects.filter(as_of=TODAY)
+    assert rows.filter(scope_kind=ScopeKind.ALL).count() == 1
+    assert rows.count() == len({(r.scope_kind, r.scope_id) for r in rows})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,57 +80,48 @@ class SnapshotReport:
 
 
 def scored_forecasts(rows: selectors.ScoreRows) -> ScoredForecasts:
-    """Turn raw rows into per-forecast arrays, scoring every forecast at once."""
-    if not rows.resolutions or not rows.estimates:
+    """Turn the rows into per-forecast arrays, scoring every forecast at once."""
+    resolutions, estimates = rows.resolutions, rows.estimates
+    if not len(resolutions) or not len(estimates):
         empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0, np.float64)
         return ScoredForecasts(
             empty_i, empty_i, empty_f, empty_f, empty_f, empty_i, empty_i, empty_i
         )
-    ids, forecasters, sources, resolve_by, outcomes, known_on = zip(*rows.resolutions, strict=True)
-    forecast_ids = np.array(ids, dtype=np.int64)
-    by_id = np.argsort(forecast_ids)
-    forecast_ids = forecast_ids[by_id]
-
-    est_forecast, est_ids, est_days, est_probs = _estimate_columns(rows.estimates)
-    est_index = np.searchsorted(forecast_ids, est_forecast)
+    resolutions = resolutions[np.argsort(resolutions[:, 0], kind="stable")]
+    forecast_ids = resolutions[:, 0].astype(np.int64)
+    est_forecast = estimates[:, 0].astype(np.int64)
     # A forecast typed into the admin without any estimate cannot be scored.
-    has_estimate = np.zeros(len(forecast_ids), dtype=bool)
-    has_estimate[est_index] = True
+    has_estimate = np.isin(forecast_ids, est_forecast)
     if not has_estimate.all():
-        keep_positions = np.flatnonzero(has_estimate)
-        forecast_ids, by_id = forecast_ids[keep_positions], by_id[keep_positions]
-        est_index = np.searchsorted(forecast_ids, est_forecast)
-
+        resolutions, forecast_ids = resolutions[has_estimate], forecast_ids[has_estimate]
+    est_index = np.searchsorted(forecast_ids, est_forecast)
+    est_ids = estimates[:, 1].astype(np.int64)
+    est_days = estimates[:, 2].astype(np.int64)
     order = np.lexsort((est_ids, est_days, est_index))
-    est_index, est_days, est_probs = est_index[order], est_days[order], est_probs[order]
+    est_index, est_days = est_index[order], est_days[order]
+    est_probs = estimates[order, 3]
     first = np.flatnonzero(np.r_[True, est_index[1:] != est_index[:-1]])
 
-    outcome_values = (np.array(outcomes, dtype=object)[by_id] == "YES").astype(np.float64)
-    deadlines = _days(resolve_by)[by_id]
-    known = _days(known_on)[by_id]
+    outcomes = resolutions[:, 4]
+    known = resolutions[:, 5].astype(np.int64)
+    deadlines = resolutions[:, 3].astype(np.int64)
     time_averaged = scoring.time_averaged_briers(
-        est_index,
-        est_days,
-        est_probs,
-        outcome_values,
-        est_days[first],
-        np.minimum(known, deadlines),
+        est_index, est_days, est_probs, outcomes, est_days[first], np.minimum(known, deadlines)
     )
 
-    tag_forecast, tag_ids = _pairs(rows.tags)
+    tag_forecast = rows.tags[:, 0].astype(np.int64)
     position = np.searchsorted(forecast_ids, tag_forecast)
-    tag_known = (position < len(forecast_ids)) & (
-        forecast_ids[np.minimum(position, len(forecast_ids) - 1)] == tag_forecast
-    )
+    in_range = np.minimum(position, len(forecast_ids) - 1)
+    tag_known = forecast_ids[in_range] == tag_forecast
     return ScoredForecasts(
-        forecaster_ids=np.array(forecasters, dtype=np.int64)[by_id],
-        source_ids=np.array(sources, dtype=np.int64)[by_id],
-        outcomes=outcome_values,
+        forecaster_ids=resolutions[:, 1].astype(np.int64),
+        source_ids=resolutions[:, 2].astype(np.int64),
+        outcomes=outcomes,
         published_probabilities=est_probs[first],
         time_averaged_briers=time_averaged,
         known_on=known,
         tag_forecasts=position[tag_known],
-        tag_ids=tag_ids[tag_known],
+        tag_ids=rows.tags[tag_known, 1].astype(np.int64),
     )
 
 
@@ -317,26 +308,3 @@ _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 def _day_number(day: dt.date) -> int:
     return day.toordinal() - _EPOCH_ORDINAL
-
-
-def _days(values: Iterable[object]) -> IntArray:
-    return np.fromiter(values, dtype=np.int64)
-
-
-def _estimate_columns(
-    rows: list[tuple[object, ...]],
-) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
-    forecast_ids, estimate_ids, made_on, probabilities = zip(*rows, strict=True)
-    return (
-        np.array(forecast_ids, dtype=np.int64),
-        np.array(estimate_ids, dtype=np.int64),
-        _days(made_on),
-        np.array(probabilities, dtype=np.float64),
-    )
-
-
-def _pairs(rows: list[tuple[object, ...]]) -> tuple[IntArray, IntArray]:
-    if not rows:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    left, right = zip(*rows, strict=True)
-    return np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)

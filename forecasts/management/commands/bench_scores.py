@@ -3,7 +3,7 @@
 Not a test: it prints figures. For each size it generates synthetic data (in the
 configured database, marked "synthetic-" and removed afterwards unless --keep),
 then times, best of --repeat runs:
-  floor     reading the rows a snapshot needs (selectors.score_rows)
+  floor     fetching the rows a snapshot needs, and nothing else
   snapshot  the whole service: read, score every scope, replace the date's rows
 and the peak memory traced during one snapshot.
 """
@@ -100,7 +100,7 @@ class Command(BaseCommand):
         )
         self.stderr.write(f"bench_scores: {generated}")
         repeat = options["repeat"]
-        floor = _best(repeat, lambda: selectors.score_rows(as_of=today))
+        floor = _best(repeat, lambda: selectors.score_rows_fetch_only(as_of=today))
         snapshot = _best(repeat, lambda: services.scores_snapshot(as_of=today))
         gc.collect()
         tracemalloc.start()

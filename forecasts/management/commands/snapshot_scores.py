@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from forecasts import services
+from forecasts.models import ScoreSnapshot
 
 
 def _date(value: str) -> dt.date:
@@ -25,8 +26,18 @@ class Command(BaseCommand):
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--date", help="YYYY-MM-DD (default: today in TIME_ZONE)")
         group.add_argument("--backfill", action="store_true")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing when snapshots already exist (for start-up scripts)",
+        )
 
-    def handle(self, *args: Any, date: str | None, backfill: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, date: str | None, backfill: bool, if_empty: bool, **options: Any
+    ) -> None:
+        if if_empty and ScoreSnapshot.objects.exists():
+            self.stdout.write("Snapshots already exist; nothing to do.")
+            return
         today = timezone.localdate()
         if backfill:
             report = services.scores_backfill(until=today, progress=self._progress)
