@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -170,7 +170,7 @@ class ResolutionAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         if obj is None:
-            kwargs["form"] = ResolutionAddForm
+            kwargs["form"] = type("ResolutionAddForm", (ResolutionAddForm,), {"user": request.user})
         return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Resolution, form: Any, change: bool) -> None:
@@ -181,7 +181,7 @@ class ResolutionAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
             outcome=obj.outcome,
             known_on=obj.known_on,
             evidence_url=obj.evidence_url,
-            evidence_note=obj.evidence_note,
+            note=obj.evidence_note,
             correction_reason=obj.correction_reason,
             resolved_by=request.user,  # type: ignore[arg-type]
         )
@@ -193,6 +193,7 @@ class ResolutionAddForm(forms.ModelForm):  # type: ignore[type-arg]
     """Shows the resolve workflow's rules (already resolved, draft, dates) as form errors."""
 
     evidence_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
+    user: Any = None  # the person resolving, bound by ResolutionAdmin.get_form
 
     class Meta:
         model = Resolution
@@ -216,11 +217,14 @@ class ResolutionAddForm(forms.ModelForm):  # type: ignore[type-arg]
                 outcome=data["outcome"],
                 known_on=data["known_on"],
                 evidence_url=data.get("evidence_url", ""),
-                evidence_note=data.get("evidence_note", ""),
+                note=data.get("evidence_note", ""),
+                resolved_by=self.user,
                 correction_reason=data.get("correction_reason", ""),
             )
         except ValidationError as exc:
             self.add_error(None, exc)
+        except PermissionDenied:
+            self.add_error("forecast", "You are not a reviewer of this forecast.")
 
 
 @admin.register(Source)

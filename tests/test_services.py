@@ -3,11 +3,17 @@
 import datetime as dt
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from forecasts import services
-from forecasts.models import Estimate, Forecast, Resolution
-from tests.factories import ForecasterFactory, ForecastFactory, SourceFactory, UserFactory
+from forecasts.models import Estimate, Forecast, Resolution, ReviewerAssignment
+from tests.factories import (
+    ForecasterFactory,
+    ForecastFactory,
+    ResolutionFactory,
+    SourceFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +89,7 @@ class TestResolve:
     def test_resolve_then_correct_keeps_history(self):
         forecast = ForecastFactory()
         reviewer = UserFactory()
+        ReviewerAssignment.objects.create(forecast=forecast, reviewer=reviewer)
         first = services.forecast_resolve(
             forecast=forecast,
             outcome="YES",
@@ -94,7 +101,7 @@ class TestResolve:
             forecast=forecast,
             outcome="NO",
             known_on=forecast.resolve_by,
-            evidence_note="The first report was wrong.",
+            note="The first report was wrong.",
             correction_reason="Misread the source.",
         )
         first.refresh_from_db()
@@ -109,14 +116,14 @@ class TestResolve:
             forecast=ForecastFactory(),
             outcome="YES",
             known_on=dt.date(2024, 12, 31),
-            evidence_note="x",
+            note="x",
         )
         with pytest.raises(ValidationError, match="already resolved; to correct it"):
             services.forecast_resolve(
                 forecast=resolution.forecast,
                 outcome="NO",
                 known_on=dt.date(2024, 12, 31),
-                evidence_note="y",
+                note="y",
             )
         assert Resolution.objects.get().outcome == "YES"
 
@@ -125,7 +132,7 @@ class TestResolve:
         [
             ({"outcome": "MAYBE"}, "must be YES, NO or ANNULLED"),
             ({"known_on": dt.date(2023, 1, 1)}, "cannot be known before the forecast was made"),
-            ({"evidence_note": ""}, "needs evidence"),
+            ({"note": ""}, "needs evidence"),
             ({"correction_reason": "oops"}, "Nothing to correct"),
             ({"evidence_url": "not a url"}, "Enter a valid URL"),
         ],
@@ -136,7 +143,7 @@ class TestResolve:
             "forecast": forecast,
             "outcome": "YES",
             "known_on": forecast.resolve_by,
-            "evidence_note": "Reported.",
+            "note": "Reported.",
         } | changes
         with pytest.raises(ValidationError, match=message):
             services.forecast_resolve(**arguments)
@@ -146,7 +153,7 @@ class TestResolve:
         draft = ForecastFactory(published_at=None)
         with pytest.raises(ValidationError, match="draft cannot be resolved"):
             services.forecast_resolve(
-                forecast=draft, outcome="YES", known_on=draft.resolve_by, evidence_note="x"
+                forecast=draft, outcome="YES", known_on=draft.resolve_by, note="x"
             )
 
 
@@ -164,3 +171,66 @@ def test_empty_source_text_is_refused():
     forecast = ForecastFactory()
     with pytest.raises(ValidationError, match="empty"):
         services.source_text_attach(source=forecast.source, text="  \n")
+
+
+def test_a_user_who_is_not_a_reviewer_cannot_resolve():
+    forecast = ForecastFactory()
+    with pytest.raises(PermissionDenied):
+        services.forecast_resolve(
+            forecast=forecast,
+            outcome="YES",
+            known_on=forecast.resolve_by,
+            note="x",
+            resolved_by=UserFactory(is_staff=True),
+        )
+    assert not Resolution.objects.exists()
+
+
+def test_outcome_cannot_be_known_in_the_future():
+    forecast = ForecastFactory()
+    with pytest.raises(ValidationError, match="future date"):
+        services.forecast_resolve(
+            forecast=forecast, outcome="YES", known_on=dt.date(2999, 1, 1), note="x"
+        )
+
+
+class TestExtend:
+    def test_extension_moves_the_deadline_and_records_who_and_why(self):
+        forecast = ForecastFactory(resolve_by=dt.date(2024, 6, 1))
+        reviewer = UserFactory()
+        ReviewerAssignment.objects.create(forecast=forecast, reviewer=reviewer)
+        extension = services.forecast_extend(
+            forecast=forecast,
+            new_resolve_by=dt.date(2024, 12, 31),
+            reason="The vote was postponed.",
+            extended_by=reviewer,
+        )
+        forecast.refresh_from_db()
+        assert forecast.resolve_by == dt.date(2024, 12, 31)
+        assert (extension.previous_resolve_by, extension.extended_by) == (
+            dt.date(2024, 6, 1),
+            reviewer,
+        )
+
+    @pytest.mark.parametrize(
+        ("new", "reason", "message"),
+        [
+            (dt.date(2024, 5, 1), "Later.", "must move the deadline later"),
+            (dt.date(2024, 12, 31), "  ", "Say why"),
+        ],
+    )
+    def test_bad_extensions_are_refused(self, new, reason, message):
+        forecast = ForecastFactory(resolve_by=dt.date(2024, 6, 1))
+        with pytest.raises(ValidationError, match=message):
+            services.forecast_extend(
+                forecast=forecast, new_resolve_by=new, reason=reason, extended_by=None
+            )
+        forecast.refresh_from_db()
+        assert forecast.resolve_by == dt.date(2024, 6, 1)
+
+    def test_resolved_forecasts_cannot_be_extended(self):
+        forecast = ResolutionFactory().forecast
+        with pytest.raises(ValidationError, match="resolved forecast"):
+            services.forecast_extend(
+                forecast=forecast, new_resolve_by=dt.date(2030, 1, 1), reason="x", extended_by=None
+            )

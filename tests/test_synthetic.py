@@ -289,7 +289,7 @@ def test_clear_removes_synthetic_rows_and_only_those(report):
         forecast=corrected.forecast,
         outcome=Outcome.ANNULLED,
         known_on=corrected.known_on,
-        evidence_note="Reworded.",
+        note="Reworded.",
         correction_reason="The question was ambiguous.",
     )
     ReviewerAssignment.objects.create(

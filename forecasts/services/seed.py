@@ -77,7 +77,7 @@ def seed_forecasts_load(*, text: str | None = None) -> SeedReport:
                 outcome=item.resolution.outcome,
                 known_on=item.resolution.known_on,
                 evidence_url=item.resolution.evidence_url,
-                evidence_note=item.resolution.evidence_note,
+                note=item.resolution.evidence_note,
             )
             resolved += 1
     located = source_text_attach(source=source, text=text) if text is not None else 0
