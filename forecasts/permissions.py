@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 
 from forecasts.models import Forecast, ReviewerAssignment
@@ -19,28 +19,25 @@ REVIEWERS_GROUP = "Reviewers"
 RESOLVE_PERMISSION = "forecasts.resolve_forecast"
 
 
-def can_resolve(user: AbstractBaseUser | AnonymousUser | None, forecast: Forecast) -> bool:
+def can_resolve(user: User | AnonymousUser | None, forecast: Forecast) -> bool:
     """Superusers; reviewers assigned to this forecast; members of Reviewers with the
     resolve permission (who cover every forecast)."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    if user is None or isinstance(user, AnonymousUser) or not user.is_active:
         return False
-    if user.is_superuser:  # type: ignore[union-attr]
+    if user.is_superuser:
         return True
     if ReviewerAssignment.objects.filter(forecast=forecast, reviewer=user).exists():
         return True
     return _is_group_reviewer(user)
 
 
-def _is_group_reviewer(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return bool(
-        user.groups.filter(name=REVIEWERS_GROUP).exists()  # type: ignore[union-attr]
-        and user.has_perm(RESOLVE_PERMISSION)
-    )
+def _is_group_reviewer(user: User) -> bool:
+    return user.groups.filter(name=REVIEWERS_GROUP).exists() and user.has_perm(RESOLVE_PERMISSION)
 
 
 def group_reviewers() -> QuerySet[User]:
     """Active members of the Reviewers group who hold the resolve permission."""
-    users: QuerySet[User] = get_user_model().objects.filter(  # type: ignore[assignment]
+    users: QuerySet[User] = get_user_model().objects.filter(
         is_active=True, groups__name=REVIEWERS_GROUP
     )
     with_permission = (
@@ -75,8 +72,8 @@ def responsible_reviewers(forecasts: Iterable[Forecast]) -> dict[int, list[User]
     return result
 
 
-def forecasts_reviewable_by(user: AbstractBaseUser) -> QuerySet[Forecast]:
+def forecasts_reviewable_by(user: User) -> QuerySet[Forecast]:
     """The forecasts this user may resolve."""
-    if user.is_superuser or _is_group_reviewer(user):  # type: ignore[attr-defined]
+    if user.is_superuser or _is_group_reviewer(user):
         return Forecast.objects.all()
     return Forecast.objects.filter(reviewerassignment__reviewer=user)
