@@ -28,10 +28,10 @@ def can_resolve(user: User | AnonymousUser | None, forecast: Forecast) -> bool:
         return True
     if ReviewerAssignment.objects.filter(forecast=forecast, reviewer=user).exists():
         return True
-    return _is_group_reviewer(user)
+    return is_group_reviewer(user)
 
 
-def _is_group_reviewer(user: User) -> bool:
+def is_group_reviewer(user: User) -> bool:
     return user.groups.filter(name=REVIEWERS_GROUP).exists() and user.has_perm(RESOLVE_PERMISSION)
 
 
@@ -74,6 +74,6 @@ def responsible_reviewers(forecasts: Iterable[Forecast]) -> dict[int, list[User]
 
 def forecasts_reviewable_by(user: User) -> QuerySet[Forecast]:
     """The forecasts this user may resolve."""
-    if user.is_superuser or _is_group_reviewer(user):
+    if user.is_superuser or is_group_reviewer(user):
         return Forecast.objects.all()
     return Forecast.objects.filter(reviewerassignment__reviewer=user)

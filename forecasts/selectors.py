@@ -9,12 +9,24 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Case, Count, Func, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Func,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 
 from forecasts import scoring
 from forecasts.models import (
+    DeadlineExtension,
     Estimate,
     Forecast,
     Forecaster,
@@ -70,6 +82,7 @@ def forecast_public_detail(*, slug: str, at: dt.datetime) -> Forecast:
                 "resolutions",
                 queryset=Resolution.objects.order_by("-resolved_at", "-pk"),
             ),
+            Prefetch("extensions", queryset=DeadlineExtension.objects.order_by("extended_at")),
         )
     )
     return get_object_or_404(queryset, slug=slug)
@@ -274,3 +287,22 @@ def published_brier(forecast: Forecast) -> float | None:
     if outcome not in (Outcome.YES, Outcome.NO) or probability is None:
         return None
     return scoring.brier_score([probability], [1 if outcome == Outcome.YES else 0])
+
+
+def review_queue(*, user: User, at: dt.datetime) -> QuerySet[Forecast]:
+    """Due forecasts this user is responsible for, most overdue first.
+
+    Assigned ones; for members of the Reviewers group also every unassigned one;
+    for superusers every due forecast.
+    """
+    from forecasts.permissions import is_group_reviewer
+
+    due = Forecast.objects.due(at=at)
+    if not user.is_superuser:
+        mine = Q(reviewerassignment__reviewer=user)
+        if is_group_reviewer(user):
+            mine |= Q(reviewerassignment__isnull=True)
+        due = due.filter(mine).distinct()
+    return (
+        due.with_status(at=at).select_related("source", "forecaster").order_by("resolve_by", "pk")
+    )

@@ -10,4 +10,7 @@ urlpatterns = [
     path("forecasts/", views.forecast_list, name="list"),
     path("forecasts/<slug:slug>/", views.forecast_detail, name="detail"),
     path("scores/", views.scores, name="scores"),
+    path("review/", views.review_queue, name="review-queue"),
+    path("review/forecast/<slug:slug>/", views.review_forecast, name="review-forecast"),
+    path("review/link/<slug:slug>/<str:token>/", views.review_link, name="review-link"),
 ]

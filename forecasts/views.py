@@ -1,15 +1,22 @@
 """Public pages: thin adapters over selectors."""
 
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
-from forecasts import selectors
-from forecasts.models import Status
+from forecasts import links, selectors, services
+from forecasts.forms import ExtendForm, ResolveForm
+from forecasts.models import Forecast, ReviewLinkUse, Status
+from forecasts.permissions import can_resolve
 from forecasts.services.scores import SHRINK_PSEUDOCOUNT
 
 PAGE_SIZE = 50
@@ -76,3 +83,158 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+# --- Review pages -------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """The reviewer's own queue: due forecasts they are responsible for."""
+    forecasts = selectors.review_queue(user=request.user, at=timezone.now())  # type: ignore[arg-type]
+    today = timezone.localdate()
+    rows = [(forecast, (today - forecast.resolve_by).days) for forecast in forecasts]
+    return render(request, "forecasts/review_queue.html", {"rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_forecast(request: HttpRequest, slug: str) -> HttpResponse:
+    """Resolve or extend one forecast (login and object-level permission required)."""
+    forecast = get_object_or_404(Forecast.objects.published(), slug=slug)
+    if not can_resolve(request.user, forecast):
+        raise PermissionDenied("You are not a reviewer of this forecast.")
+    resolve_form = ResolveForm(prefix="resolve")
+    extend_form = ExtendForm(prefix="extend", current=forecast.resolve_by)
+    if request.method == "POST":
+        if "extend" in request.POST:
+            extend_form = ExtendForm(request.POST, prefix="extend")
+            if _extend(extend_form, forecast, request.user):  # type: ignore[arg-type]
+                messages.success(request, "Deadline extended.")
+                return redirect(forecast)
+        else:
+            resolve_form = ResolveForm(request.POST, prefix="resolve")
+            if _resolve(resolve_form, forecast, request.user):  # type: ignore[arg-type]
+                messages.success(request, "Forecast resolved.")
+                return redirect(forecast)
+    return render(
+        request,
+        "forecasts/review_forecast.html",
+        {
+            "forecast": forecast,
+            "current_resolution": forecast.current_resolution(),
+            "resolve_form": resolve_form,
+            "extend_form": extend_form,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def review_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """A one-click link from a review e-mail. GET only shows what would happen (mail
+    scanners follow links); the reviewer confirms with a POST that adds evidence."""
+    try:
+        link = links.review_link_check(token, slug=slug, user=request.user)
+    except links.LinkRefused as refused:
+        return _link_refused(request, refused)
+    if not can_resolve(link.reviewer, link.forecast):
+        return _link_refused(
+            request,
+            links.LinkRefused("forbidden", "You are no longer a reviewer of this forecast."),
+        )
+    extending = link.action == "extend"
+    if extending:
+        form: forms.Form = ExtendForm(current=link.forecast.resolve_by)
+    else:
+        form = ResolveForm(fixed_outcome=links.OUTCOME_FOR_ACTION[link.action])
+    if request.method == "POST":
+        form = (
+            ExtendForm(request.POST)
+            if extending
+            else ResolveForm(request.POST, fixed_outcome=links.OUTCOME_FOR_ACTION[link.action])
+        )
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    # Using the link is recorded first: a replay racing this one
+                    # hits the unique digest and is refused.
+                    ReviewLinkUse.objects.create(
+                        digest=link.digest,
+                        forecast=link.forecast,
+                        reviewer=link.reviewer,
+                        action=link.action,
+                    )
+                    done = (
+                        _extend(form, link.forecast, link.reviewer)
+                        if extending
+                        else _resolve(
+                            form,
+                            link.forecast,
+                            link.reviewer,
+                            outcome=links.OUTCOME_FOR_ACTION[link.action],
+                        )
+                    )
+                    if not done:
+                        transaction.set_rollback(True)
+            except IntegrityError:
+                return _link_refused(
+                    request, links.LinkRefused("used", "This link has already been used.")
+                )
+            if done:
+                return render(
+                    request,
+                    "forecasts/review_link_done.html",
+                    {"forecast": link.forecast, "link": link},
+                )
+    return render(
+        request,
+        "forecasts/review_link.html",
+        {"link": link, "form": form, "forecast": link.forecast},
+    )
+
+
+def _link_refused(request: HttpRequest, refused: links.LinkRefused) -> HttpResponse:
+    status = {"invalid": 400, "gone": 404, "forbidden": 403, "changed": 409}.get(refused.code, 410)
+    return render(
+        request, "forecasts/review_link_refused.html", {"refused": refused}, status=status
+    )
+
+
+def _resolve(
+    form: forms.Form, forecast: Forecast, user: User, *, outcome: str | None = None
+) -> bool:
+    """Run the resolve service from a valid form; errors go back onto the form."""
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    try:
+        services.forecast_resolve(
+            forecast=forecast,
+            outcome=outcome or data["outcome"],
+            known_on=data["known_on"],
+            resolved_by=user,
+            evidence_url=data.get("evidence_url", ""),
+            note=data.get("note", ""),
+            correction_reason=data.get("correction_reason", ""),
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return False
+    return True
+
+
+def _extend(form: forms.Form, forecast: Forecast, user: User) -> bool:
+    if not form.is_valid():
+        return False
+    try:
+        services.forecast_extend(
+            forecast=forecast,
+            new_resolve_by=form.cleaned_data["new_resolve_by"],
+            reason=form.cleaned_data["reason"],
+            extended_by=user,
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return False
+    return True

@@ -69,6 +69,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "tracker.urls"
+LOGIN_URL = "admin:login"
 WSGI_APPLICATION = "tracker.wsgi.application"
 
 TEMPLATES = [
@@ -218,6 +219,22 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
     },
 }
+
+# --- Reviews ----------------------------------------------------------------
+
+# Days after the first prompt for the reminders and the escalation to admins.
+REVIEW_REMINDER_DAYS = env_int("REVIEW_REMINDER_DAYS", 3, minimum=1)
+REVIEW_SECOND_REMINDER_DAYS = env_int("REVIEW_SECOND_REMINDER_DAYS", 7, minimum=1)
+REVIEW_ESCALATION_DAYS = env_int("REVIEW_ESCALATION_DAYS", 14, minimum=1)
+if not REVIEW_REMINDER_DAYS < REVIEW_SECOND_REMINDER_DAYS < REVIEW_ESCALATION_DAYS:
+    raise EnvError(
+        "REVIEW_REMINDER_DAYS < REVIEW_SECOND_REMINDER_DAYS < REVIEW_ESCALATION_DAYS must hold."
+    )
+# One-click links in review e-mails stop working after this many days.
+REVIEW_LINK_MAX_AGE_DAYS = env_int("REVIEW_LINK_MAX_AGE_DAYS", 14, minimum=1)
+# A prompt claimed but not marked sent after this long is presumed lost (its
+# sender died) and is claimed again by the next run.
+REVIEW_CLAIM_STALE_MINUTES = env_int("REVIEW_CLAIM_STALE_MINUTES", 15, minimum=1)
 
 # --- Scores -----------------------------------------------------------------
 

@@ -1,0 +1,127 @@
+"""Signed one-click review links: resolve YES / NO / ANNUL, or extend the deadline.
+
+A token names the reviewer, the forecast, the action and a fingerprint of the
+forecast's state (deadline and current resolution). It is refused when it is
+tampered with, older than ``REVIEW_LINK_MAX_AGE_DAYS``, about another
+forecast or reviewer than the page it is used on, already used (a
+``ReviewLinkUse`` row), or when the forecast changed since it was sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, User
+from django.core import signing
+from django.urls import reverse
+
+from forecasts.models import Forecast, Resolution, ReviewLinkUse
+
+ACTIONS = {
+    "yes": "Resolve YES",
+    "no": "Resolve NO",
+    "annul": "Annul",
+    "extend": "Extend the deadline",
+}
+OUTCOME_FOR_ACTION = {"yes": "YES", "no": "NO", "annul": "ANNULLED"}
+_SALT = "forecasts.review-link"
+
+
+class LinkRefused(Exception):
+    """The link cannot be used; ``message`` says why in words for the page."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ReviewLink:
+    reviewer: User
+    forecast: Forecast
+    action: str
+    digest: str
+
+    @property
+    def label(self) -> str:
+        return ACTIONS[self.action]
+
+
+def forecast_state(forecast: Forecast) -> str:
+    """Changes whenever the forecast is resolved, corrected or extended."""
+    current = (
+        Resolution.objects.filter(forecast=forecast, is_current=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return f"{forecast.resolve_by.isoformat()}:{current or 0}"
+
+
+def review_token(*, reviewer: User, forecast: Forecast, action: str) -> str:
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown review action {action!r}; use one of {', '.join(ACTIONS)}.")
+    payload = {"r": reviewer.pk, "f": forecast.pk, "a": action, "s": forecast_state(forecast)}
+    return signing.TimestampSigner(salt=_SALT).sign_object(payload, compress=True)
+
+
+def review_url(*, reviewer: User, forecast: Forecast, action: str) -> str:
+    """The absolute link for an e-mail (built from SITE_URL, never from a request)."""
+    token = review_token(reviewer=reviewer, forecast=forecast, action=action)
+    path = reverse("forecasts:review-link", kwargs={"slug": forecast.slug, "token": token})
+    return settings.SITE_URL + path
+
+
+def review_link_check(
+    token: str, *, slug: str, user: User | AnonymousUser | None = None
+) -> ReviewLink:
+    """The link's reviewer, forecast and action, or ``LinkRefused`` saying why not.
+
+    ``slug`` is the forecast the page is about (from the URL); ``user`` is whoever
+    is logged in, if anyone: a link sent to one reviewer is not usable by another.
+    """
+    max_age = dt.timedelta(days=settings.REVIEW_LINK_MAX_AGE_DAYS)
+    try:
+        payload = signing.TimestampSigner(salt=_SALT).unsign_object(token, max_age=max_age)
+    except signing.SignatureExpired:
+        raise LinkRefused(
+            "expired",
+            f"This link has expired: links work for {settings.REVIEW_LINK_MAX_AGE_DAYS} days. "
+            "Use your review queue instead.",
+        ) from None
+    except (signing.BadSignature, ValueError, TypeError):
+        raise LinkRefused(
+            "invalid", "This link is not valid: it may have been cut or altered."
+        ) from None
+    if (
+        not isinstance(payload, dict)
+        or payload.get("a") not in ACTIONS
+        or not isinstance(payload.get("f"), int)
+        or not isinstance(payload.get("r"), int)
+    ):
+        raise LinkRefused("invalid", "This link is not valid: it may have been cut or altered.")
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    if ReviewLinkUse.objects.filter(digest=digest).exists():
+        raise LinkRefused("used", "This link has already been used; each link works once.")
+    forecast = Forecast.objects.filter(pk=payload["f"]).first()
+    reviewer = get_user_model().objects.filter(pk=payload["r"], is_active=True).first()
+    if forecast is None or reviewer is None:
+        raise LinkRefused("gone", "The forecast or the reviewer of this link no longer exists.")
+    if forecast.slug != slug:
+        raise LinkRefused("invalid", "This link belongs to another forecast.")
+    if user is not None and user.is_authenticated and user.pk != reviewer.pk:
+        raise LinkRefused(
+            "forbidden",
+            f"This link was sent to another reviewer; you are logged in as {user}.",
+        )
+    if forecast_state(forecast) != payload.get("s"):
+        raise LinkRefused(
+            "changed",
+            "This forecast has changed since the link was sent (it was resolved, corrected or "
+            "its deadline moved); open it again from your review queue.",
+        )
+    return ReviewLink(reviewer=reviewer, forecast=forecast, action=payload["a"], digest=digest)
