@@ -27,6 +27,7 @@ def test_creates_a_superuser_and_prints_a_login_that_works(var_dir, capsys):
     assert user.is_superuser
     assert user.is_staff
     assert (var_dir / "admin-password.txt").stat().st_mode & 0o777 == 0o600
+    assert user.groups.filter(name="Reviewers").exists()
 
 
 def test_second_run_reuses_the_account_and_prints_the_same_login(var_dir, capsys):

@@ -5,7 +5,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
+
+from forecasts.permissions import REVIEWERS_GROUP
 
 
 class Command(BaseCommand):
@@ -25,7 +28,13 @@ class Command(BaseCommand):
         user = user_model.objects.filter(username=username).first()
         if user is None:
             password = secrets.token_urlsafe(12)
-            user_model.objects.create_superuser(username=username, email=email, password=password)
+            user = user_model.objects.create_superuser(
+                username=username, email=email, password=password
+            )
+            # The local admin reviews the forecasts nobody is assigned to, so the
+            # seed data's due forecasts prompt someone on the first start.
+            reviewers, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
+            user.groups.add(reviewers)
             password_file.parent.mkdir(parents=True, exist_ok=True)
             password_file.write_text(password + "\n")
             os.chmod(password_file, 0o600)
