@@ -52,26 +52,44 @@ class ReviewLink:
         return ACTIONS[self.action]
 
 
-def forecast_state(forecast: Forecast) -> str:
-    """Changes whenever the forecast is resolved, corrected or extended."""
-    current = (
-        Resolution.objects.filter(forecast=forecast, is_current=True)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return f"{forecast.resolve_by.isoformat()}:{current or 0}"
+UNRESOLVED = 0
 
 
-def review_token(*, reviewer: User, forecast: Forecast, action: str) -> str:
+def forecast_state(forecast: Forecast, *, current_resolution_id: int | None = None) -> str:
+    """Changes whenever the forecast is resolved, corrected or extended.
+
+    Pass ``current_resolution_id`` (``UNRESOLVED`` for none) when it is already
+    known, e.g. for a batch of due forecasts, to save a query per link.
+    """
+    if current_resolution_id is None:
+        current_resolution_id = (
+            Resolution.objects.filter(forecast=forecast, is_current=True)
+            .values_list("pk", flat=True)
+            .first()
+        ) or UNRESOLVED
+    return f"{forecast.resolve_by.isoformat()}:{current_resolution_id}"
+
+
+def review_token(
+    *, reviewer: User, forecast: Forecast, action: str, current_resolution_id: int | None = None
+) -> str:
     if action not in ACTIONS:
         raise ValueError(f"Unknown review action {action!r}; use one of {', '.join(ACTIONS)}.")
-    payload = {"r": reviewer.pk, "f": forecast.pk, "a": action, "s": forecast_state(forecast)}
+    state = forecast_state(forecast, current_resolution_id=current_resolution_id)
+    payload = {"r": reviewer.pk, "f": forecast.pk, "a": action, "s": state}
     return signing.TimestampSigner(salt=_SALT).sign_object(payload, compress=True)
 
 
-def review_url(*, reviewer: User, forecast: Forecast, action: str) -> str:
+def review_url(
+    *, reviewer: User, forecast: Forecast, action: str, current_resolution_id: int | None = None
+) -> str:
     """The absolute link for an e-mail (built from SITE_URL, never from a request)."""
-    token = review_token(reviewer=reviewer, forecast=forecast, action=action)
+    token = review_token(
+        reviewer=reviewer,
+        forecast=forecast,
+        action=action,
+        current_resolution_id=current_resolution_id,
+    )
     path = reverse("forecasts:review-link", kwargs={"slug": forecast.slug, "token": token})
     return settings.SITE_URL + path
 

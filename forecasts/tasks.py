@@ -35,3 +35,9 @@ def scores_recompute() -> str:
 def scores_snapshot_today() -> str:
     """Nightly: snapshot every scope as of today."""
     return str(services.scores_snapshot(as_of=timezone.localdate()))
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def reviews_prompt() -> str:
+    """Hourly, and once when a worker starts: prompt, remind and escalate due reviews."""
+    return str(services.reviews_prompt_due(now=timezone.now()))

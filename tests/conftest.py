@@ -34,3 +34,7 @@ def fast_password_hashing(request):
     if request.config.pluginmanager.hasplugin("django"):
         settings = request.getfixturevalue("settings")
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# A real SMTP server for the e-mail tests (tests/smtp.py).
+from tests.smtp import smtp_server  # noqa: E402, F401

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import worker_ready
 
 from tracker.env import settings_or_exit
 
@@ -27,3 +28,11 @@ def create_app(**overrides: object) -> Celery:
 
 
 app = create_app()
+
+
+@worker_ready.connect
+def prompt_reviews_on_start(sender: object = None, **kwargs: object) -> None:
+    """Queue one review-prompt run when a worker starts: due forecasts get their prompts within
+    a minute of `make run`, not at the next hour. Safe with several workers: the run is."""
+    if getattr(sender, "app", None) is app:  # not the throwaway apps the tests start
+        app.send_task("forecasts.tasks.reviews_prompt")

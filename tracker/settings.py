@@ -218,6 +218,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "forecasts.tasks.scores_snapshot_today",
         "schedule": crontab(hour=2, minute=30),
     },
+    "reviews-hourly": {
+        "task": "forecasts.tasks.reviews_prompt",
+        "schedule": crontab(minute=0),
+    },
 }
 
 # --- Reviews ----------------------------------------------------------------

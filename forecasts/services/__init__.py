@@ -15,6 +15,7 @@ from forecasts.services.forecasts import (
     forecast_resolve_check,
     source_text_attach,
 )
+from forecasts.services.reviews import PromptReport, reviews_prompt_due
 from forecasts.services.scores import (
     BackfillReport,
     SnapshotReport,
@@ -27,6 +28,7 @@ from forecasts.services.seed import SeedReport, seed_forecasts_load
 
 __all__ = [
     "BackfillReport",
+    "PromptReport",
     "SeedReport",
     "SnapshotReport",
     "estimate_record",
@@ -35,6 +37,7 @@ __all__ = [
     "forecast_extend",
     "forecast_resolve",
     "forecast_resolve_check",
+    "reviews_prompt_due",
     "scores_backfill",
     "scores_recompute_request",
     "scores_recompute_run",

@@ -31,15 +31,13 @@ class Command(BaseCommand):
             user = user_model.objects.create_superuser(
                 username=username, email=email, password=password
             )
-            # The local admin reviews the forecasts nobody is assigned to, so the
-            # seed data's due forecasts prompt someone on the first start.
-            reviewers, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
-            user.groups.add(reviewers)
             password_file.parent.mkdir(parents=True, exist_ok=True)
             password_file.write_text(password + "\n")
             os.chmod(password_file, 0o600)
             self.stdout.write(f"Admin account created. Login: {username} / {password}")
+            self._join_reviewers(user)
         elif password_file.exists() and user.check_password(password_file.read_text().strip()):
+            self._join_reviewers(user)
             password = password_file.read_text().strip()
             self.stdout.write(f"Admin account exists. Login: {username} / {password}")
         else:
@@ -47,3 +45,9 @@ class Command(BaseCommand):
                 f"Admin account '{username}' exists with a password set by hand; "
                 f"reset it with: python manage.py changepassword {username}"
             )
+
+    def _join_reviewers(self, user: Any) -> None:
+        # The local admin reviews the forecasts nobody is assigned to, so the seed
+        # data's due forecasts prompt someone on the first start.
+        reviewers, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
+        user.groups.add(reviewers)
