@@ -1,30 +1,49 @@
-"""The editors' and reviewers' workspace. Writes that carry rules go through services."""
+"""The editors' and reviewers' workspace. Writes that carry rules go through services.
+
+Resolving and extending deadlines happen in views added to the forecast admin
+(``<id>/resolve/``, ``<id>/extend/``) and in a bulk action; each asks
+:func:`forecasts.permissions.can_resolve` about the forecasts in hand, so model
+permissions alone never let a staff user resolve. Resolutions, deadline
+extensions and review prompts are the audit trail: shown, never edited.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db import models, transaction
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 
 from forecasts import services
+from forecasts.forms import CorrectionForm, ExtendForm, ResolveForm, add_service_errors
 from forecasts.models import (
+    DeadlineExtension,
     Estimate,
     Forecast,
     Forecaster,
     Resolution,
     ReviewerAssignment,
+    ReviewPrompt,
     ScoreRecompute,
     ScoreSnapshot,
     Source,
     Status,
     Tag,
 )
+from forecasts.permissions import can_resolve, forecasts_reviewable_by
+
+OVERDUE = "overdue"
 
 
 class URLsAssumeHTTPS:
@@ -33,17 +52,112 @@ class URLsAssumeHTTPS:
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
+def _escalation_days() -> int:
+    return settings.REVIEW_ESCALATION_DAYS  # type: ignore[no-any-return]
+
+
 class StatusFilter(admin.SimpleListFilter):
+    """The lifecycle states, plus "overdue": due and already escalated to the site admins."""
+
     title = "status"
     parameter_name = "status"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(status.value, status.label) for status in Status]
+        overdue = (
+            OVERDUE,
+            f"Overdue: due over {_escalation_days()} days past the deadline (escalated)",
+        )
+        choices = []
+        for status in Status:
+            choices.append((status.value, str(status.label)))
+            if status == Status.DUE:
+                choices.append(overdue)
+        return choices
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if not self.value():
+        value = self.value()
+        if not value:
             return queryset
-        return queryset.with_state(self.value(), at=timezone.now())
+        now = timezone.now()
+        if value == OVERDUE:
+            escalated_before = timezone.localdate(now) - dt.timedelta(days=_escalation_days())
+            return queryset.due(at=now).filter(resolve_by__lt=escalated_before)
+        try:
+            return queryset.with_state(value, at=now)
+        except ValueError as exc:
+            raise IncorrectLookupParameters(str(exc)) from exc
+
+
+def _reviews_anything(request: HttpRequest) -> bool:
+    """Whether the user may resolve some forecast: asked several times per page, queried once."""
+    if not hasattr(request, "_reviews_anything"):
+        reviewable = forecasts_reviewable_by(request.user)  # type: ignore[arg-type]
+        request._reviews_anything = reviewable.exists()  # type: ignore[attr-defined]
+    return request._reviews_anything  # type: ignore[attr-defined,no-any-return]
+
+
+# --- Audit trail inlines -----------------------------------------------------
+
+
+class AuditInline(admin.TabularInline):
+    """History rows written by services: whoever may see the forecast sees them, nobody edits."""
+
+    extra = 0
+    can_delete = False
+    related: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related(*self.related)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        forecast_admin = self.admin_site.get_model_admin(Forecast)
+        return forecast_admin.has_view_or_change_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ResolutionInline(AuditInline):
+    model = Resolution
+    verbose_name_plural = "resolutions and corrections"
+    fields = (
+        "outcome",
+        "known_on",
+        "evidence_url",
+        "evidence_note",
+        "resolved_by",
+        "resolved_at",
+        "correction_reason",
+        "standing",
+    )
+    readonly_fields = fields
+    related = ("resolved_by",)
+    show_change_link = True
+
+    @admin.display(description="current or superseded")
+    def standing(self, obj: Resolution) -> str:
+        return "current" if obj.is_current else "superseded"
+
+
+class DeadlineExtensionInline(AuditInline):
+    model = DeadlineExtension
+    fields = ("previous_resolve_by", "new_resolve_by", "reason", "extended_by", "extended_at")
+    readonly_fields = fields
+    related = ("extended_by",)
+
+
+class ReviewPromptInline(AuditInline):
+    model = ReviewPrompt
+    verbose_name_plural = "review prompts"
+    fields = ("step", "recipient", "user", "deadline", "claimed_at", "sent_at", "attempts")
+    readonly_fields = fields
+    related = ("user",)
 
 
 class EstimateInline(URLsAssumeHTTPS, admin.TabularInline):
@@ -54,18 +168,6 @@ class EstimateInline(URLsAssumeHTTPS, admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Estimates are history: add a new one rather than rewriting an old one.
-        return False
-
-
-class ResolutionInline(URLsAssumeHTTPS, admin.TabularInline):
-    model = Resolution
-    extra = 0
-    can_delete = False
-    fields = ("outcome", "known_on", "evidence_url", "evidence_note", "is_current", "resolved_by")
-    readonly_fields = fields
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -84,6 +186,8 @@ class ForecastAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
         "status_display",
         "probability_display",
         "resolve_by",
+        "days_overdue",
+        "last_prompted",
         "outcome_display",
         "forecaster",
         "source",
@@ -94,7 +198,13 @@ class ForecastAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("statement",)}
     autocomplete_fields = ("source", "forecaster", "tags")
     readonly_fields = ("quote_start", "quote_end", "created_at", "updated_at")
-    inlines = (EstimateInline, ReviewerInline, ResolutionInline)
+    inlines = (
+        EstimateInline,
+        ReviewerInline,
+        ResolutionInline,
+        DeadlineExtensionInline,
+        ReviewPromptInline,
+    )
     list_select_related = ("source", "forecaster")
     fieldsets = (
         (None, {"fields": ("statement", "slug", "forecaster", "source", "tags", "published_at")}),
@@ -112,10 +222,41 @@ class ForecastAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
         ),
         ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
-    actions = ("publish",)
+    actions = ("publish", "resolve_selected")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Forecast]:
-        return super().get_queryset(request).with_status(at=timezone.now())
+        last_sent = ReviewPrompt.objects.filter(
+            forecast=OuterRef("pk"), sent_at__isnull=False
+        ).order_by("-sent_at", "-pk")
+        return (
+            super()
+            .get_queryset(request)
+            .with_status(at=timezone.now())
+            .annotate(
+                last_prompted_at=Subquery(last_sent.values("sent_at")[:1]),
+                last_prompted_to=Subquery(last_sent.values("recipient")[:1]),
+            )
+        )
+
+    def get_urls(self) -> list[Any]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/resolve/",
+                self.admin_site.admin_view(self.resolve_view),
+                name="{}_{}_resolve".format(*info),
+            ),
+            path(
+                "<path:object_id>/extend/",
+                self.admin_site.admin_view(self.extend_view),
+                name="{}_{}_extend".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        """May resolve at least one forecast; which ones is checked per forecast."""
+        return _reviews_anything(request)
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj: Forecast) -> str:
@@ -126,14 +267,215 @@ class ForecastAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
         probability = obj.probability  # type: ignore[attr-defined]
         return "—" if probability is None else f"{probability:.0%}"
 
+    @admin.display(description="days overdue", ordering="-resolve_by")
+    def days_overdue(self, obj: Forecast) -> str:
+        """Days since the deadline, for due forecasts; escalated ones say so."""
+        if obj.status != Status.DUE:  # type: ignore[attr-defined]
+            return "—"
+        days = (timezone.localdate() - obj.resolve_by).days
+        return f"{days} (escalated)" if days > _escalation_days() else str(days)
+
+    @admin.display(description="last prompted", ordering="last_prompted_at")
+    def last_prompted(self, obj: Forecast) -> str:
+        sent_at = obj.last_prompted_at  # type: ignore[attr-defined]
+        if sent_at is None:
+            return "—"
+        when = timezone.localtime(sent_at).strftime("%Y-%m-%d %H:%M")
+        return f"{when} to {obj.last_prompted_to}"  # type: ignore[attr-defined]
+
     @admin.display(description="outcome", ordering="outcome")
     def outcome_display(self, obj: Forecast) -> str:
         return obj.outcome or "—"  # type: ignore[attr-defined]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Forecast | None = None,
+    ) -> HttpResponse:
+        if obj is not None and obj.pk:
+            context["may_resolve"] = can_resolve(request.user, obj)  # type: ignore[arg-type]
+            context["is_resolved"] = getattr(obj, "outcome", None) is not None
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # --- Resolve and extend one forecast ---
+
+    def resolve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        forecast = self._forecast_to_review(request, object_id)
+        current = forecast.current_resolution()
+        form_class = ResolveForm if current is None else CorrectionForm
+        form = form_class(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                resolution = services.forecast_resolve(
+                    forecast=forecast,
+                    resolved_by=request.user,  # type: ignore[arg-type]
+                    **form.service_arguments(),
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                verb = "Resolved" if current is None else "Corrected the resolution of"
+                message = f"{verb} “{forecast}”: {resolution.get_outcome_display()}."
+                self.log_change(request, forecast, message)
+                self.message_user(request, message, messages.SUCCESS)
+                return self._back_to_change_page(forecast)
+        title = "Correct the resolution" if current is not None else "Resolve"
+        return self._review_form_response(
+            request,
+            forecast,
+            form,
+            title=title,
+            submit_label="Correct" if current is not None else "Resolve",
+            current_resolution=current,
+        )
+
+    def extend_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        forecast = self._forecast_to_review(request, object_id)
+        form = ExtendForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                extension = services.forecast_extend(
+                    forecast=forecast,
+                    new_resolve_by=form.cleaned_data["new_resolve_by"],
+                    reason=form.cleaned_data["reason"],
+                    extended_by=request.user,  # type: ignore[arg-type]
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                message = (
+                    f"Extended the deadline of “{forecast}” from "
+                    f"{extension.previous_resolve_by} to {extension.new_resolve_by}."
+                )
+                self.log_change(request, forecast, message)
+                self.message_user(request, message, messages.SUCCESS)
+                return self._back_to_change_page(forecast)
+        return self._review_form_response(
+            request,
+            forecast,
+            form,
+            title="Extend the deadline",
+            submit_label="Extend the deadline",
+            current_resolution=forecast.current_resolution(),
+        )
+
+    def _forecast_to_review(self, request: HttpRequest, object_id: str) -> Forecast:
+        forecast = self.get_object(request, unquote(object_id))
+        if forecast is None:
+            raise Http404(f"No forecast with id {object_id!r}.")
+        if not can_resolve(request.user, forecast):  # type: ignore[arg-type]
+            raise PermissionDenied(f"You are not a reviewer of forecast {forecast.pk}.")
+        return forecast
+
+    def _back_to_change_page(self, forecast: Forecast) -> HttpResponseRedirect:
+        info = self.opts.app_label, self.opts.model_name
+        return HttpResponseRedirect(reverse("admin:{}_{}_change".format(*info), args=[forecast.pk]))
+
+    def _review_form_response(
+        self,
+        request: HttpRequest,
+        forecast: Forecast,
+        form: forms.Form,
+        **context: Any,
+    ) -> TemplateResponse:
+        admin_form = admin.helpers.AdminForm(
+            form, [(None, {"fields": list(form.fields)})], {}, model_admin=self
+        )
+        return TemplateResponse(
+            request,
+            "admin/forecasts/forecast/review_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": forecast,
+                "adminform": admin_form,
+                "errors": admin.helpers.AdminErrorList(form, []),
+                **context,
+            },
+        )
+
+    # --- Bulk actions ---
 
     @admin.action(description="Publish the selected drafts", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Forecast]) -> None:
         count = queryset.drafts().update(published_at=timezone.now())
         self.message_user(request, f"Published {count} forecast(s).", messages.SUCCESS)
+
+    @admin.action(description="Resolve selected forecasts…", permissions=["resolve"])
+    def resolve_selected(
+        self, request: HttpRequest, queryset: QuerySet[Forecast]
+    ) -> TemplateResponse | None:
+        """Ask for the outcome and evidence, then resolve every selected forecast or none."""
+        forecasts = list(queryset)
+        reviewable = set(
+            forecasts_reviewable_by(request.user)  # type: ignore[arg-type]
+            .filter(pk__in=[forecast.pk for forecast in forecasts])
+            .values_list("pk", flat=True)
+        )
+        refused = [forecast for forecast in forecasts if forecast.pk not in reviewable]
+        if refused:
+            # All or nothing: a selection with someone else's forecast is refused whole.
+            raise PermissionDenied(
+                "You are not a reviewer of: " + "; ".join(str(forecast) for forecast in refused)
+            )
+        form = ResolveForm(request.POST if "confirm" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                self._resolve_all(request, forecasts, form)
+            except _ResolveRefused as refusal:
+                form.add_error(
+                    None,
+                    f"Nothing was resolved: “{refusal.forecast}” was refused: "
+                    + " ".join(refusal.error.messages),
+                )
+            else:
+                self.message_user(
+                    request, f"Resolved {len(forecasts)} forecast(s).", messages.SUCCESS
+                )
+                return None
+        admin_form = admin.helpers.AdminForm(
+            form, [(None, {"fields": list(form.fields)})], {}, model_admin=self
+        )
+        return TemplateResponse(
+            request,
+            "admin/forecasts/forecast/resolve_selected.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Resolve the selected forecasts",
+                "forecasts": forecasts,
+                "adminform": admin_form,
+                "errors": admin.helpers.AdminErrorList(form, []),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @transaction.atomic
+    def _resolve_all(
+        self, request: HttpRequest, forecasts: list[Forecast], form: ResolveForm
+    ) -> None:
+        for forecast in forecasts:
+            try:
+                services.forecast_resolve(
+                    forecast=forecast,
+                    resolved_by=request.user,  # type: ignore[arg-type]
+                    **form.service_arguments(),
+                )
+            except ValidationError as exc:
+                raise _ResolveRefused(forecast, exc) from exc
+            self.log_change(request, forecast, "Resolved with the bulk action.")
+
+
+class _ResolveRefused(Exception):
+    """One forecast of a bulk resolution was refused; the transaction is rolled back."""
+
+    def __init__(self, forecast: Forecast, error: ValidationError) -> None:
+        super().__init__(str(forecast))
+        self.forecast, self.error = forecast, error
 
 
 @admin.register(Resolution)
@@ -162,6 +504,14 @@ class ResolutionAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
         if obj is not None:
             return self.fields
         return ("is_current", "supersedes", "resolved_by", "resolved_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # The model permission is not enough: the user must be a reviewer of something.
+        # Whether they review the chosen forecast is checked by the form.
+        return super().has_add_permission(request) and _reviews_anything(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # corrections are new resolutions, made through the resolve service
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -316,3 +666,46 @@ class ScoreSnapshotAdmin(ReadOnlyAdmin):
 @admin.register(ScoreRecompute)
 class ScoreRecomputeAdmin(ReadOnlyAdmin):
     list_display = ("pk", "pending_since")
+
+
+@admin.register(DeadlineExtension)
+class DeadlineExtensionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "forecast",
+        "previous_resolve_by",
+        "new_resolve_by",
+        "reason",
+        "extended_by",
+        "extended_at",
+    )
+    list_filter = (
+        "extended_at",
+        ("extended_by", admin.RelatedOnlyFieldListFilter),
+        "forecast__source",
+        "forecast__forecaster",
+    )
+    search_fields = ("forecast__statement", "reason")
+    list_select_related = ("forecast", "extended_by")
+    date_hierarchy = "extended_at"
+
+
+@admin.register(ReviewPrompt)
+class ReviewPromptAdmin(ReadOnlyAdmin):
+    list_display = (
+        "forecast",
+        "step",
+        "recipient",
+        "deadline",
+        "claimed_at",
+        "sent_at",
+        "attempts",
+    )
+    list_filter = (
+        "step",
+        ("sent_at", admin.EmptyFieldListFilter),
+        "claimed_at",
+        ("user", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("forecast__statement", "recipient", "last_error")
+    list_select_related = ("forecast",)
+    date_hierarchy = "claimed_at"

@@ -1,4 +1,7 @@
-"""Forms for the review pages: thin, the rules live in the services."""
+"""Forms for resolving and extending, shared by the review pages and the admin.
+
+Thin: they collect the values and the evidence; the rules live in the services.
+"""
 
 from __future__ import annotations
 
@@ -6,46 +9,62 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from forecasts.models import Outcome
 
 
 class ResolveForm(forms.Form):
+    """The outcome and its evidence."""
+
     outcome = forms.ChoiceField(choices=Outcome.choices, widget=forms.RadioSelect)
     known_on = forms.DateField(
         label="Outcome known on",
-        help_text="The day the outcome became known (YYYY-MM-DD).",
+        initial=timezone.localdate,
+        help_text="The day the outcome became known.",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     evidence_url = forms.URLField(
         label="Evidence URL", required=False, max_length=500, assume_scheme="https"
     )
     note = forms.CharField(
-        label="Note", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    correction_reason = forms.CharField(
-        label="Reason for the correction",
-        required=False,
-        max_length=2000,
-        help_text="Only when correcting an earlier resolution.",
-        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def __init__(self, *args: Any, fixed_outcome: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["known_on"].initial = timezone.localdate()
+        self.fixed_outcome = fixed_outcome
         if fixed_outcome is not None:
             # One-click links carry the outcome; the reviewer only adds evidence.
-            self.fields["outcome"].initial = fixed_outcome
-            self.fields["outcome"].widget = forms.HiddenInput()
-            del self.fields["correction_reason"]
+            del self.fields["outcome"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not data.get("evidence_url") and not (data.get("note") or "").strip():
-            raise forms.ValidationError("Give the evidence: a URL, a note, or both.")
+            raise ValidationError("Give the evidence: a URL, a note, or both.")
         return data
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "outcome": self.fixed_outcome or data["outcome"],
+            "known_on": data["known_on"],
+            "evidence_url": data["evidence_url"],
+            "note": data["note"].strip(),
+            "correction_reason": data.get("correction_reason", ""),
+        }
+
+
+class CorrectionForm(ResolveForm):
+    """Resolving an already resolved forecast: a new resolution that must say why."""
+
+    correction_reason = forms.CharField(
+        label="Reason for the correction",
+        max_length=2000,
+        help_text="The forecast is already resolved; the current resolution stays in the history.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class ExtendForm(forms.Form):
@@ -62,3 +81,17 @@ class ExtendForm(forms.Form):
         super().__init__(*args, **kwargs)
         if current is not None:
             self.fields["new_resolve_by"].initial = current + dt.timedelta(days=90)
+
+
+# Service arguments whose form field has another name.
+_FORM_FIELD_FOR = {"evidence_note": "note"}
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on the field it names, if the form has it."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        field = _FORM_FIELD_FOR.get(name, name)
+        form.add_error(field if field in form.fields else None, errors)

@@ -1,6 +1,5 @@
 """Public pages: thin adapters over selectors."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -14,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from forecasts import links, selectors, services
-from forecasts.forms import ExtendForm, ResolveForm
+from forecasts.forms import CorrectionForm, ExtendForm, ResolveForm, add_service_errors
 from forecasts.models import Forecast, ReviewLinkUse, Status
 from forecasts.permissions import can_resolve
 from forecasts.services.scores import SHRINK_PSEUDOCOUNT
@@ -105,7 +104,9 @@ def review_forecast(request: HttpRequest, slug: str) -> HttpResponse:
     forecast = get_object_or_404(Forecast.objects.published(), slug=slug)
     if not can_resolve(request.user, forecast):
         raise PermissionDenied("You are not a reviewer of this forecast.")
-    resolve_form = ResolveForm(prefix="resolve")
+    current = forecast.current_resolution()
+    form_class = ResolveForm if current is None else CorrectionForm
+    resolve_form = form_class(prefix="resolve")
     extend_form = ExtendForm(prefix="extend", current=forecast.resolve_by)
     if request.method == "POST":
         if "extend" in request.POST:
@@ -114,7 +115,7 @@ def review_forecast(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, "Deadline extended.")
                 return redirect(forecast)
         else:
-            resolve_form = ResolveForm(request.POST, prefix="resolve")
+            resolve_form = form_class(request.POST, prefix="resolve")
             if _resolve(resolve_form, forecast, request.user):  # type: ignore[arg-type]
                 messages.success(request, "Forecast resolved.")
                 return redirect(forecast)
@@ -123,7 +124,7 @@ def review_forecast(request: HttpRequest, slug: str) -> HttpResponse:
         "forecasts/review_forecast.html",
         {
             "forecast": forecast,
-            "current_resolution": forecast.current_resolution(),
+            "current_resolution": current,
             "resolve_form": resolve_form,
             "extend_form": extend_form,
         },
@@ -145,7 +146,7 @@ def review_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         )
     extending = link.action == "extend"
     if extending:
-        form: forms.Form = ExtendForm(current=link.forecast.resolve_by)
+        form: ResolveForm | ExtendForm = ExtendForm(current=link.forecast.resolve_by)
     else:
         form = ResolveForm(fixed_outcome=links.OUTCOME_FOR_ACTION[link.action])
     if request.method == "POST":
@@ -167,13 +168,8 @@ def review_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
                     )
                     done = (
                         _extend(form, link.forecast, link.reviewer)
-                        if extending
-                        else _resolve(
-                            form,
-                            link.forecast,
-                            link.reviewer,
-                            outcome=links.OUTCOME_FOR_ACTION[link.action],
-                        )
+                        if isinstance(form, ExtendForm)
+                        else _resolve(form, link.forecast, link.reviewer)
                     )
                     if not done:
                         transaction.set_rollback(True)
@@ -201,30 +197,19 @@ def _link_refused(request: HttpRequest, refused: links.LinkRefused) -> HttpRespo
     )
 
 
-def _resolve(
-    form: forms.Form, forecast: Forecast, user: User, *, outcome: str | None = None
-) -> bool:
+def _resolve(form: ResolveForm, forecast: Forecast, user: User) -> bool:
     """Run the resolve service from a valid form; errors go back onto the form."""
     if not form.is_valid():
         return False
-    data = form.cleaned_data
     try:
-        services.forecast_resolve(
-            forecast=forecast,
-            outcome=outcome or data["outcome"],
-            known_on=data["known_on"],
-            resolved_by=user,
-            evidence_url=data.get("evidence_url", ""),
-            note=data.get("note", ""),
-            correction_reason=data.get("correction_reason", ""),
-        )
+        services.forecast_resolve(forecast=forecast, resolved_by=user, **form.service_arguments())
     except ValidationError as exc:
-        form.add_error(None, exc)
+        add_service_errors(form, exc)
         return False
     return True
 
 
-def _extend(form: forms.Form, forecast: Forecast, user: User) -> bool:
+def _extend(form: ExtendForm, forecast: Forecast, user: User) -> bool:
     if not form.is_valid():
         return False
     try:
@@ -235,6 +220,6 @@ def _extend(form: forms.Form, forecast: Forecast, user: User) -> bool:
             extended_by=user,
         )
     except ValidationError as exc:
-        form.add_error(None, exc)
+        add_service_errors(form, exc)
         return False
     return True

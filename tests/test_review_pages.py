@@ -222,7 +222,10 @@ class TestQueueAndReviewPage:
             "resolve-note": "y",
             "resolve": "",
         }
-        assert "to correct it, give the reason" in client.post(url, data).content.decode()
+        html = client.post(url, data).content.decode()
+        assert "Reason for the correction" in html
+        assert "This field is required." in html
+        assert forecast.resolutions.count() == 1
         data["resolve-correction_reason"] = "Misread the source."
         assert client.post(url, data).status_code == 302
         assert forecast.current_resolution().outcome == "NO"
