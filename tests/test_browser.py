@@ -90,3 +90,31 @@ def test_editor_logs_in_to_the_admin_and_filters_due_forecasts(page, live_server
     page.get_by_role("link", name="Due", exact=True).click()
     page.wait_for_url("**/admin/forecasts/forecast/?status=due")
     assert "3 forecasts" in page.locator("#changelist-form").inner_text()
+
+
+def test_reviewer_follows_an_emailed_link_and_resolves(page, live_server, seeded, settings):
+    from forecasts import links
+    from forecasts.models import Forecast, Resolution
+
+    settings.SITE_URL = live_server.url
+    reviewer = get_user_model().objects.create_user(
+        "rita", "rita@example.org", "a long test password"
+    )
+    from forecasts.models import ReviewerAssignment
+
+    forecast = Forecast.objects.get(slug="dprk-concessions-during-campaign")
+    ReviewerAssignment.objects.create(forecast=forecast, reviewer=reviewer)
+    url = links.review_url(reviewer=reviewer, forecast=forecast, action="no")
+
+    page.goto(url)
+    assert page.locator("h1").inner_text() == "Resolve NO?"
+    assert not Resolution.objects.filter(forecast=forecast).exists()  # a GET changes nothing
+    page.get_by_label("Evidence URL").fill("https://example.org/no-concessions")
+    page.get_by_label("Note").fill("No concession was offered before the election.")
+    page.get_by_role("button", name="Resolve NO").click()
+    assert page.locator("h1").inner_text() == "Thank you"
+    resolution = Resolution.objects.get(forecast=forecast, is_current=True)
+    assert (resolution.outcome, resolution.resolved_by) == ("NO", reviewer)
+
+    page.goto(url)  # the same link again
+    assert "already been used" in page.locator("[role=alert]").inner_text()
