@@ -1,12 +1,14 @@
 from django.urls import path
-from django.views.generic import RedirectView
 
 from forecasts import views
 
 app_name = "forecasts"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="forecasts:list", permanent=False), name="home"),
+    path("", views.scorecard, name="home"),
+    path("forecasters/<slug:slug>/", views.forecaster_detail, name="forecaster"),
+    path("sources/<slug:key>/", views.source_detail, name="source"),
+    path("tags/<slug:slug>/", views.tag_detail, name="tag"),
     path("forecasts/", views.forecast_list, name="list"),
     path("forecasts/<slug:slug>/", views.forecast_detail, name="detail"),
     path("scores/", views.scores, name="scores"),

@@ -14,8 +14,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from forecasts import links, selectors, services
 from forecasts.forms import CorrectionForm, ExtendForm, ResolveForm, add_service_errors
-from forecasts.models import Forecast, ReviewLinkUse, Status
+from forecasts.models import Forecast, ReviewLinkUse, ScopeKind, Status
 from forecasts.permissions import can_resolve
+from forecasts.selectors import scorecard as scorecard_selectors
 from forecasts.services.scores import SHRINK_PSEUDOCOUNT
 
 PAGE_SIZE = 50
@@ -223,3 +224,58 @@ def _extend(form: ExtendForm, forecast: Forecast, user: User) -> bool:
         add_service_errors(form, exc)
         return False
     return True
+
+
+# --- Scorecard and scope pages -----------------------------------------------------
+
+
+@require_safe
+def scorecard(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort", "rank")
+    now = timezone.now()
+    try:
+        forecasters = scorecard_selectors.leaderboard(ScopeKind.FORECASTER, sort=sort)
+        sources = scorecard_selectors.leaderboard(ScopeKind.SOURCE, sort=sort)
+    except ValueError as exc:
+        return render(request, "forecasts/bad_request.html", {"message": str(exc)}, status=400)
+    return render(
+        request,
+        "forecasts/scorecard.html",
+        {
+            "headline": scorecard_selectors.headline(at=now),
+            "forecasters": forecasters,
+            "sources": sources,
+            "sort": sort,
+            "sorts": list(scorecard_selectors.LEADERBOARD_SORTS),
+            "phrases": scorecard_selectors.phrase_table(),
+            "coming_due": scorecard_selectors.coming_due(at=now),
+            "recently_resolved": scorecard_selectors.recently_resolved(),
+            "pseudocount": SHRINK_PSEUDOCOUNT,
+        },
+    )
+
+
+@require_safe
+def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    page = scorecard_selectors.forecaster_page(slug=slug, at=timezone.now())
+    return render(request, "forecasts/scope_detail.html", {"page": page, "kind": "Forecaster"})
+
+
+@require_safe
+def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    page = scorecard_selectors.tag_page(slug=slug, at=timezone.now())
+    return render(request, "forecasts/scope_detail.html", {"page": page, "kind": "Tag"})
+
+
+@require_safe
+def source_detail(request: HttpRequest, key: str) -> HttpResponse:
+    page = scorecard_selectors.source_page(key=key, at=timezone.now())
+    return render(
+        request,
+        "forecasts/scope_detail.html",
+        {
+            "page": page,
+            "kind": "Source",
+            "text_parts": scorecard_selectors.highlighted_text(page.obj, page.forecasts),
+        },
+    )

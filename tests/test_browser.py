@@ -49,7 +49,7 @@ def page(browser):
 
 
 def test_reader_filters_the_list_and_opens_a_forecast(page, live_server, seeded):
-    page.goto(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/forecasts/")
     assert page.locator("h1").inner_text() == "Forecasts"
     assert page.locator("table.forecasts tbody tr").count() == 13
 

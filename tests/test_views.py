@@ -79,10 +79,10 @@ def test_list_query_count_does_not_grow_with_forecasts(client, django_assert_max
         client.get(reverse("forecasts:list"))
 
 
-def test_home_points_at_the_list(client):
+def test_home_is_the_scorecard(client, seeded):
     response = client.get("/")
-    assert response.status_code == 302
-    assert response["Location"] == reverse("forecasts:list")
+    assert response.status_code == 200
+    assert "<h1>Who predicted well</h1>" in response.content.decode()
 
 
 def test_healthz(client):
