@@ -7,7 +7,7 @@ SEED_TEXT ?= ../shared/seeds/000_67102e3550562e4c.txt
 COMPOSE_SCHEMA ?= ../shared/schemas/compose-spec.json
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run setup bench test lint format typecheck migrations-check pytest check-compose lock clean
+.PHONY: help venv run setup bench browser test lint format typecheck migrations-check pytest check-compose lock clean
 
 help:
 	@echo "make run    - set everything up and run web server, Celery worker and beat"
@@ -60,8 +60,20 @@ typecheck: venv
 migrations-check: venv
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
-pytest: venv
+pytest: venv browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium (never a browser Playwright downloads).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing: run 'sudo apt-get install chromium' for the browser tests."; \
+	  fi; \
+	fi
 
 check-compose: venv
 	$(BIN)/check-jsonschema --schemafile $(COMPOSE_SCHEMA) docker-compose.yml
