@@ -402,7 +402,7 @@ class ForecastAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
 
     @admin.action(description="Publish the selected drafts", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Forecast]) -> None:
-        count = queryset.drafts().update(published_at=timezone.now())
+        count = services.forecasts_publish(forecasts=queryset)
         self.message_user(request, f"Published {count} forecast(s).", messages.SUCCESS)
 
     @admin.action(description="Resolve selected forecasts…", permissions=["resolve"])

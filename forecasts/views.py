@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from forecasts import links, selectors, services
+from forecasts.caching import cached_public_page
 from forecasts.forms import CorrectionForm, ExtendForm, ResolveForm, add_service_errors
 from forecasts.models import Forecast, ReviewLinkUse, ScopeKind, Status
 from forecasts.permissions import can_resolve
@@ -23,6 +24,7 @@ PAGE_SIZE = 50
 
 
 @require_safe
+@cached_public_page
 def forecast_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     now = timezone.now()
@@ -47,6 +49,7 @@ def _list_context(status: str, **extra: object) -> dict[str, object]:
 
 
 @require_safe
+@cached_public_page
 def forecast_detail(request: HttpRequest, slug: str) -> HttpResponse:
     forecast = selectors.forecast_public_detail(slug=slug, at=timezone.now())
     resolutions = list(forecast.resolutions.all())
@@ -68,6 +71,7 @@ def forecast_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@cached_public_page
 def scores(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -230,6 +234,7 @@ def _extend(form: ExtendForm, forecast: Forecast, user: User) -> bool:
 
 
 @require_safe
+@cached_public_page
 def scorecard(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "rank")
     now = timezone.now()
@@ -256,18 +261,21 @@ def scorecard(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@cached_public_page
 def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = scorecard_selectors.forecaster_page(slug=slug, at=timezone.now())
     return render(request, "forecasts/scope_detail.html", {"page": page, "kind": "Forecaster"})
 
 
 @require_safe
+@cached_public_page
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = scorecard_selectors.tag_page(slug=slug, at=timezone.now())
     return render(request, "forecasts/scope_detail.html", {"page": page, "kind": "Tag"})
 
 
 @require_safe
+@cached_public_page
 def source_detail(request: HttpRequest, key: str) -> HttpResponse:
     page = scorecard_selectors.source_page(key=key, at=timezone.now())
     return render(

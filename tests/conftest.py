@@ -28,6 +28,22 @@ def seeded(db, seed_text):
 
 
 @pytest.fixture(autouse=True)
+def private_cache(request):
+    """Each test gets an empty in-process cache (CI's Redis would leak pages between tests)."""
+    if request.config.pluginmanager.hasplugin("django"):
+        settings = request.getfixturevalue("settings")
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": request.node.nodeid,
+            }
+        }
+        from django.core.cache import cache
+
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(request):
     # The real hasher is slow by design; tests only need passwords to round-trip.
     # (The pure-module tests also run without pytest-django: -p no:django.)

@@ -87,6 +87,9 @@ TEMPLATES = [
     },
 ]
 
+# Redis, when set, is the Celery broker and the shared cache.
+REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))
+
 # --- Database ---------------------------------------------------------------
 
 DATABASES = {"default": env_database("DATABASE_URL", "sqlite:///var/db.sqlite3", base_dir=BASE_DIR)}
@@ -103,6 +106,28 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ------------------------------------------------------------------
+
+# Shared by every process (web, worker), so that a resolution or a snapshot made
+# by the worker invalidates the pages the web server cached.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "tracker",
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    )
+}
+# How long browsers and the server keep a public page (a change invalidates the
+# server's copy at once; browsers may show one up to this old).
+PUBLIC_PAGE_MAX_AGE = env_int("PUBLIC_PAGE_MAX_AGE", 60, minimum=0)
 
 # --- Internationalisation ---------------------------------------------------
 
@@ -179,7 +204,6 @@ ADMINS = [("Admin", address) for address in env_list("ADMINS", [])]
 # --- Celery -----------------------------------------------------------------
 
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
-REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # acks_late tasks are redelivered after this many seconds if a worker dies

@@ -13,6 +13,7 @@ from forecasts.services.forecasts import (
     forecast_extend,
     forecast_resolve,
     forecast_resolve_check,
+    forecasts_publish,
     source_text_attach,
 )
 from forecasts.services.reviews import PromptReport, reviews_prompt_due
@@ -37,6 +38,7 @@ __all__ = [
     "forecast_extend",
     "forecast_resolve",
     "forecast_resolve_check",
+    "forecasts_publish",
     "reviews_prompt_due",
     "scores_backfill",
     "scores_recompute_request",

@@ -8,9 +8,11 @@ from collections.abc import Iterable
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from forecasts import phrases
+from forecasts.caching import public_pages_changed
 from forecasts.models import (
     Basis,
     DatePrecision,
@@ -74,6 +76,7 @@ def forecast_create(
     forecast.full_clean()
     forecast.save()
     forecast.tags.set(list(tags))
+    transaction.on_commit(public_pages_changed)
     if phrase:
         estimate_record_phrase(
             forecast=forecast, phrase=phrase, negated=negated, made_on=made_on, note=estimate_note
@@ -118,6 +121,7 @@ def estimate_record(
     )
     estimate.full_clean()
     estimate.save()
+    transaction.on_commit(public_pages_changed)
     return estimate
 
 
@@ -211,6 +215,7 @@ def forecast_resolve(
     resolution.save()
     Forecast.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
     transaction.on_commit(scores_recompute_request)
+    transaction.on_commit(public_pages_changed)
     return resolution
 
 
@@ -300,6 +305,7 @@ def forecast_extend(
     Forecast.objects.filter(pk=locked.pk).update(
         resolve_by=new_resolve_by, updated_at=timezone.now()
     )
+    transaction.on_commit(public_pages_changed)
     forecast.resolve_by = new_resolve_by
     return extension
 
@@ -331,6 +337,7 @@ def source_text_attach(*, source: Source, text: str) -> int:
     if source.text != text:
         source.text = text
         source.save(update_fields=["text"])
+    transaction.on_commit(public_pages_changed)
     return changed
 
 
@@ -339,3 +346,14 @@ def _quote_offsets(text: str, quote: str) -> tuple[int, int]:
     if start < 0:
         raise ValidationError({"quote": f"The quote is not in the source text: {quote[:80]!r}…"})
     return start, start + len(quote)
+
+
+@transaction.atomic
+def forecasts_publish(*, forecasts: QuerySet[Forecast]) -> int:
+    """Publish the drafts among ``forecasts``; returns how many were published."""
+    count = forecasts.filter(published_at__isnull=True).update(
+        published_at=timezone.now(), updated_at=timezone.now()
+    )
+    if count:
+        transaction.on_commit(public_pages_changed)
+    return count

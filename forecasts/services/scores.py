@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from forecasts import scoring, selectors
+from forecasts.caching import public_pages_changed
 from forecasts.models import ScopeKind, ScoreRecompute, ScoreSnapshot
 
 # Ranking uses Brier pulled toward a coin flip's 0.25 as if every forecaster had
@@ -297,6 +298,7 @@ def _snapshots_replace(as_of: dt.date, snapshots: list[ScoreSnapshot]) -> None:
             with transaction.atomic():
                 ScoreSnapshot.objects.filter(as_of=as_of).delete()
                 ScoreSnapshot.objects.bulk_create(snapshots, batch_size=500)
+                transaction.on_commit(public_pages_changed)
             return
         except IntegrityError:
             if attempt == 2:

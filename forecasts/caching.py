@@ -1,0 +1,62 @@
+"""Server-side caching of public pages, invalidated by the writes that change them.
+
+Every cached page's key includes a data version; services bump the version on
+commit of anything a public page shows (a resolution, an extension, a new
+forecast, a score snapshot), so the next request renders afresh. The version
+lives in the shared cache (Redis, or files under var/), so a snapshot written by
+the Celery worker invalidates what the web server cached.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers
+
+VERSION_KEY = "public-pages:version"
+
+View = Callable[..., HttpResponse]
+
+
+def public_version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, 1, timeout=None)
+        version = cache.get(VERSION_KEY, 1)
+    return int(version)
+
+
+def public_pages_changed() -> None:
+    """Called on commit by services whose writes show on public pages."""
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # not set yet (or evicted): any new value invalidates
+        cache.set(VERSION_KEY, public_version() + 1, timeout=None)
+
+
+def cached_public_page(view: View) -> View:
+    """Cache a public GET page for anonymous readers, keyed by URL and data version."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+        key = f"public-page:{public_version()}:{path}"
+        response: HttpResponse | None = cache.get(key)
+        if response is None:
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and not response.streaming:
+                cache.set(key, response, timeout=settings.PUBLIC_PAGE_MAX_AGE * 10)
+        if response.status_code == 200:
+            patch_cache_control(response, public=True, max_age=settings.PUBLIC_PAGE_MAX_AGE)
+            patch_vary_headers(response, ["Cookie"])
+        return response
+
+    return wrapper
