@@ -60,6 +60,7 @@ RUN pip install --no-cache-dir -r requirements.txt
 # only var/ (static files, beat schedule) is writable by the app user.
 COPY . .
 ENV VAR_DIR=/app/var \
+    MPLCONFIGDIR=/app/var/matplotlib \
     BIND=0.0.0.0:8000
 # A fresh named volume mounted here copies this directory's owner, so the
 # compose volume for /app/var is writable by app too.

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from forecasts import links, selectors, services
+from forecasts import charts, links, selectors, services
 from forecasts.caching import cached_public_page
 from forecasts.forms import CorrectionForm, ExtendForm, ResolveForm, add_service_errors
 from forecasts.models import Forecast, ReviewLinkUse, ScopeKind, Status
@@ -66,6 +66,7 @@ def forecast_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "score": selectors.forecast_score(
                 forecast=forecast, estimates=estimates, resolution=current
             ),
+            "probability_chart": charts.forecast_probability_chart(forecast, estimates, current),
         },
     )
 
@@ -243,13 +244,21 @@ def scorecard(request: HttpRequest) -> HttpResponse:
         sources = scorecard_selectors.leaderboard(ScopeKind.SOURCE, sort=sort)
     except ValueError as exc:
         return render(request, "forecasts/bad_request.html", {"message": str(exc)}, status=400)
+    headline = scorecard_selectors.headline(at=now)
+    history = scorecard_selectors.scope_history(ScopeKind.ALL, 0)
     return render(
         request,
         "forecasts/scorecard.html",
         {
-            "headline": scorecard_selectors.headline(at=now),
-            "forecasters": forecasters,
-            "sources": sources,
+            "headline": headline,
+            "calibration_chart": charts.snapshot_calibration_chart(
+                headline.overall, name="everything"
+            )
+            if headline.overall
+            else None,
+            "history_chart": charts.snapshot_history_chart(history, name="everything"),
+            "forecasters": _with_sparklines(forecasters),
+            "sources": _with_sparklines(sources),
             "sort": sort,
             "sorts": list(scorecard_selectors.LEADERBOARD_SORTS),
             "phrases": scorecard_selectors.phrase_table(),
@@ -264,14 +273,14 @@ def scorecard(request: HttpRequest) -> HttpResponse:
 @cached_public_page
 def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = scorecard_selectors.forecaster_page(slug=slug, at=timezone.now())
-    return render(request, "forecasts/scope_detail.html", {"page": page, "kind": "Forecaster"})
+    return render(request, "forecasts/scope_detail.html", _scope_context(page, "Forecaster"))
 
 
 @require_safe
 @cached_public_page
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = scorecard_selectors.tag_page(slug=slug, at=timezone.now())
-    return render(request, "forecasts/scope_detail.html", {"page": page, "kind": "Tag"})
+    return render(request, "forecasts/scope_detail.html", _scope_context(page, "Tag"))
 
 
 @require_safe
@@ -282,8 +291,26 @@ def source_detail(request: HttpRequest, key: str) -> HttpResponse:
         request,
         "forecasts/scope_detail.html",
         {
-            "page": page,
-            "kind": "Source",
+            **_scope_context(page, "Source"),
             "text_parts": scorecard_selectors.highlighted_text(page.obj, page.forecasts),
         },
     )
+
+
+def _scope_context(page: scorecard_selectors.ScopePage, kind: str) -> dict[str, object]:
+    name = getattr(page.obj, "name", None) or page.obj.title
+    return {
+        "page": page,
+        "kind": kind,
+        "calibration_chart": charts.snapshot_calibration_chart(page.latest, name=name)
+        if page.latest and page.latest.resolved_count
+        else None,
+        "history_chart": charts.snapshot_history_chart(page.history, name=name),
+    }
+
+
+def _with_sparklines(
+    rows: list[scorecard_selectors.BoardRow],
+) -> list[tuple[scorecard_selectors.BoardRow, charts.Chart]]:
+    sparks = charts.brier_sparklines([(row.name, row.history) for row in rows])
+    return list(zip(rows, sparks, strict=True))

@@ -103,3 +103,17 @@ def test_pages_run_a_bounded_number_of_queries(client, scored, django_assert_max
 def test_unknown_scope_is_404(client, db):
     assert client.get(reverse("forecasts:forecaster", args=["nobody"])).status_code == 404
     assert client.get(reverse("forecasts:source", args=["nothing"])).status_code == 404
+
+
+def test_pages_carry_their_charts_with_text_alternatives(client, scored):
+    html = client.get("/").content.decode()
+    assert "<figcaption>Calibration: everything</figcaption>" in html
+    assert "<figcaption>Accuracy over time: everything</figcaption>" in html
+    assert html.count('role="img"') >= 3  # two charts and the leaderboard sparklines
+    assert "<script" not in html
+    forecaster = Forecaster.objects.get()
+    page = client.get(reverse("forecasts:forecaster", args=[forecaster.slug])).content.decode()
+    assert f"<figcaption>Calibration: {forecaster.name}</figcaption>" in page
+    detail_url = reverse("forecasts:detail", args=["trump-wins-second-term"])
+    detail = client.get(detail_url).content.decode()
+    assert 'role="img"' in detail
