@@ -260,7 +260,10 @@ def scorecard(request: HttpRequest) -> HttpResponse:
             "forecasters": _with_sparklines(forecasters),
             "sources": _with_sparklines(sources),
             "sort": sort,
-            "sorts": list(scorecard_selectors.LEADERBOARD_SORTS),
+            "sorts": [
+                (name, label)
+                for name, (_, _, label) in scorecard_selectors.LEADERBOARD_SORTS.items()
+            ],
             "phrases": scorecard_selectors.phrase_table(),
             "coming_due": scorecard_selectors.coming_due(at=now),
             "recently_resolved": scorecard_selectors.recently_resolved(),

@@ -26,12 +26,13 @@ from forecasts.models import (
     Tag,
 )
 
+# sort parameter: (snapshot attribute, descending, label)
 LEADERBOARD_SORTS = {
-    "rank": ("shrunk_brier", False),
-    "brier": ("brier", False),
-    "resolved": ("resolved_count", True),
-    "log_loss": ("log_loss", False),
-    "skill": ("skill_vs_coin", True),
+    "rank": ("shrunk_brier", False, "Ranking score"),
+    "brier": ("brier", False, "Brier"),
+    "resolved": ("resolved_count", True, "Resolved"),
+    "log_loss": ("log_loss", False, "Log loss"),
+    "skill": ("skill_vs_coin", True, "Skill"),
 }
 RECENT = 10
 
@@ -112,7 +113,7 @@ def leaderboard(kind: str, *, sort: str = "rank") -> list[BoardRow]:
         for s in snapshots
         if s.scope_id in names
     ]
-    attribute, descending = LEADERBOARD_SORTS[sort]
+    attribute, descending, _ = LEADERBOARD_SORTS[sort]
 
     def key(row: BoardRow) -> tuple[bool, float, str]:
         value = getattr(row.snapshot, attribute)
