@@ -117,7 +117,8 @@ class ForecastQuerySet(models.QuerySet["Forecast"]):
     """Lifecycle states, derived from the data as of a moment ``at``."""
 
     def _current_resolutions(self) -> models.QuerySet[Resolution]:
-        return Resolution.objects.filter(forecast=OuterRef("pk"), is_current=True)
+        # order_by(): the default ordering would join forecasts into every subquery.
+        return Resolution.objects.filter(forecast=OuterRef("pk"), is_current=True).order_by()
 
     def drafts(self) -> ForecastQuerySet:
         return self.filter(published_at__isnull=True)
