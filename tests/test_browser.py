@@ -118,3 +118,46 @@ def test_reviewer_follows_an_emailed_link_and_resolves(page, live_server, seeded
 
     page.goto(url)  # the same link again
     assert "already been used" in page.locator("[role=alert]").inner_text()
+
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+
+
+@pytest.mark.parametrize(
+    ("name", "viewport"),
+    [("desktop", {"width": 1200, "height": 900}), ("phone", {"width": 375, "height": 740})],
+)
+def test_scorecard_shows_charts_and_leads_to_a_forecast_and_its_source(
+    browser, live_server, seeded, name, viewport
+):
+    import datetime as dt
+
+    from forecasts import services
+
+    services.scores_backfill(until=dt.date(2026, 11, 28))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=viewport, is_mobile=name == "phone")
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto(f"{live_server.url}/")
+    charts = page.locator("figure.chart svg[role=img]")
+    assert charts.count() >= 2
+    assert charts.first.is_visible()
+    assert charts.first.bounding_box()["height"] > 50
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the scorecard scrolls sideways by {overflow}px ({name})"
+    page.screenshot(path=str(SCREENSHOTS / f"scorecard-{name}.png"), full_page=True)
+
+    page.get_by_role("link", name="U.S. and North Korea: Restart of talks").first.click()
+    assert page.locator("h1").inner_text().startswith("U.S. and North Korea")
+    assert page.locator(".source-text mark").count() == 13
+    page.screenshot(path=str(SCREENSHOTS / f"source-{name}.png"), full_page=True)
+
+    page.locator(".source-text mark a").first.click()
+    assert page.locator("figure.chart svg[role=img]").count() == 1
+    page.screenshot(path=str(SCREENSHOTS / f"forecast-{name}.png"), full_page=True)
+    assert errors == []
+    context.close()

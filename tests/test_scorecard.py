@@ -62,7 +62,7 @@ def test_forecaster_page(client, scored):
     html = client.get(reverse("forecasts:forecaster", args=[forecaster.slug])).content.decode()
     assert "10 resolved forecasts as of 28 Nov 2026" in html
     assert Forecast.objects.get(slug="trump-wins-second-term").statement in html
-    assert "Scores over time" in html
+    assert "Accuracy over time: Unnamed analyst (seed article)" in html
 
 
 def test_source_page_highlights_the_quotes_in_the_text(client, scored):
