@@ -42,7 +42,10 @@ run: venv
 bench: venv
 	@mkdir -p var
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput --verbosity 0
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_scores $(BENCH_ARGS)
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_scores --keep $(BENCH_ARGS)
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_pages
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py generate_synthetic --clear --forecasts 0
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py snapshot_scores
 
 test: venv lint typecheck migrations-check pytest
 

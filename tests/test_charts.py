@@ -519,13 +519,13 @@ def test_cache_key_is_safe_for_any_backend():
 
 def test_snapshot_helpers_cache_by_snapshot(monkeypatch):
     rendered: list[str] = []
-    real_render = charts._render
+    real_finish = charts._finish  # every chart, matplotlib-drawn or not, ends here
 
     def spy(*args: Any, **kwargs: Any) -> str:
         rendered.append(kwargs["title"])
-        return real_render(*args, **kwargs)
+        return real_finish(*args, **kwargs)
 
-    monkeypatch.setattr(charts, "_render", spy)
+    monkeypatch.setattr(charts, "_finish", spy)
     snapshot = SimpleNamespace(
         scope_kind="forecaster",
         scope_id=3,
