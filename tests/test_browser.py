@@ -27,7 +27,7 @@ def browser():
         message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)."
         if os.environ.get("CI"):
             pytest.fail(message + " CI must run the browser tests.")
-        pytest.skip(message + " .ci/run installs it; locally the browser tests need it too.")
+        pytest.skip(message + " make test installs it when run as root.")
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop in this thread; Django's ORM calls
