@@ -85,7 +85,7 @@ def csv_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     # One reverse() for the whole export, not one per row.
     page_url = settings.SITE_URL + reverse("forecasts:detail", kwargs={"slug": "__slug__"})
     for count, row in enumerate(rows, start=1):
-        values = [row[field] for field in _FIELDS]
+        values = [row[field] for field in public.EXPORT_ROW]  # all but the page URL
         values.append(page_url.replace("__slug__", row["slug"]))
         writer.writerow([cell(value) for value in values])
         if count % ROWS_PER_CHUNK == 0:
@@ -93,22 +93,3 @@ def csv_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
-
-
-# Where each column but the last (the page's URL) comes from.
-_FIELDS = [
-    "slug",
-    "statement",
-    "forecaster__name",
-    "source__title",
-    "made_on",
-    "resolve_by",
-    "status",
-    "published_probability",
-    "probability",
-    "published_phrase",
-    "outcome",
-    "known_on",
-    "brier",
-    "evidence_url",
-]

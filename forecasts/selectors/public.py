@@ -122,7 +122,8 @@ def forecast_public_page(
     return Page(count=count, items=list(rows))
 
 
-EXPORT_FIELDS = (
+# An export row's values in CSV column order; ``brier`` is computed, the rest read.
+EXPORT_ROW = (
     "slug",
     "statement",
     "forecaster__name",
@@ -135,8 +136,10 @@ EXPORT_FIELDS = (
     "published_phrase",
     "outcome",
     "known_on",
+    "brier",
     "evidence_url",
 )
+EXPORT_FIELDS = tuple(field for field in EXPORT_ROW if field != "brier")
 
 
 def forecast_public_export(
