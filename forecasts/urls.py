@@ -6,6 +6,7 @@ app_name = "forecasts"
 
 urlpatterns = [
     path("", views.scorecard, name="home"),
+    path("leaderboards/<slug:name>/", views.leaderboard, name="leaderboard"),
     path("forecasters/<slug:slug>/", views.forecaster_detail, name="forecaster"),
     path("sources/<slug:key>/", views.source_detail, name="source"),
     path("tags/<slug:slug>/", views.tag_detail, name="tag"),

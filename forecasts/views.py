@@ -1,12 +1,14 @@
 """Public pages: thin adapters over selectors."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, connection, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from forecasts import charts, links, selectors, services
 from forecasts.caching import cached_public_page
 from forecasts.forms import CorrectionForm, ExtendForm, ResolveForm, add_service_errors
-from forecasts.models import Forecast, ReviewLinkUse, ScopeKind, Status
+from forecasts.models import Forecast, ReviewLinkUse, ScopeKind, ScoreSnapshot, Status
 from forecasts.permissions import can_resolve
 from forecasts.selectors import scorecard as scorecard_selectors
 from forecasts.services.scores import SHRINK_PSEUDOCOUNT
@@ -74,10 +76,18 @@ def forecast_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 @cached_public_page
 def scores(request: HttpRequest) -> HttpResponse:
+    sort, filters = "rank", scorecard_selectors.BoardFilters()
     return render(
         request,
         "forecasts/scores.html",
-        {"board": selectors.scoreboard(), "pseudocount": SHRINK_PSEUDOCOUNT},
+        {
+            "scoreboard": selectors.scoreboard(),
+            "boards": [
+                _board_context(name, sort, filters, limit=TOP_ROWS)
+                for name in ("forecasters", "sources", "tags")
+            ],
+            **_filter_context(sort, filters),
+        },
     )
 
 
@@ -234,18 +244,94 @@ def _extend(form: ExtendForm, forecast: Forecast, user: User) -> bool:
 # --- Scorecard and scope pages -----------------------------------------------------
 
 
+# Leaderboards on the scorecard show the top rows; the full boards are paged.
+TOP_ROWS = 10
+BOARDS = {
+    # URL name: (scope kind, caption, column label, detail route)
+    "forecasters": (ScopeKind.FORECASTER, "Forecasters", "Forecaster", "forecasts:forecaster"),
+    "sources": (ScopeKind.SOURCE, "Sources", "Source", "forecasts:source"),
+    "tags": (ScopeKind.TAG, "Tags", "Tag", "forecasts:tag"),
+}
+
+
+def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "forecasts/bad_request.html", {"message": message}, status=400)
+
+
+def _board_options(request: HttpRequest) -> tuple[str, scorecard_selectors.BoardFilters]:
+    """The sort and filters asked for; ``ValueError`` with a message when they are wrong."""
+    sort = request.GET.get("sort", "rank")
+    if sort not in scorecard_selectors.LEADERBOARD_SORTS:
+        raise ValueError(
+            f"Unknown sort {sort!r}; use one of {', '.join(scorecard_selectors.LEADERBOARD_SORTS)}."
+        )
+    filters = scorecard_selectors.board_filters(
+        tag=request.GET.get("tag"), period=request.GET.get("period"), today=timezone.localdate()
+    )
+    return sort, filters
+
+
+def _board_context(
+    name: str,
+    sort: str,
+    filters: scorecard_selectors.BoardFilters,
+    *,
+    limit: int,
+    offset: int = 0,
+    scored: list[ScoreSnapshot] | None = None,
+) -> dict[str, object]:
+    kind, caption, label, route = BOARDS[name]
+    board = scorecard_selectors.leaderboard(
+        kind,
+        sort=sort,
+        filters=filters,
+        limit=limit,
+        offset=offset,
+        today=timezone.localdate(),
+        scored=scored,
+    )
+    return {
+        "name": name,
+        "board": board,
+        "rows": _with_sparklines(board.rows),
+        "caption": caption,
+        "label": label,
+        "route": route,
+    }
+
+
+def _filter_context(sort: str, filters: scorecard_selectors.BoardFilters) -> dict[str, object]:
+    return {
+        "sort": sort,
+        "filters": filters,
+        "query": filters.query(sort=sort if sort != "rank" else ""),
+        "sort_urls": {
+            name: "?" + filters.query(sort=name) for name in scorecard_selectors.LEADERBOARD_SORTS
+        },
+        "sorts": [
+            (name, label) for name, (_, _, label) in scorecard_selectors.LEADERBOARD_SORTS.items()
+        ],
+        "tag_choices": scorecard_selectors.tag_choices(),
+        "period_choices": scorecard_selectors.period_choices(today=timezone.localdate()),
+        "pseudocount": SHRINK_PSEUDOCOUNT,
+    }
+
+
 @require_safe
 @cached_public_page
 def scorecard(request: HttpRequest) -> HttpResponse:
-    sort = request.GET.get("sort", "rank")
-    now = timezone.now()
     try:
-        forecasters = scorecard_selectors.leaderboard(ScopeKind.FORECASTER, sort=sort)
-        sources = scorecard_selectors.leaderboard(ScopeKind.SOURCE, sort=sort)
+        sort, filters = _board_options(request)
     except ValueError as exc:
-        return render(request, "forecasts/bad_request.html", {"message": str(exc)}, status=400)
+        return _bad_request(request, str(exc))
+    now = timezone.now()
     headline = scorecard_selectors.headline(at=now)
     history = scorecard_selectors.scope_history(ScopeKind.ALL, 0)
+    scored = (
+        scorecard_selectors.filtered_snapshots(filters, today=timezone.localdate(now))
+        if filters.active
+        else None
+    )
     return render(
         request,
         "forecasts/scorecard.html",
@@ -257,47 +343,83 @@ def scorecard(request: HttpRequest) -> HttpResponse:
             if headline.overall
             else None,
             "history_chart": charts.snapshot_history_chart(history, name="everything"),
-            "forecasters": _with_sparklines(forecasters),
-            "sources": _with_sparklines(sources),
-            "sort": sort,
-            "sorts": [
-                (name, label)
-                for name, (_, _, label) in scorecard_selectors.LEADERBOARD_SORTS.items()
+            "boards": [
+                _board_context(name, sort, filters, limit=TOP_ROWS, scored=scored)
+                for name in ("forecasters", "sources")
             ],
+            **_filter_context(sort, filters),
             "phrases": scorecard_selectors.phrase_table(),
             "coming_due": scorecard_selectors.coming_due(at=now),
             "recently_resolved": scorecard_selectors.recently_resolved(),
-            "pseudocount": SHRINK_PSEUDOCOUNT,
         },
     )
+
+
+@require_safe
+@cached_public_page
+def leaderboard(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in BOARDS:
+        raise Http404("No such leaderboard.")
+    try:
+        sort, filters = _board_options(request)
+        page = _page_number(request.GET.get("page"))
+    except ValueError as exc:
+        return _bad_request(request, str(exc))
+    context = _board_context(name, sort, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    board = context["board"]
+    assert isinstance(board, scorecard_selectors.Board)
+    pages = max(1, -(-board.total // PAGE_SIZE))
+    if page > pages:
+        return _bad_request(request, f"Page {page} is past the last page ({pages}).")
+    return render(
+        request,
+        "forecasts/leaderboard.html",
+        {**context, **_filter_context(sort, filters), "page": page, "pages": pages},
+    )
+
+
+def _page_number(value: str | None) -> int:
+    if value is None or value == "":
+        return 1
+    if not (value.isascii() and value.isdigit()) or len(value) > 9 or int(value) < 1:
+        raise ValueError(f"Page must be a whole number from 1, not {value!r}.")
+    return int(value)
 
 
 @require_safe
 @cached_public_page
 def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    page = scorecard_selectors.forecaster_page(slug=slug, at=timezone.now())
-    return render(request, "forecasts/scope_detail.html", _scope_context(page, "Forecaster"))
+    return _scope_detail(request, "Forecaster", scorecard_selectors.forecaster_page, slug=slug)
 
 
 @require_safe
 @cached_public_page
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    page = scorecard_selectors.tag_page(slug=slug, at=timezone.now())
-    return render(request, "forecasts/scope_detail.html", _scope_context(page, "Tag"))
+    return _scope_detail(request, "Tag", scorecard_selectors.tag_page, slug=slug)
 
 
 @require_safe
 @cached_public_page
 def source_detail(request: HttpRequest, key: str) -> HttpResponse:
-    page = scorecard_selectors.source_page(key=key, at=timezone.now())
-    return render(
-        request,
-        "forecasts/scope_detail.html",
-        {
-            **_scope_context(page, "Source"),
-            "text_parts": scorecard_selectors.highlighted_text(page.obj, page.forecasts),
-        },
-    )
+    return _scope_detail(request, "Source", scorecard_selectors.source_page, key=key)
+
+
+def _scope_detail(
+    request: HttpRequest,
+    kind: str,
+    selector: Callable[..., scorecard_selectors.ScopePage],
+    **lookup: str,
+) -> HttpResponse:
+    try:
+        number = _page_number(request.GET.get("page"))
+        page = selector(**lookup, at=timezone.now(), number=number)
+    except ValueError as exc:
+        return _bad_request(request, str(exc))
+    context = _scope_context(page, kind)
+    if kind == "Source":
+        quotes = scorecard_selectors.source_quotes(page.obj)
+        context["text_parts"] = scorecard_selectors.highlighted_text(page.obj, quotes)
+    return render(request, "forecasts/scope_detail.html", context)
 
 
 def _scope_context(page: scorecard_selectors.ScopePage, kind: str) -> dict[str, object]:

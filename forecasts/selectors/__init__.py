@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import (
     Case,
     Count,
+    FilteredRelation,
     Func,
     IntegerField,
     Prefetch,
@@ -23,32 +24,45 @@ from django.db.models import (
     When,
 )
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from forecasts import scoring
 from forecasts.models import (
     DeadlineExtension,
     Estimate,
     Forecast,
-    Forecaster,
     Outcome,
     Resolution,
     ScopeKind,
     ScoreSnapshot,
-    Source,
     Status,
-    Tag,
 )
 
 PUBLIC_STATUSES = [Status.OPEN, Status.DUE, Status.RESOLVED, Status.ANNULLED]
 
 
 def forecast_status_counts(*, at: dt.datetime) -> dict[str, int]:
-    """How many forecasts are in each lifecycle state, drafts included."""
-    annotated = Forecast.objects.with_status(at=at).order_by()
-    rows = annotated.values("status").annotate(count=Count("pk"))  # type: ignore[misc]
-    counts = {status.value: 0 for status in Status}
-    counts.update({row["status"]: row["count"] for row in rows})
-    return counts
+    """How many forecasts are in each lifecycle state, drafts included.
+
+    The states of :meth:`ForecastQuerySet.with_status`, counted in one pass over a
+    join with the current resolution (a forecast has at most one) rather than
+    through its per-row subqueries, which cost four times as much on 100,000 rows.
+    """
+    today = timezone.localdate(at) if timezone.is_aware(at) else at.date()
+    published = Q(published_at__isnull=False)
+    unresolved = published & Q(current__isnull=True)
+    counts: dict[str, Count] = {
+        Status.DRAFT.value: Count("pk", filter=Q(published_at__isnull=True)),
+        Status.ANNULLED.value: Count("pk", filter=published & Q(current__outcome=Outcome.ANNULLED)),
+        Status.RESOLVED.value: Count(
+            "pk", filter=published & Q(current__outcome__in=[Outcome.YES, Outcome.NO])
+        ),
+        Status.DUE.value: Count("pk", filter=unresolved & Q(resolve_by__lt=today)),
+        Status.OPEN.value: Count("pk", filter=unresolved & Q(resolve_by__gte=today)),
+    }
+    return Forecast.objects.annotate(
+        current=FilteredRelation("resolutions", condition=Q(resolutions__is_current=True))
+    ).aggregate(**counts)
 
 
 def forecast_public_list(*, at: dt.datetime, status: str | None = None) -> QuerySet[Forecast]:
@@ -127,9 +141,13 @@ class ScoreRows:
 SCORE_CHUNK_ROWS = 50_000
 
 
-def score_queries(*, as_of: dt.date) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
+def score_queries(
+    *, as_of: dt.date, known_from: dt.date | None = None, tag_id: int | None = None
+) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
     """Every scored forecast as of a date: published, resolved YES or NO, outcome known by then.
 
+    ``known_from`` keeps only outcomes known on or after that date and ``tag_id``
+    only forecasts with that tag (the leaderboards' period and tag filters).
     Returns the resolutions, estimates and tags queries, each of plain numbers.
     """
     resolved = Resolution.objects.filter(
@@ -138,6 +156,10 @@ def score_queries(*, as_of: dt.date) -> tuple[QuerySet[Any], QuerySet[Any], Quer
         known_on__lte=as_of,
         forecast__published_at__isnull=False,
     )
+    if known_from is not None:
+        resolved = resolved.filter(known_on__gte=known_from)
+    if tag_id is not None:
+        resolved = resolved.filter(forecast__tags=tag_id)
     resolutions = resolved.annotate(
         deadline_day=DayNumber("forecast__resolve_by"),
         yes=Case(When(outcome=Outcome.YES, then=Value(1)), default=Value(0)),
@@ -162,9 +184,11 @@ def score_queries(*, as_of: dt.date) -> tuple[QuerySet[Any], QuerySet[Any], Quer
     return resolutions, estimates, tags
 
 
-def score_rows(*, as_of: dt.date) -> ScoreRows:
+def score_rows(
+    *, as_of: dt.date, known_from: dt.date | None = None, tag_id: int | None = None
+) -> ScoreRows:
     """The snapshot's input: three queries, streamed in chunks into numpy arrays."""
-    resolutions, estimates, tags = score_queries(as_of=as_of)
+    resolutions, estimates, tags = score_queries(as_of=as_of, known_from=known_from, tag_id=tag_id)
     return ScoreRows(
         resolutions=_numeric(resolutions, width=6),
         estimates=_numeric(estimates, width=4),
@@ -230,54 +254,18 @@ def forecast_score(
 
 
 @dataclass(frozen=True)
-class ScopeScores:
-    name: str
-    snapshot: ScoreSnapshot
-
-
-@dataclass(frozen=True)
 class Scoreboard:
     as_of: dt.date | None
     overall: ScoreSnapshot | None
-    forecasters: list[ScopeScores]
-    sources: list[ScopeScores]
-    tags: list[ScopeScores]
     history: list[ScoreSnapshot]
 
 
 def scoreboard() -> Scoreboard:
-    """The latest snapshot of every scope, ranked by shrunk Brier, plus the overall history."""
-    latest = ScoreSnapshot.objects.order_by("-as_of").values_list("as_of", flat=True).first()
-    if latest is None:
-        return Scoreboard(None, None, [], [], [], [])
-    snapshots = list(ScoreSnapshot.objects.filter(as_of=latest))
-    by_kind: dict[str, list[ScoreSnapshot]] = {kind: [] for kind in ScopeKind.values}
-    for snapshot in snapshots:
-        by_kind[snapshot.scope_kind].append(snapshot)
-
-    def ranked(kind: str, model: type[Forecaster | Source | Tag]) -> list[ScopeScores]:
-        rows = by_kind[kind]
-        names = dict(
-            model.objects.filter(pk__in=[row.scope_id for row in rows]).values_list(
-                "pk", "title" if model is Source else "name"
-            )
-        )
-        scored = [
-            ScopeScores(name=names.get(row.scope_id, f"#{row.scope_id}"), snapshot=row)
-            for row in rows
-        ]
-        return sorted(scored, key=lambda s: (s.snapshot.shrunk_brier or 1.0, s.name))
-
-    overall = next(iter(by_kind[ScopeKind.ALL]), None)
+    """The overall scores, latest and over time (the leaderboards are read separately)."""
     history = list(ScoreSnapshot.objects.filter(scope_kind=ScopeKind.ALL).order_by("as_of"))
-    return Scoreboard(
-        as_of=latest,
-        overall=overall,
-        forecasters=ranked(ScopeKind.FORECASTER, Forecaster),
-        sources=ranked(ScopeKind.SOURCE, Source),
-        tags=ranked(ScopeKind.TAG, Tag),
-        history=history,
-    )
+    if not history:
+        return Scoreboard(None, None, [])
+    return Scoreboard(as_of=history[-1].as_of, overall=history[-1], history=history)
 
 
 def published_brier(forecast: Forecast) -> float | None:
