@@ -78,6 +78,25 @@ def test_pages_fit_a_phone_screen(browser, live_server, seeded, tmp_path):
     context.close()
 
 
+def test_reader_filters_the_leaderboards_without_javascript(browser, live_server, seeded):
+    import datetime as dt
+
+    from forecasts import services
+
+    services.scores_snapshot(as_of=dt.date(2026, 11, 28))
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    page.get_by_label("Resolved in").select_option("2020")
+    page.get_by_label("Sort by").select_option("brier")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**/?tag=&period=2020&sort=brier")
+    board = page.locator("table.scores").first
+    assert "Unnamed analyst (seed article)" in board.inner_text()
+    assert "whose outcome became known between 1 Jan 2020 and 31 Dec 2020" in page.content()
+    context.close()
+
+
 def test_editor_logs_in_to_the_admin_and_filters_due_forecasts(page, live_server, seeded):
     get_user_model().objects.create_superuser(
         "editor", "editor@example.org", "a long test password"
