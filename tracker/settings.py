@@ -8,9 +8,11 @@ file-system Celery broker, e-mails written to ``var/mail/``); production sets
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 from tracker.env import (
     EnvError,
@@ -23,6 +25,7 @@ from tracker.env import (
     env_timezone,
     env_url,
 )
+from tracker.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
@@ -55,11 +58,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "axes",
     "forecasts",
 ]
 
 MIDDLEWARE = [
+    "tracker.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -176,6 +184,47 @@ if env_bool("USE_X_FORWARDED_PROTO", False):
     # Only behind a proxy that sets this header itself (docker-compose's web).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Content Security Policy: scripts, styles, images and fonts only from this site,
+# no plugins, no framing, forms post only here. The charts' SVG (drawn by
+# matplotlib, inline in the page) carries its styling in style attributes, hence
+# 'unsafe-inline' for style attributes only: style elements and scripts stay
+# restricted to files served by this site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-elem": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# Admin login brute-force protection (django-axes): after AXES_FAILURE_LIMIT
+# failures, that username from that address is locked out for the cool-off
+# time. Keyed on both, so an attacker guessing from one address locks only
+# themselves out, never the real admin logging in from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# Behind a reverse proxy the client address is the last one it appended.
+AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -278,10 +327,8 @@ SCORES_RECOMPUTE_STALE = env_int("SCORES_RECOMPUTE_STALE", 900, minimum=60)
 LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise EnvError(f"LOG_LEVEL={LOG_LEVEL!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL.")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-}
+LOG_FORMAT = env_str("LOG_FORMAT", "plain") or "plain"
+if LOG_FORMAT not in {"plain", "json"}:
+    raise EnvError(f"LOG_FORMAT={LOG_FORMAT!r} is not one of plain, json.")
+# Every record carries request_id and task_id; signed tokens are redacted.
+LOGGING = logging_config(level=LOG_LEVEL, json=LOG_FORMAT == "json")

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from forecasts import feeds, views
@@ -9,7 +11,14 @@ from forecasts.exports import forecasts_csv
 admin.site.site_header = "Forecast tracker administration"
 admin.site.site_title = "Forecast tracker"
 
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin's)."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("", include("forecasts.urls")),
     path("api/", api.urls),
     path("export/forecasts.csv", forecasts_csv, name="export-forecasts-csv"),

@@ -1,0 +1,117 @@
+"""Structured logs: every record carries the request id and the Celery task id.
+
+``RequestIdMiddleware`` gives each request an id (the caller's ``X-Request-ID``
+when it is a sane token, a fresh one otherwise), returns it in the response
+header and keeps it in a context variable for ``ContextFilter``. Celery task
+records get the task's id from Celery itself.
+
+``RedactFilter`` removes signed tokens (review links, digest links) from every
+message: the URL path is their only carrier, and paths are what request logs
+print. With ``LOG_FORMAT=json`` each record is one JSON object per line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+
+from django.http import HttpRequest, HttpResponseBase
+
+_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+_INCOMING = re.compile(r"[A-Za-z0-9._-]{8,64}")
+# django.core.signing output: payload:timestamp:signature, URL-safe base64 (the
+# payload starts with "." when compressed). Shorter runs are ordinary words.
+SIGNED_TOKEN = re.compile(r"\.?[A-Za-z0-9_-]{8,}:[A-Za-z0-9]{4,}:[A-Za-z0-9_-]{20,}")
+REDACTED = "[redacted-token]"
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _INCOMING.fullmatch(incoming) else uuid.uuid4().hex
+        token = _request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class ContextFilter(logging.Filter):
+    """Adds ``request_id`` and ``task_id`` ("-" when there is none) to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = _request_id.get()
+        record.task_id = _task_id()
+        return True
+
+
+def _task_id() -> str:
+    from celery import current_task
+
+    request = getattr(current_task, "request", None) if current_task else None
+    return str(getattr(request, "id", None) or "-")
+
+
+class RedactFilter(logging.Filter):
+    """Replaces signed tokens in the formatted message (and drops the arguments)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the caller's bug; log it as is
+            return True
+        if SIGNED_TOKEN.search(message):
+            record.msg = SIGNED_TOKEN.sub(REDACTED, message)
+            record.args = None
+        return True
+
+
+def logging_config(*, level: str, json: bool) -> dict[str, object]:
+    """The LOGGING setting (also used by gunicorn for its access and error logs)."""
+    fields = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(task_id)s"
+    formatters: dict[str, dict[str, object]] = {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(task_id)s] %(message)s"
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": fields,
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "context": {"()": "tracker.logs.ContextFilter"},
+            "redact": {"()": "tracker.logs.RedactFilter"},
+        },
+        "formatters": formatters,
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json" if json else "plain",
+                "filters": ["context", "redact"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            # gunicorn's own loggers print through the same handler (and filters).
+            "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "gunicorn.error": {"handlers": ["console"], "level": level, "propagate": False},
+            # Its start-up banner on every process start is noise; lockouts still log.
+            "axes.apps": {"level": "WARNING"},
+        },
+    }
