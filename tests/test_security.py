@@ -119,3 +119,19 @@ def test_json_logs_carry_request_and_task_ids(capsys):
     assert line["logger"] == "forecasts"
     assert line["request_id"] == "-"
     assert line["task_id"] == "-"
+
+
+def test_django_request_logs_carry_the_request_id_and_no_token(client, seeded, caplog):
+    caplog.handler.addFilter(ContextFilter())
+    caplog.handler.addFilter(RedactFilter())
+    reviewer = get_user_model().objects.create_user("rita", "rita@example.org", PASSWORD)
+    forecast = Forecast.objects.get(slug="dprk-concessions-during-campaign")
+    url = links.review_url(reviewer=reviewer, forecast=forecast, action="no")
+    tampered = url[:-3] + "xx/"
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client.get(tampered, HTTP_X_REQUEST_ID="req-12345678")
+    assert response.status_code == 400
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.request_id == "req-12345678"
+    assert REDACTED in record.getMessage()
+    assert tampered.rsplit("/", 2)[1] not in caplog.text

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponseBase
 
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
@@ -39,13 +40,19 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _INCOMING.fullmatch(incoming) else uuid.uuid4().hex
-        token = _request_id.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _request_id.reset(token)
+        # Kept until the response is closed (request_finished), not just until this
+        # returns: Django logs 4xx/5xx responses, and gunicorn its access line, after.
+        _request_id.set(request_id)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+def _request_done(**kwargs: object) -> None:
+    _request_id.set("-")
+
+
+request_finished.connect(_request_done, dispatch_uid="tracker.logs.request_done")
 
 
 class ContextFilter(logging.Filter):
@@ -111,6 +118,9 @@ def logging_config(*, level: str, json: bool) -> dict[str, object]:
             # gunicorn's own loggers print through the same handler (and filters).
             "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
             "gunicorn.error": {"handlers": ["console"], "level": level, "propagate": False},
+            # Replaces Django's own handlers for its loggers (their DEBUG console
+            # handler would print messages past the redaction filter).
+            "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
             # Its start-up banner on every process start is noise; lockouts still log.
             "axes.apps": {"level": "WARNING"},
         },
