@@ -231,6 +231,7 @@ _DeadlineRule = tuple[re.Pattern[str], str]
 _YEAR = r"(?:,?\s+(?P<year>\d{4}))?"
 _N = r"(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen|a|an)"
 _DAY_NAME = r"(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_DAY_NAME2 = r"(?P<weekday2>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _BY = r"\b(?:by|before|until|at)\s+the\s+end\s+of\s+"
 
 _DATE_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -255,7 +256,8 @@ _DATE_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (
         "month_year",
-        r"\b(?:in|by|before|until|from|since)\s+" + _MONTH_RE + r"(?:\s+(?P<year>\d{4}))?\b",
+        r"\b(?P<prep>in|by|before|until|at\s+the|the)\s+" + _MONTH_RE + r"(?:\s+(?P<year>\d{4}))?\b"
+        r"(?(year)|(?<=\w)(?!\s+\d))",
     ),
     ("next_month_name", r"\bnext\s+" + _MONTH_RE + r"\b"),
     (
@@ -272,7 +274,7 @@ _DATE_PATTERNS: tuple[tuple[str, str], ...] = (
         + r"\s+(?P<unit>day|week|month|year)s?\b",
     ),
     ("next_unit", r"\bnext\s+(?P<unit>week|month|season|quarter)\b"),
-    ("weekday", r"\b(?:on|this|by|next)\s+" + _DAY_NAME + r"(?:['\u2019]s)?\b"),
+    ("weekday", r"\b(?:(?:on|this|by|next)\s+" + _DAY_NAME + r"|" + _DAY_NAME2 + r"['\u2019]s)\b"),
     ("weekend", r"\bthis\s+weekend\b"),
     ("tomorrow", r"\b(?:tomorrow|tonight)\b"),
     ("midterms", r"\bmid-?terms?(?:\s+elections?)?\b"),
@@ -329,6 +331,8 @@ def _resolve(name: str, m: re.Match[str], published: dt.date) -> tuple[dt.date, 
         month = _MONTHS[groups["month"].lower().rstrip(".")]
         if year is None:
             year = published.year + (month <= published.month)
+        if groups.get("prep") == "before":
+            return dt.date(year, month, 1) - dt.timedelta(days=1), "the day before that month"
         return _end_of_month(year, month), "end of the month named"
     if name == "year":
         assert year is not None
@@ -370,7 +374,7 @@ def _resolve(name: str, m: re.Match[str], published: dt.date) -> tuple[dt.date, 
             return _end_of_quarter(year, (quarter - 1) % 4 + 1), "end of next quarter"
         return None  # "next season": sport-specific, no calendar here
     if name == "weekday":
-        weekday = _WEEKDAYS[groups["weekday"].lower()]
+        weekday = _WEEKDAYS[(groups["weekday"] or groups["weekday2"]).lower()]
         days = (weekday - published.weekday()) % 7 or 7
         return published + dt.timedelta(days=days), "the next such weekday after publication"
     if name == "weekend":
@@ -417,7 +421,9 @@ def _past_dates(text: str, published: dt.date) -> bool:
 # Clauses, polarity, statements
 # --------------------------------------------------------------------------------------
 
-_CLAUSE_BREAK = re.compile(r",\s+but\s+|;\s+|\s+[\u2013\u2014-]\s+|,\s+while\s+|,\s+whereas\s+")
+_CLAUSE_BREAK = re.compile(
+    r",\s+but\s+|;\s+|:\s+|\s+[\u2013\u2014-]\s+|,\s+(?:while|whereas|and)\s+"
+)
 _ANAPHORIC = re.compile(
     r"^(?:(?:at\s+the\s+moment|for\s+now|for\s+the\s+moment|however|still),?\s+)*"
     r"(?:this|that|which|it|such\s+an?\s+\w+)(?:\s+(?:scenario|outcome|prospect|scenario))?"
@@ -457,16 +463,17 @@ _FRAMES: tuple[re.Pattern[str], ...] = tuple(
         # "what is unlikely is that X", "the most likely scenario is that X"
         r"^.*?\bis\s+that\s+(?P<x>.+)$",
         # "it is unlikely that X", "it seems likely that X"
-        r"^(?:it|that|this)\s+(?:is|seems|looks|appears|remains)\s+\w+(?:\s+\w+)?\s+that\s+"
+        r"\b(?:it|that|this)\s+(?:is|seems|looks|appears|remains)\s+\w+(?:\s+\w+)?\s+that\s+"
         r"(?P<x>.+)$",
         # "there is a real possibility that X"
-        r"^there\s+(?:is|are)\s+(?:a|an|some|little|no)?\s*[\w\s]*?"
+        r"\bthere\s+(?:is|are)\s+(?:a|an|some|little|no)?\s*[\w\s]*?"
         r"(?:chance|possibility|speculation|odds|risk)\s+that\s+(?P<x>.+)$",
-        r"^(?:we|i)\s+(?:believe|doubt|expect)\s+(?:that\s+)?(?P<x>.+)$",
+        r"\b(?:we|i)\s+(?:believe|doubt|expect)\s+(?:that\s+)?(?P<x>.+)$",
     )
 )
+_THAT_AFTER_HEDGE = re.compile(r"\s+(?:\w+\s+){0,2}?that\s+(?P<x>.+)$", re.I | re.S)
 _TO_FRAME = re.compile(
-    r"^(?P<s>.+?)\s+(?:(?:still|also|now)\s+)?(?:is|are|seems?|looks?|appears?)\s+"
+    r"^(?P<s>.+?)\s+(?:(?:still|also|now)\s+)?(?:is|are|isn['\u2019]t|aren['\u2019]t|seems?|looks?|appears?)\s+"
     r"(?:(?:also|still|now|not|very|highly|more|less|most)\s+)*"
     r"(?P<h>(?:(?!to\b)\w+\s+){0,2}(?!to\b)\w+)\s+to\s+(?P<v>.+)$",
     re.I | re.S,
@@ -486,7 +493,7 @@ _POISED_FRAME = re.compile(
 _MODAL_FRAME = re.compile(
     r"^(?P<s>.+?)\s+(?:may|might|could|will\s+probably|will\s+likely|probably\s+will|"
     r"likely\s+will|will\s+almost\s+certainly|will\s+certainly|will\s+possibly|"
-    r"will\s+perhaps)\s+(?:also\s+|still\s+|well\s+|even\s+)?(?P<v>.+)$",
+    r"will\s+perhaps)\s+(?:also\s+|still\s+|well\s+|even\s+)?(?:not\s+)?(?P<v>.+)$",
     re.I | re.S,
 )
 
@@ -577,8 +584,14 @@ def _proposition(main: str, hedge_text: str) -> str:
     """The proposition the hedge qualifies, with the hedge frame removed (best effort)."""
     body = main.strip().rstrip(".!?;:, ")
     body = _DISCOURSE.sub("", body)
+    at = body.lower().find(hedge_text.lower())
+    if at >= 0:
+        # "it is unlikely that X", "what is unlikely is that X", "the chances are slight that X"
+        m = _THAT_AFTER_HEDGE.match(body, at + len(hedge_text))
+        if m is not None:
+            return m.group("x")
     for frame in _FRAMES:
-        m = frame.match(body)
+        m = frame.search(body)
         if m is not None and _contains(body[: m.start("x")], hedge_text):
             return m.group("x")
     m = _POISED_FRAME.match(body)
@@ -589,7 +602,9 @@ def _proposition(main: str, hedge_text: str) -> str:
     if m is not None and phrases.normalize(hedge_text).startswith(phrases.normalize(m.group("h"))):
         return f"{m.group('s')} will {m.group('v')}"
     m = _TO_FRAME.match(body)
-    if m is not None and _contains(m.group("h"), hedge_text):
+    if m is not None and (
+        _contains(m.group("h"), hedge_text) or _contains(hedge_text, m.group("h"))
+    ):
         return f"{m.group('s')} will {m.group('v')}"
     m = _MODAL_FRAME.match(body)
     if m is not None:
@@ -645,7 +660,7 @@ _FUTURE = re.compile(
     r"\b(?:will|won['\u2019]t|shall|going\s+to|next|upcoming|coming|future|soon|eventually|"
     r"remain|scenario|outlook|forecast|expect(?:s|ed)?|by\s+the\s+end|before\s+the|"
     r"(?:short|near|medium)(?:\s|-)term|new)\b"
-    r"|\b(?:likely|unlikely|expected|poised|set|due|bound|able)\s+to\b",
+    r"|\b(?:likely|unlikely|expected|poised|set|due|bound|able)\s+(?:\w+\s+)?to\b",
     re.IGNORECASE,
 )
 
@@ -671,6 +686,7 @@ def _confidence(
     else:
         score = 0.7
     before = clause[:hedge_offset]
+    future = _FUTURE.search(clause) is not None
     penalties: list[str] = []
     if not author_judges and (_REPORTED.search(before) or _QUOTED.search(clause)):
         penalties.append("reports someone else's view, not the author's")
@@ -678,7 +694,7 @@ def _confidence(
         penalties.append("describes the past (modal + 'have')")
     elif modal and _PAST_FRAME.search(before):
         penalties.append("the modal sits in a that-clause under a past-tense verb (past)")
-    elif deadline is None and _past_dates(clause, published):
+    elif deadline is None and not future and _past_dates(clause, published):
         penalties.append("names only dates before publication (describes the past)")
     if _PRESENT_STATE.search(clause):
         penalties.append("judges the present or the past, not a future event")
@@ -687,7 +703,7 @@ def _confidence(
     if penalties:
         score -= 0.45
         reasons.extend(penalties)
-    if _FUTURE.search(clause) or modal:
+    if future or modal:
         score += 0.1
     else:
         reasons.append("no future-tense cue")
