@@ -9,6 +9,7 @@ nothing is half-written.
 from forecasts.services.extraction import (
     AcceptReport,
     IngestReport,
+    article_text_check,
     article_text_decode,
     candidates_accept,
     candidates_reject,
@@ -44,6 +45,7 @@ __all__ = [
     "PromptReport",
     "SeedReport",
     "SnapshotReport",
+    "article_text_check",
     "article_text_decode",
     "candidates_accept",
     "candidates_reject",
