@@ -286,6 +286,14 @@ _DATE_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
 )
 
+# Every pattern above contains one of these words (or a digit): a cheap first check.
+_DEADLINE_TRIGGER = re.compile(
+    r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|weekend|tomorrow|tonight|term|inauguration|year|"
+    r"quarter|half|soon|shortly|coming|day|week|month|season|mid-?terms?|elections?|"
+    r"re-?election|vote|voters)",
+    re.IGNORECASE,
+)
 _COMPILED = tuple((name, re.compile(pattern)) for name, pattern in _DATE_PATTERNS)
 
 
@@ -399,6 +407,8 @@ def deadline_find(text: str, published: dt.date) -> Deadline | None:
     the more explicit (the order of the rules).  Dates before publication are ignored
     here (they describe the past); None when nothing is found.
     """
+    if _DEADLINE_TRIGGER.search(text) is None:
+        return None  # most clauses name no time at all: skip the twenty patterns
     found: list[tuple[int, int, Deadline]] = []
     for rank, (name, pattern) in enumerate(_COMPILED):
         for m in pattern.finditer(text):
@@ -565,12 +575,15 @@ def _clean_condition(condition: str) -> str:
     return condition[:1].upper() + condition[1:] + "." if condition else ""
 
 
+_NEGATIVE_TRIGGER = re.compile(r"\b(?:not|never|fail|remain|stay|miss)\b|n['\u2019]t\b", re.I)
 _SUBORDINATE = re.compile(r",|\b(?:that|which|who|because|while|although|hoping)\b", re.I)
 
 
 def _rewrite_negative(text: str) -> tuple[str, bool]:
     """Rewrite the main predicate's negation away; negations in subordinate clauses
     ("an agreement that would not require ...") do not flip the proposition."""
+    if _NEGATIVE_TRIGGER.search(text) is None:
+        return text, False
     boundary = _SUBORDINATE.search(text, 1)
     head, rest = (text[: boundary.start()], text[boundary.start() :]) if boundary else (text, "")
     for pattern, replacement in _NEGATIVE_PREDICATES:
@@ -725,6 +738,7 @@ def _confidence(
 def extract(text: str, published: dt.date) -> list[Candidate]:
     """Every candidate in ``text`` (proposed or not), in text order."""
     candidates: list[Candidate] = []
+    keys: list[str] = []  # normalised statements, parallel to candidates
     seen: dict[str, int] = {}
     for s_start, s_end in sentences(text):
         hedges = _hedges(text, s_start, s_end)
@@ -758,21 +772,25 @@ def extract(text: str, published: dt.date) -> list[Candidate]:
                 if len(candidate.quote) > len(previous.quote):
                     candidates[seen[key]] = candidate
                 continue
-            duplicate = _prefix_duplicate(candidates, key)
+            duplicate = _prefix_duplicate(keys, key)
             if duplicate is not None:
                 if len(candidate.quote) > len(candidates[duplicate].quote):
                     candidates[duplicate] = candidate
                 continue
             seen[key] = len(candidates)
             candidates.append(candidate)
+            keys.append(key)
     return sorted(candidates, key=lambda c: c.start)
 
 
-def _prefix_duplicate(candidates: list[Candidate], key: str) -> int | None:
+def _prefix_duplicate(keys: list[str], key: str) -> int | None:
+    """A candidate whose statement extends (or is extended by) this one: a pull-quote."""
     stem = key.rstrip(".")
-    for index, other in enumerate(candidates):
-        other_key = phrases.normalize(other.statement).rstrip(".")
-        if len(stem) > 30 and (other_key.startswith(stem) or stem.startswith(other_key)):
+    if len(stem) <= 30:
+        return None
+    for index, other in enumerate(keys):
+        other_key = other.rstrip(".")
+        if other_key.startswith(stem) or stem.startswith(other_key):
             return index
     return None
 
