@@ -291,3 +291,22 @@ def test_pasted_text_that_is_not_text_is_a_form_error(client, editor):
     assert response.status_code == 200
     assert "control characters" in response.content.decode()
     assert not Source.objects.exists()
+
+
+# --- The database guards the extraction fields -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"extraction_confidence": 1.5},
+        {"extraction_confidence": -0.1},
+        {"rejected_at": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)},  # the forecast is published
+    ],
+)
+def test_constraints_on_extraction_fields(changes):
+    from django.db import IntegrityError, transaction
+
+    forecast = ForecastFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Forecast.objects.filter(pk=forecast.pk).update(**changes)
