@@ -191,13 +191,27 @@ class ForecastAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
         "outcome_display",
         "forecaster",
         "source",
+        "confidence_display",
     )
-    list_filter = (StatusFilter, "source", "forecaster", "tags")
+    list_filter = (
+        StatusFilter,
+        ("rejected_at", admin.EmptyFieldListFilter),
+        "source",
+        "forecaster",
+        "tags",
+    )
     search_fields = ("statement", "quote", "slug", "resolution_criteria")
     date_hierarchy = "resolve_by"
     prepopulated_fields = {"slug": ("statement",)}
     autocomplete_fields = ("source", "forecaster", "tags")
-    readonly_fields = ("quote_start", "quote_end", "created_at", "updated_at")
+    readonly_fields = (
+        "quote_start",
+        "quote_end",
+        "extraction_confidence",
+        "rejected_at",
+        "created_at",
+        "updated_at",
+    )
     inlines = (
         EstimateInline,
         ReviewerInline,
@@ -220,9 +234,10 @@ class ForecastAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
                 )
             },
         ),
+        ("Extraction", {"fields": ("extraction_confidence", "rejected_at")}),
         ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
-    actions = ("publish", "resolve_selected")
+    actions = ("publish", "reject", "resolve_selected")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Forecast]:
         last_sent = ReviewPrompt.objects.filter(
@@ -266,6 +281,12 @@ class ForecastAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
     def probability_display(self, obj: Forecast) -> str:
         probability = obj.probability  # type: ignore[attr-defined]
         return "—" if probability is None else f"{probability:.0%}"
+
+    @admin.display(description="extraction confidence", ordering="-extraction_confidence")
+    def confidence_display(self, obj: Forecast) -> str:
+        if obj.extraction_confidence is None:
+            return "—"
+        return f"{obj.extraction_confidence:.2f}" + (" (rejected)" if obj.rejected_at else "")
 
     @admin.display(description="days overdue", ordering="-resolve_by")
     def days_overdue(self, obj: Forecast) -> str:
@@ -400,10 +421,26 @@ class ForecastAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
 
     # --- Bulk actions ---
 
-    @admin.action(description="Publish the selected drafts", permissions=["change"])
+    @admin.action(description="Accept (publish) the selected drafts", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Forecast]) -> None:
-        count = services.forecasts_publish(forecasts=queryset)
-        self.message_user(request, f"Published {count} forecast(s).", messages.SUCCESS)
+        report = services.candidates_accept(forecasts=queryset)
+        self.message_user(request, f"Published {report.published} forecast(s).", messages.SUCCESS)
+        if report.needs_deadline:
+            self.message_user(
+                request,
+                f"Not published, the text gave no deadline: set one (and replace the note) "
+                f"first: {'; '.join(str(forecast) for forecast in report.needs_deadline)}",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Reject the selected drafts", permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Forecast]) -> None:
+        count = services.candidates_reject(forecasts=queryset)
+        self.message_user(
+            request,
+            f"Rejected {count} draft(s); published forecasts are never rejected.",
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Resolve selected forecasts…", permissions=["resolve"])
     def resolve_selected(
@@ -577,13 +614,66 @@ class ResolutionAddForm(forms.ModelForm):  # type: ignore[type-arg]
             self.add_error("forecast", "You are not a reviewer of this forecast.")
 
 
+class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Pasted text is checked like an ingested file (size, control characters)."""
+
+    url = forms.URLField(max_length=500, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Source
+        fields = (
+            "title",
+            "key",
+            "url",
+            "publisher",
+            "author",
+            "published_on",
+            "published_precision",
+            "text",
+        )
+        widgets = {"text": forms.Textarea(attrs={"rows": 20, "cols": 100})}
+        help_texts = {
+            "text": "Paste the article's text; “Extract forecasts” proposes drafts from it."
+        }
+
+    def clean_text(self) -> str:
+        text: str = self.cleaned_data["text"]
+        if not text:
+            return text
+        try:
+            return services.article_text_check(text=text, name="The text")
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
+
+
 @admin.register(Source)
 class SourceAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+    form = SourceForm
     list_display = ("title", "publisher", "published_on", "forecast_count", "has_text")
     list_filter = ("publisher", "published_precision")
     search_fields = ("title", "url", "publisher", "author", "key")
     prepopulated_fields = {"key": ("title",)}
     date_hierarchy = "published_on"
+    actions = ("extract_forecasts",)
+
+    @admin.action(description="Extract forecasts (propose drafts)", permissions=["change"])
+    def extract_forecasts(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
+        created = without_text = 0
+        for source in queryset:
+            if not source.text.strip():
+                without_text += 1
+                continue
+            created += len(services.source_extract(source=source))
+        self.message_user(
+            request,
+            f"Proposed {created} draft forecast(s); those already proposed, accepted or "
+            "rejected are not proposed again.",
+            messages.SUCCESS,
+        )
+        if without_text:
+            self.message_user(
+                request, f"{without_text} source(s) have no text: paste it first.", messages.WARNING
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
         from django.db.models import Count

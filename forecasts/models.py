@@ -123,6 +123,10 @@ class ForecastQuerySet(models.QuerySet["Forecast"]):
     def drafts(self) -> ForecastQuerySet:
         return self.filter(published_at__isnull=True)
 
+    def candidates(self) -> ForecastQuerySet:
+        """Drafts still waiting for an editor: not rejected."""
+        return self.drafts().filter(rejected_at__isnull=True)
+
     def published(self) -> ForecastQuerySet:
         return self.filter(published_at__isnull=False)
 
@@ -221,6 +225,16 @@ class Forecast(models.Model):
     published_at = models.DateTimeField(
         null=True, blank=True, help_text="Empty while the forecast is a draft."
     )
+    extraction_confidence = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="For drafts proposed from the source text: how sure the extractor was (0-1).",
+    )
+    rejected_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="An editor rejected this draft; kept so extracting again does not re-propose it.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -249,6 +263,17 @@ class Forecast(models.Model):
                 violation_error_message="Quote offsets must both be set, with end after start.",
             ),
             models.CheckConstraint(condition=~Q(statement=""), name="forecast_statement_not_empty"),
+            models.CheckConstraint(
+                condition=Q(extraction_confidence__isnull=True)
+                | (Q(extraction_confidence__gte=0) & Q(extraction_confidence__lte=1)),
+                name="forecast_extraction_confidence_in_unit_interval",
+                violation_error_message="An extraction confidence must be from 0 to 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(rejected_at__isnull=True) | Q(published_at__isnull=True),
+                name="forecast_rejected_only_while_draft",
+                violation_error_message="A published forecast cannot be rejected.",
+            ),
         ]
 
     def __str__(self) -> str:

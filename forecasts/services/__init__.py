@@ -6,6 +6,17 @@ run in one transaction, so bad input gets a clear ``ValidationError`` and
 nothing is half-written.
 """
 
+from forecasts.services.extraction import (
+    AcceptReport,
+    IngestReport,
+    article_text_check,
+    article_text_decode,
+    candidates_accept,
+    candidates_reject,
+    forecaster_for_source,
+    source_extract,
+    source_ingest,
+)
 from forecasts.services.forecasts import (
     estimate_record,
     estimate_record_phrase,
@@ -28,16 +39,23 @@ from forecasts.services.scores import (
 from forecasts.services.seed import SeedReport, seed_forecasts_load
 
 __all__ = [
+    "AcceptReport",
     "BackfillReport",
+    "IngestReport",
     "PromptReport",
     "SeedReport",
     "SnapshotReport",
+    "article_text_check",
+    "article_text_decode",
+    "candidates_accept",
+    "candidates_reject",
     "estimate_record",
     "estimate_record_phrase",
     "forecast_create",
     "forecast_extend",
     "forecast_resolve",
     "forecast_resolve_check",
+    "forecaster_for_source",
     "forecasts_publish",
     "reviews_prompt_due",
     "scores_backfill",
@@ -45,5 +63,7 @@ __all__ = [
     "scores_recompute_run",
     "scores_snapshot",
     "seed_forecasts_load",
+    "source_extract",
+    "source_ingest",
     "source_text_attach",
 ]

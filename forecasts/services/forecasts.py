@@ -350,8 +350,9 @@ def _quote_offsets(text: str, quote: str) -> tuple[int, int]:
 
 @transaction.atomic
 def forecasts_publish(*, forecasts: QuerySet[Forecast]) -> int:
-    """Publish the drafts among ``forecasts``; returns how many were published."""
-    count = forecasts.filter(published_at__isnull=True).update(
+    """Publish the drafts among ``forecasts`` (rejected drafts stay rejected); returns how
+    many were published."""
+    count = forecasts.filter(published_at__isnull=True, rejected_at__isnull=True).update(
         published_at=timezone.now(), updated_at=timezone.now()
     )
     if count:
