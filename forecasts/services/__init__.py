@@ -6,6 +6,15 @@ run in one transaction, so bad input gets a clear ``ValidationError`` and
 nothing is half-written.
 """
 
+from forecasts.services.digests import (
+    DigestSendReport,
+    digests_send,
+    subscriber_confirm,
+    subscriber_staff_opt_in,
+    subscriber_subscribe,
+    subscriber_unsubscribe,
+    subscriber_update_preferences,
+)
 from forecasts.services.forecasts import (
     estimate_record,
     estimate_record_phrase,
@@ -29,9 +38,11 @@ from forecasts.services.seed import SeedReport, seed_forecasts_load
 
 __all__ = [
     "BackfillReport",
+    "DigestSendReport",
     "PromptReport",
     "SeedReport",
     "SnapshotReport",
+    "digests_send",
     "estimate_record",
     "estimate_record_phrase",
     "forecast_create",
@@ -46,4 +57,9 @@ __all__ = [
     "scores_snapshot",
     "seed_forecasts_load",
     "source_text_attach",
+    "subscriber_confirm",
+    "subscriber_staff_opt_in",
+    "subscriber_subscribe",
+    "subscriber_unsubscribe",
+    "subscriber_update_preferences",
 ]
