@@ -12,7 +12,7 @@ COMPOSE_SCHEMA ?= ../shared/schemas/compose-spec.json
 help:
 	@echo "make run    - set everything up and run web server, Celery worker and beat"
 	@echo "make test   - set up what the tests need and run the whole suite"
-	@echo "make bench  - time a score snapshot on 10k and 100k synthetic forecasts"
+	@echo "make bench  - time score snapshots, the public pages and 10k digests against floors"
 	@echo "make lock   - re-pin requirements*.txt from pyproject.toml"
 
 $(BIN)/.installed: requirements-dev.txt
@@ -44,6 +44,7 @@ bench: venv
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput --verbosity 0
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_scores --keep $(BENCH_ARGS)
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_pages
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_digests
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py generate_synthetic --clear --forecasts 0
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py snapshot_scores
 

@@ -369,6 +369,9 @@ def test_the_digest_over_smtp_has_the_headers_both_parts_and_the_filtered_conten
     assert (report.sent, report.skipped, report.failed) == (3, 0, 0)
     received = {message.rcpt_tos[0]: message for message in smtp_server.messages}
     assert set(received) == {"all@example.org", "korea@example.org", "pete@example.org"}
+    # Rendered once per set of filters, then copied: each copy is the subscriber's own.
+    assert len({message.message["Message-ID"] for message in received.values()}) == 3
+    assert not [message for message in received.values() if b"Placeholder" in message.data]
 
     message = received["all@example.org"].message
     assert message["Subject"] == "Your weekly forecast digest: week of 23 Nov 2026"

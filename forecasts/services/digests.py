@@ -28,9 +28,8 @@ import smtplib
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -38,7 +37,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 
 from forecasts import digest_links, emails, periods
 from forecasts.models import (
@@ -349,11 +348,14 @@ def _send_batch(
                 outcome, attempts, error = _deliver(connection, message)
                 counts[outcome] += 1
                 if outcome == _SENT:
+                    # One row, one statement, committed at once: a worker killed after
+                    # this message leaves it marked. (attempts is ours to count while
+                    # we hold the claim; the claim filter refuses the mark otherwise.)
                     marked = ours.filter(pk=row.pk).update(
                         status=DeliveryStatus.SENT,
                         sent_at=now,
                         message_id=message.extra_headers["Message-ID"],
-                        attempts=F("attempts") + attempts,
+                        attempts=row.attempts + attempts,
                         error="",
                     )
                     if not marked:
@@ -446,84 +448,97 @@ def _close(connection: Any) -> None:
         logger.exception("Digests: closing the mail connection failed.")
 
 
+# Stands for a subscriber's signed token while a digest is rendered once for everyone
+# with the same filters (letters and digits: escaping and wrapping leave it alone).
+_PLACEHOLDER = "DigestTokenPlaceholder0"
+
+
 class _Renderer:
-    """Builds each subscriber's message; the report part is rendered once per set of filters."""
+    """Builds each subscriber's message.
+
+    The templates are rendered once per set of filters, with a placeholder for the
+    subscriber's signed token, and copied per subscriber with the token filled in;
+    a staff digest with a review queue is rendered for that subscriber alone.
+    """
 
     def __init__(self, report: DigestReport, *, now: dt.datetime) -> None:
         self.report = report
         self.now = now
-        self.sections: dict[tuple[frozenset[int], frozenset[int]], tuple[str, SafeString] | None]
-        self.sections = {}
+        self.built: dict[tuple[frozenset[int], frozenset[int]], EmailMultiAlternatives | None]
+        self.built = {}
         self.scorecard_url = settings.SITE_URL + reverse("forecasts:home")
-        self.domain = urlsplit(settings.SITE_URL).hostname or "localhost"
 
     def message(self, subscriber: Subscriber) -> EmailMultiAlternatives | None:
         """None when there is nothing to report to this subscriber."""
         tag_ids = frozenset(tag.pk for tag in subscriber.tags.all())
         forecaster_ids = frozenset(forecaster.pk for forecaster in subscriber.forecasters.all())
-        key = (tag_ids, forecaster_ids)
-        review_queue = []
+        report = None
         if subscriber.include_review_queue and subscriber.user is not None:
-            review_queue = digest_review_queue(user=subscriber.user, at=self.now)
-        if review_queue:
-            report = digest_filter(self.report, tag_ids=tag_ids, forecaster_ids=forecaster_ids)
-            sections = self._render(
-                DigestReport(
-                    period=report.period,
-                    next_period=report.next_period,
-                    new=report.new,
-                    resolved=report.resolved,
-                    score_changes=report.score_changes,
-                    due_next=report.due_next,
-                    review_queue=review_queue,
-                ),
-                filtered=bool(tag_ids or forecaster_ids),
-            )
-        else:
-            if key not in self.sections:
-                report = digest_filter(self.report, tag_ids=tag_ids, forecaster_ids=forecaster_ids)
-                self.sections[key] = self._render(report, filtered=bool(tag_ids or forecaster_ids))
-            sections = self.sections[key]
-        if sections is None:
-            return None
-        text, html = sections
+            queue = digest_review_queue(user=subscriber.user, at=self.now)
+            if queue:
+                report = replace(
+                    digest_filter(self.report, tag_ids=tag_ids, forecaster_ids=forecaster_ids),
+                    review_queue=queue,
+                )
         token = digest_links.manage_token(subscriber)
-        unsubscribe = digest_links.unsubscribe_url(subscriber, token=token)
-        period = self.report.period
+        key, filtered = (tag_ids, forecaster_ids), bool(tag_ids or forecaster_ids)
+        if report is not None:
+            return self._build(
+                report,
+                cadence=subscriber.cadence,
+                filtered=filtered,
+                to=subscriber.email,
+                token=token,
+            )
+        if key not in self.built:
+            narrowed = digest_filter(self.report, tag_ids=tag_ids, forecaster_ids=forecaster_ids)
+            self.built[key] = self._build(
+                narrowed,
+                cadence=subscriber.cadence,
+                filtered=filtered,
+                to="",
+                token=_PLACEHOLDER,
+            )
+        template = self.built[key]
+        if template is None:
+            return None
+        return emails.personalise(template, to=[subscriber.email], replace={_PLACEHOLDER: token})
+
+    def _build(
+        self, report: DigestReport, *, cadence: str, filtered: bool, to: str, token: str
+    ) -> EmailMultiAlternatives | None:
+        if report.empty:
+            return None
+        sections = {
+            "report": report,
+            "site_url": settings.SITE_URL,
+            "scorecard_url": self.scorecard_url,
+            "review_url": settings.SITE_URL + reverse("forecasts:review-queue"),
+        }
+        unsubscribe = settings.SITE_URL + reverse(
+            "forecasts:digest-unsubscribe", kwargs={"token": token}
+        )
         context = {
-            "cadence": subscriber.get_cadence_display().lower(),
-            "period": period,
-            "period_last_day": period.last_day,
-            "sections_text": text,
-            "sections_html": html,
-            "preferences_url": digest_links.preferences_url(subscriber, token=token),
+            "cadence": Cadence(cadence).label.lower(),
+            "period": report.period,
+            "sections_text": render_to_string("emails/_digest_sections-body.txt", sections),
+            # Rendered (and escaped) by its own template; the body template places it as is.
+            "sections_html": mark_safe(  # noqa: S308
+                render_to_string("emails/_digest_sections-body.html", sections)
+            ),
+            "preferences_url": settings.SITE_URL
+            + reverse("forecasts:digest-preferences", kwargs={"token": token}),
             "unsubscribe_url": unsubscribe,
             "scorecard_url": self.scorecard_url,
             "site_url": settings.SITE_URL,
-            "filtered": bool(tag_ids or forecaster_ids),
+            "filtered": filtered,
         }
         return emails.build_message(
             "digest",
             context,
-            to=[subscriber.email],
+            to=[to] if to else [],
             headers={
                 "List-Unsubscribe": f"<{unsubscribe}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                "List-Id": f"Forecast digest <{period.cadence}.digest.{self.domain}>",
             },
         )
-
-    def _render(self, report: DigestReport, *, filtered: bool) -> tuple[str, SafeString] | None:
-        if report.empty:
-            return None
-        context = {
-            "report": report,
-            "site_url": settings.SITE_URL,
-            "scorecard_url": self.scorecard_url,
-            "filtered": filtered,
-            "review_url": settings.SITE_URL + reverse("forecasts:review-queue"),
-        }
-        text = render_to_string("emails/_digest_sections-body.txt", context)
-        html = render_to_string("emails/_digest_sections-body.html", context)
-        # Rendered (and escaped) by its own template; the page template places it as is.
-        return text, mark_safe(html)  # noqa: S308
