@@ -657,3 +657,11 @@ def test_the_admin_shows_subscribers_deliveries_and_the_schedule(admin_client, n
     assert "Digest schedule" in deliveries
     assert "daily at 06:15" in deliveries
     assert admin_client.get(f"/admin/forecasts/subscriber/{row.pk}/change/").status_code == 200
+
+
+def test_a_new_subscriber_gets_the_latest_digest_once_and_no_backlog(news):
+    late = subscriber("late@example.org", confirmed_at=MONDAY - 2 * MINUTE)
+    ForecastFactory(published_at=IN_WEEK - 14 * DAY)  # an older week's news
+    assert run(MONDAY + DAY).sent == 1
+    assert list(late.deliveries.values_list("period_start", flat=True)) == [WEEK_START]
+    assert run(MONDAY + 2 * DAY).sent == 0

@@ -238,14 +238,11 @@ def _send_period(
     settled = DigestDelivery.objects.filter(
         subscriber=OuterRef("pk"), cadence=period.cadence, period_start=period.start
     ).exclude(status=DeliveryStatus.CLAIMED, claimed_at__lt=stale_before)
-    # Subscribed by the end of the period: someone who confirms on Wednesday gets
-    # their first weekly digest for the week after.
+    # Only the latest ended period, never a backlog: a subscriber's first digest is the
+    # latest one, at the first run after they confirm; a run after an outage sends
+    # the latest period, not every period it missed.
     waiting = list(
-        Subscriber.objects.filter(
-            status=SubscriberStatus.CONFIRMED,
-            cadence=period.cadence,
-            confirmed_at__lt=period.end,
-        )
+        Subscriber.objects.filter(status=SubscriberStatus.CONFIRMED, cadence=period.cadence)
         .filter(~Exists(settled))
         .order_by("pk")
         .values_list("pk", flat=True)
