@@ -665,3 +665,29 @@ def test_a_new_subscriber_gets_the_latest_digest_once_and_no_backlog(news):
     assert run(MONDAY + DAY).sent == 1
     assert list(late.deliveries.values_list("period_start", flat=True)) == [WEEK_START]
     assert run(MONDAY + 2 * DAY).sent == 0
+
+
+def test_a_mail_server_that_is_down_stops_the_run_and_a_later_run_sends_everything_once(
+    smtp_server, settings, monkeypatch, news
+):
+    waits = []
+    monkeypatch.setattr(digest_services.time, "sleep", waits.append)
+    for n in range(7):  # batches of 3
+        subscriber(f"reader{n}@example.org")
+    port = smtp_server.port
+    settings.EMAIL_PORT = 9  # nothing listens there
+    report = run()
+    assert (report.sent, report.deferred, report.failed) == (0, 3, 0)
+    assert waits == [0, 0]  # only the first message waited out its retries
+    rows = DigestDelivery.objects.order_by("subscriber__email")
+    assert [row.attempts for row in rows] == [3, 0, 0]  # the first batch; the rest unclaimed
+    assert rows[0].error.startswith("ConnectionRefusedError")
+    assert rows[1].error.startswith("Not tried: the mail server was failing")
+    assert Subscriber.objects.filter(permanent_failures__gt=0).count() == 0
+
+    settings.EMAIL_PORT = port
+    assert run(MONDAY + 5 * MINUTE).sent == 4  # the unclaimed ones at once
+    assert run(MONDAY + 31 * MINUTE).sent == 3  # the stale claims
+    assert Counter(message.rcpt_tos[0] for message in smtp_server.messages) == {
+        f"reader{n}@example.org": 1 for n in range(7)
+    }

@@ -257,10 +257,17 @@ def _send_period(
     for offset in range(0, len(waiting), size):
         batch = waiting[offset : offset + size]
         claimed = _claim(batch, period, run=run, now=now, stale_before=stale_before)
+        stop = False
         if claimed:
-            report += _send_batch(claimed, renderer, run=run, now=now)
+            sent, stop = _send_batch(claimed, renderer, run=run, now=now)
+            report += sent
         if progress:
             progress(period.cadence, min(offset + size, len(waiting)), len(waiting))
+        if stop:
+            # The rest stay unclaimed for the next run (the task retries after the
+            # claims go stale) instead of each batch waiting out the retries.
+            logger.warning("Digests: the mail server keeps failing; stopping this run.")
+            break
     return report
 
 
@@ -307,11 +314,25 @@ def _claim(
 
 
 _SENT, _FAILED, _DEFERRED = "sent", "failed", "deferred"
+# Deferred messages in a row after which a batch stops trying: the server, not the
+# recipients, is in trouble (greylisting everyone, or gone).
+_DEFERRALS_BEFORE_GIVING_UP = 3
+
+
+@dataclass(frozen=True)
+class _Result:
+    outcome: str
+    attempts: int
+    error: str = ""
+    # The failure was the server's (no connection, a greeting or login refused), not
+    # about this message or recipient.
+    server_trouble: bool = False
 
 
 def _send_batch(
     claimed: Sequence[DigestDelivery], renderer: _Renderer, *, run: uuid.UUID, now: dt.datetime
-) -> DigestSendReport:
+) -> tuple[DigestSendReport, bool]:
+    """Send one batch over one connection; True as well when the server keeps failing."""
     ours = DigestDelivery.objects.filter(claim=run, status=DeliveryStatus.CLAIMED)
     outgoing: list[tuple[DigestDelivery, EmailMultiAlternatives]] = []
     skipped: list[int] = []
@@ -333,18 +354,21 @@ def _send_batch(
     counts = {_SENT: 0, _FAILED: 0, _DEFERRED: 0}
     paused = 0
     delivered: list[int] = []
+    deferred_in_a_row = 0
+    giving_up = False
     if outgoing:
         connection = get_connection()
         try:
             connection.open()
-        except OSError as exc:
-            # Nobody to talk to: _deliver retries, and defers the lot if it stays down.
+        except (OSError, smtplib.SMTPException) as exc:
+            # _deliver retries the connection, and the batch gives up if it stays down.
             logger.warning("Digests: cannot reach the mail server (%s).", exc)
         try:
-            for row, message in outgoing:
-                outcome, attempts, error = _deliver(connection, message)
-                counts[outcome] += 1
-                if outcome == _SENT:
+            for index, (row, message) in enumerate(outgoing):
+                result = _deliver(connection, message)
+                counts[result.outcome] += 1
+                if result.outcome == _SENT:
+                    deferred_in_a_row = 0
                     # One row, one statement, committed at once: a worker killed after
                     # this message leaves it marked. (attempts is ours to count while
                     # we hold the claim; the claim filter refuses the mark otherwise.)
@@ -352,7 +376,7 @@ def _send_batch(
                         status=DeliveryStatus.SENT,
                         sent_at=now,
                         message_id=message.extra_headers["Message-ID"],
-                        attempts=row.attempts + attempts,
+                        attempts=row.attempts + result.attempts,
                         error="",
                     )
                     if not marked:
@@ -360,66 +384,87 @@ def _send_batch(
                             "Digest %s was sent after another run took over the claim.", row.pk
                         )
                     delivered.append(row.subscriber_id)
-                elif outcome == _FAILED:
+                    continue
+                if result.outcome == _FAILED:
+                    deferred_in_a_row = 0
                     ours.filter(pk=row.pk).update(
-                        status=DeliveryStatus.FAILED, attempts=F("attempts") + attempts, error=error
+                        status=DeliveryStatus.FAILED,
+                        attempts=F("attempts") + result.attempts,
+                        error=result.error,
                     )
                     paused += _count_permanent_failure(row.subscriber)
-                else:
-                    # Left claimed: the next run takes it over once it is stale.
-                    ours.filter(pk=row.pk).update(attempts=F("attempts") + attempts, error=error)
+                    continue
+                # Left claimed: the next run takes it over once it is stale.
+                ours.filter(pk=row.pk).update(
+                    attempts=F("attempts") + result.attempts, error=result.error
+                )
+                deferred_in_a_row += 1
+                if result.server_trouble or deferred_in_a_row >= _DEFERRALS_BEFORE_GIVING_UP:
+                    rest = [later.pk for later, _ in outgoing[index + 1 :]]
+                    ours.filter(pk__in=rest).update(
+                        error=f"Not tried: the mail server was failing ({result.error})"[:1000]
+                    )
+                    counts[_DEFERRED] += len(rest)
+                    giving_up = True
+                    break
         finally:
             _close(connection)
     if delivered:
         Subscriber.objects.filter(pk__in=delivered, permanent_failures__gt=0).update(
             permanent_failures=0
         )
-    return DigestSendReport(
+    report = DigestSendReport(
         sent=counts[_SENT],
         skipped=len(skipped) + len(gone),
         failed=counts[_FAILED],
         deferred=counts[_DEFERRED],
         paused=paused,
     )
+    return report, giving_up
 
 
-def _deliver(connection: Any, message: EmailMultiAlternatives) -> tuple[str, int, str]:
-    """Send one message on the batch's connection: (outcome, attempts made, last error).
+def _deliver(connection: Any, message: EmailMultiAlternatives) -> _Result:
+    """Send one message on the batch's connection.
 
     Temporary failures (4xx replies, a dropped connection) are retried up to
-    ``DIGEST_SEND_ATTEMPTS`` times with exponential backoff; a 5xx reply about the
-    recipient or the message is permanent. A 5xx to our own MAIL FROM is not the
-    subscriber's fault, so it counts as temporary.
+    ``DIGEST_SEND_ATTEMPTS`` times with exponential backoff. Only a 5xx about the
+    recipient (RCPT TO) or the message (DATA) is permanent: a 5xx to the greeting,
+    the login or our own MAIL FROM is the server's or our configuration's trouble,
+    not the subscriber's, and is never counted against them.
     """
     attempts = settings.DIGEST_SEND_ATTEMPTS
     error = ""
+    server_trouble = False
     for attempt in range(1, attempts + 1):
         code: int | None = None
+        server_trouble = False
         try:
             if getattr(connection, "connection", True) is None:
                 connection.open()  # closed after a failure below: reconnect
             if connection.send_messages([message]) != 1:
                 raise smtplib.SMTPServerDisconnected("The e-mail backend sent nothing.")
-            return _SENT, attempt, ""
+            return _Result(_SENT, attempt)
         except smtplib.SMTPRecipientsRefused as exc:
             code = min(reply[0] for reply in exc.recipients.values())
             error = f"{type(exc).__name__}: {exc}"
-        except smtplib.SMTPSenderRefused as exc:
-            error = f"{type(exc).__name__}: {exc.smtp_code} {exc.smtp_error!r}"
-        except smtplib.SMTPResponseException as exc:
+        except smtplib.SMTPDataError as exc:
             code = exc.smtp_code
             error = f"{type(exc).__name__}: {exc.smtp_code} {exc.smtp_error!r}"
-        except (smtplib.SMTPException, OSError) as exc:
+        except smtplib.SMTPResponseException as exc:  # greeting, HELO, login, MAIL FROM
+            server_trouble = True
+            error = f"{type(exc).__name__}: {exc.smtp_code} {exc.smtp_error!r}"
+        except (smtplib.SMTPException, OSError) as exc:  # disconnected, refused, timed out
+            server_trouble = True
             error = f"{type(exc).__name__}: {exc}"
         error = error[:1000]
         if code is not None and 500 <= code < 600:
-            return _FAILED, attempt, error
+            return _Result(_FAILED, attempt, error)
         logger.warning("Digest to %s: temporary failure (%s).", message.to[0], error)
-        if code is None or code == 421:
+        if server_trouble or code == 421:
             _close(connection)  # the conversation may be broken: reconnect
         if attempt < attempts:
             time.sleep(settings.DIGEST_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
-    return _DEFERRED, attempts, error
+    return _Result(_DEFERRED, attempts, error, server_trouble=server_trouble)
 
 
 def _count_permanent_failure(subscriber: Subscriber) -> int:
