@@ -13,6 +13,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection, connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from forecasts import digest_links, periods, services
@@ -25,6 +26,7 @@ from forecasts.models import (
     Subscriber,
     SubscriberStatus,
 )
+from forecasts.selectors.digests import digest_period_report
 from forecasts.services import digests as digest_services
 from forecasts.tasks import digests_send as digests_send_task
 from tests.factories import (
@@ -691,3 +693,18 @@ def test_a_mail_server_that_is_down_stops_the_run_and_a_later_run_sends_everythi
     assert Counter(message.rcpt_tos[0] for message in smtp_server.messages) == {
         f"reader{n}@example.org": 1 for n in range(7)
     }
+
+
+def test_the_period_report_reads_a_fixed_number_of_queries(news, django_assert_max_num_queries):
+    week = periods.period_last_ended(MONDAY, cadence="weekly", time_zone="UTC")
+    following = periods.period_after(week, time_zone="UTC")
+    with CaptureQueriesContext(connection) as few:
+        small = digest_period_report(period=week, next_period=following)
+    for n in range(6):
+        forecast = ForecastFactory(published_at=IN_WEEK, resolve_by=dt.date(2026, 12, 2 + n))
+        forecast.tags.add(news["trade"])
+        ResolutionFactory(forecast=ForecastFactory(published_at=IN_WEEK), resolved_at=IN_WEEK)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        large = digest_period_report(period=week, next_period=following)
+    assert (len(small.new), len(large.new)) == (2, 14)
+    assert (len(small.resolved), len(large.resolved)) == (1, 7)
