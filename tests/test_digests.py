@@ -708,3 +708,18 @@ def test_the_period_report_reads_a_fixed_number_of_queries(news, django_assert_m
         large = digest_period_report(period=week, next_period=following)
     assert (len(small.new), len(large.new)) == (2, 14)
     assert (len(small.resolved), len(large.resolved)) == (1, 7)
+
+
+def test_a_confirmation_that_cannot_be_sent_shows_the_same_page_and_can_be_asked_again(
+    client, news, settings, caplog
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    response = subscribe(client, "reader@example.org")
+    assert response.status_code == 200
+    assert b"Check your inbox" in response.content
+    assert "could not be sent" in caplog.text
+    assert Subscriber.objects.get().confirmation_sent_at is None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    subscribe(client, "reader@example.org")
+    assert [to for to, _ in delivered()] == ["reader@example.org"]

@@ -113,7 +113,14 @@ def subscriber_subscribe(
         to=[address],
         headers={"Auto-Submitted": "auto-generated"},
     )
-    message.send()
+    try:
+        message.send()
+    except Exception:
+        # The page must look the same either way (an error only for addresses not yet
+        # subscribed would tell who is); let the next request try again at once.
+        logger.exception("Digest confirmation to subscriber %s could not be sent.", subscriber.pk)
+        Subscriber.objects.filter(pk=subscriber.pk).update(confirmation_sent_at=None)
+        return False
     return True
 
 
