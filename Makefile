@@ -12,7 +12,7 @@ COMPOSE_SCHEMA ?= ../shared/schemas/compose-spec.json
 help:
 	@echo "make run    - set everything up and run web server, Celery worker and beat"
 	@echo "make test   - set up what the tests need and run the whole suite"
-	@echo "make bench  - time score snapshots and pages; extraction precision, recall, articles/s"
+	@echo "make bench  - time snapshots, pages and 10k digests against floors; extraction quality and speed"
 	@echo "make lock   - re-pin requirements*.txt from pyproject.toml"
 
 $(BIN)/.installed: requirements-dev.txt
@@ -45,6 +45,7 @@ bench: venv
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_scores --keep $(BENCH_ARGS)
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_pages
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_extraction
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_digests
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py generate_synthetic --clear --forecasts 0
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py snapshot_scores
 

@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from forecasts.models import Outcome
+from forecasts.models import Cadence, Forecaster, Outcome, Tag
 
 
 class ResolveForm(forms.Form):
@@ -95,3 +95,38 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     for name, errors in error.error_dict.items():
         field = _FORM_FIELD_FOR.get(name, name)
         form.add_error(field if field in form.fields else None, errors)
+
+
+class DigestPreferencesForm(forms.Form):
+    """How often, and optionally only some topics or forecasters."""
+
+    cadence = forms.ChoiceField(
+        label="How often", choices=Cadence.choices, initial=Cadence.WEEKLY, widget=forms.RadioSelect
+    )
+    tags = forms.ModelMultipleChoiceField(
+        label="Only these topics",
+        queryset=Tag.objects.filter(forecasts__published_at__isnull=False).distinct(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave every topic and forecaster unticked for everything.",
+    )
+    forecasters = forms.ModelMultipleChoiceField(
+        label="Only these forecasters",
+        queryset=Forecaster.objects.filter(forecasts__published_at__isnull=False).distinct(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class SubscribeForm(DigestPreferencesForm):
+    email = forms.EmailField(label="Your e-mail address", max_length=254)
+    field_order = ["email", "cadence", "tags", "forecasters"]
+
+
+class StaffDigestForm(forms.Form):
+    cadence = forms.ChoiceField(
+        label="How often", choices=Cadence.choices, initial=Cadence.WEEKLY, widget=forms.RadioSelect
+    )
+    include_review_queue = forms.BooleanField(
+        label="Add my overdue review queue", required=False, initial=True
+    )

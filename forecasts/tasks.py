@@ -1,8 +1,10 @@
 """Celery tasks: thin adapters that parse arguments and call one service."""
 
+import datetime as dt
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
+from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
@@ -41,3 +43,17 @@ def scores_snapshot_today() -> str:
 def reviews_prompt() -> str:
     """Hourly, and once when a worker starts: prompt, remind and escalate due reviews."""
     return str(services.reviews_prompt_due(now=timezone.now()))
+
+
+@shared_task(bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def digests_send(self: Task, now: str | None = None) -> str:  # type: ignore[type-arg]
+    """Daily: send the digests of the weekly and monthly periods that have ended.
+
+    ``now`` (ISO 8601) pins the moment, for a re-run by hand. Digests deferred by
+    temporary SMTP failures are retried once their claims are stale.
+    """
+    moment = dt.datetime.fromisoformat(now) if now else timezone.now()
+    report = services.digests_send(now=moment)
+    if report.deferred and self.request.retries < (self.max_retries or 0):
+        raise self.retry(countdown=(settings.DIGEST_CLAIM_STALE_MINUTES + 1) * 60)
+    return str(report)

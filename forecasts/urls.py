@@ -1,6 +1,6 @@
 from django.urls import path
 
-from forecasts import views
+from forecasts import digest_views, views
 
 app_name = "forecasts"
 
@@ -16,4 +16,9 @@ urlpatterns = [
     path("review/", views.review_queue, name="review-queue"),
     path("review/forecast/<slug:slug>/", views.review_forecast, name="review-forecast"),
     path("review/link/<slug:slug>/<str:token>/", views.review_link, name="review-link"),
+    path("digests/subscribe/", digest_views.subscribe, name="digest-subscribe"),
+    path("digests/confirm/<str:token>/", digest_views.confirm, name="digest-confirm"),
+    path("digests/preferences/<str:token>/", digest_views.preferences, name="digest-preferences"),
+    path("digests/unsubscribe/<str:token>/", digest_views.unsubscribe, name="digest-unsubscribe"),
+    path("digests/staff/", digest_views.staff_digest, name="digest-staff"),
 ]

@@ -10,7 +10,9 @@ Use the ``smtp_server`` fixture (tests/conftest.py imports it for every test)::
 
 Failures on demand: ``smtp_server.refuse["bob@example.org"] = 550`` answers that
 recipient's ``RCPT TO`` with 550 (or 451, …); ``smtp_server.reply_code = 451``
-answers every ``DATA`` with 451 instead of accepting the message.
+answers every ``DATA`` with 451 instead of accepting the message;
+``smtp_server.data_replies = [451]`` answers the next ``DATA`` commands with these
+codes, one each, then accepts again (a server that recovers).
 """
 
 from __future__ import annotations
@@ -72,11 +74,17 @@ class SMTPServer:
     reply_code: int | None = None
     # Answer RCPT TO for these (lower-cased) addresses with the code.
     refuse: dict[str, int] = field(default_factory=dict)
+    # Answer the next DATA commands with these codes, one each, then as above.
+    data_replies: list[int] = field(default_factory=list)
+    # Every DATA answered, in order (accepted ones as 250).
+    data_answers: list[int] = field(default_factory=list)
 
     def clear(self) -> None:
         self.messages.clear()
         self.reply_code = None
         self.refuse.clear()
+        self.data_replies.clear()
+        self.data_answers.clear()
 
 
 class _Handler:
@@ -93,8 +101,12 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.server.reply_code is not None:
-            return _reply(self.server.reply_code)
+        code = self.server.data_replies.pop(0) if self.server.data_replies else None
+        code = code if code is not None else self.server.reply_code
+        if code is not None:
+            self.server.data_answers.append(code)
+            return _reply(code)
+        self.server.data_answers.append(250)
         self.server.messages.append(
             ReceivedMessage(
                 mail_from=envelope.mail_from,

@@ -251,6 +251,32 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Forecast tracker <forecasts@
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Admin", address) for address in env_list("ADMINS", [])]
 
+# --- Digests ----------------------------------------------------------------
+
+# Local hour (TIME_ZONE) at which beat sends the digests of periods that ended.
+DIGEST_SEND_HOUR = env_int("DIGEST_SEND_HOUR", 6, minimum=0)
+if DIGEST_SEND_HOUR > 23:
+    raise EnvError(f"DIGEST_SEND_HOUR={DIGEST_SEND_HOUR} is not an hour (0-23).")
+# Subscribers per batch: claimed together, then sent over one SMTP connection.
+DIGEST_BATCH_SIZE = env_int("DIGEST_BATCH_SIZE", 200, minimum=1)
+# Tries per message for temporary SMTP failures, the first retry after this many
+# seconds and each later one after twice as long.
+DIGEST_SEND_ATTEMPTS = env_int("DIGEST_SEND_ATTEMPTS", 3, minimum=1)
+DIGEST_RETRY_BACKOFF_SECONDS = env_int("DIGEST_RETRY_BACKOFF_SECONDS", 2, minimum=0)
+# A digest claimed but not marked after this long is presumed lost with its
+# sender and is claimed again by the next run.
+DIGEST_CLAIM_STALE_MINUTES = env_int("DIGEST_CLAIM_STALE_MINUTES", 30, minimum=1)
+# Permanent failures (5xx) in a row after which a subscriber is paused.
+DIGEST_PAUSE_AFTER_FAILURES = env_int("DIGEST_PAUSE_AFTER_FAILURES", 3, minimum=1)
+# Confirmation links expire after this many days; at most one confirmation e-mail
+# per address per DIGEST_CONFIRM_RESEND_MINUTES.
+DIGEST_CONFIRM_MAX_AGE_DAYS = env_int("DIGEST_CONFIRM_MAX_AGE_DAYS", 7, minimum=1)
+DIGEST_CONFIRM_RESEND_MINUTES = env_int("DIGEST_CONFIRM_RESEND_MINUTES", 10, minimum=0)
+# Subscribe form submissions per client IP address per hour.
+DIGEST_SUBSCRIBE_RATE_PER_HOUR = env_int("DIGEST_SUBSCRIBE_RATE_PER_HOUR", 5, minimum=1)
+# A forecaster's Brier must move at least this much to be reported as a change.
+DIGEST_NOTABLE_BRIER_CHANGE = 0.02
+
 # --- Celery -----------------------------------------------------------------
 
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object]
@@ -295,6 +321,12 @@ CELERY_BEAT_SCHEDULE = {
     "reviews-hourly": {
         "task": "forecasts.tasks.reviews_prompt",
         "schedule": crontab(minute=0),
+    },
+    # Daily: the job works out which weekly and monthly periods have ended (in
+    # TIME_ZONE, which beat's crontab also follows) and sends what is not yet sent.
+    "digests-daily": {
+        "task": "forecasts.tasks.digests_send",
+        "schedule": crontab(hour=DIGEST_SEND_HOUR, minute=15),
     },
 }
 

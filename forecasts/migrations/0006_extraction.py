@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("forecasts", "0004_reviewers_group"),
+        ("forecasts", "0005_digests"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

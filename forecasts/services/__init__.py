@@ -6,6 +6,15 @@ run in one transaction, so bad input gets a clear ``ValidationError`` and
 nothing is half-written.
 """
 
+from forecasts.services.digests import (
+    DigestSendReport,
+    digests_send,
+    subscriber_confirm,
+    subscriber_staff_opt_in,
+    subscriber_subscribe,
+    subscriber_unsubscribe,
+    subscriber_update_preferences,
+)
 from forecasts.services.extraction import (
     AcceptReport,
     IngestReport,
@@ -41,6 +50,7 @@ from forecasts.services.seed import SeedReport, seed_forecasts_load
 __all__ = [
     "AcceptReport",
     "BackfillReport",
+    "DigestSendReport",
     "IngestReport",
     "PromptReport",
     "SeedReport",
@@ -49,6 +59,7 @@ __all__ = [
     "article_text_decode",
     "candidates_accept",
     "candidates_reject",
+    "digests_send",
     "estimate_record",
     "estimate_record_phrase",
     "forecast_create",
@@ -66,4 +77,9 @@ __all__ = [
     "source_extract",
     "source_ingest",
     "source_text_attach",
+    "subscriber_confirm",
+    "subscriber_staff_opt_in",
+    "subscriber_subscribe",
+    "subscriber_unsubscribe",
+    "subscriber_update_preferences",
 ]
