@@ -26,9 +26,10 @@ WORKDIR /app
 
 FROM base AS test
 
-# make is the only system tool the Makefile needs; python3 -m venv is in the image.
+# make for the Makefile; Chromium for the browser tests, wrk for the load test,
+# the PostgreSQL client for the backup test (python3 -m venv is in the image).
 RUN apt-get update \
- && apt-get install --yes --no-install-recommends make \
+ && apt-get install --yes --no-install-recommends make chromium wrk postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 RUN chown app:app /app
@@ -43,7 +44,7 @@ RUN make venv
 COPY --chown=app:app . .
 
 # Tests read ../shared/{data,seeds}: mount the shared folder at /shared.
-CMD ["make", "test"]
+CMD ["make", "ci"]
 
 
 FROM base AS app

@@ -7,12 +7,13 @@ SEED_TEXT ?= ../shared/seeds/000_67102e3550562e4c.txt
 COMPOSE_SCHEMA ?= ../shared/schemas/compose-spec.json
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run setup bench browser test lint format typecheck migrations-check pytest check-compose lock clean
+.PHONY: help venv run setup bench loadtest ci browser test lint format typecheck migrations-check pytest check-compose lock clean
 
 help:
 	@echo "make run    - set everything up and run web server, Celery worker and beat"
 	@echo "make test   - set up what the tests need and run the whole suite"
 	@echo "make bench  - time snapshots, pages and 10k digests against floors; extraction quality and speed"
+	@echo "make loadtest - load-test pages and API on loopback while a snapshot and digests run"
 	@echo "make lock   - re-pin requirements*.txt from pyproject.toml"
 
 $(BIN)/.installed: requirements-dev.txt
@@ -51,6 +52,10 @@ bench: venv
 
 test: venv lint typecheck migrations-check pytest
 
+# Everything CI runs (.ci/run, and the compose `test` service): the suite, the
+# load test and the compose file's schema check.
+ci: test loadtest check-compose
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -67,6 +72,21 @@ migrations-check: venv
 
 pytest: venv browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Load test on loopback (docs/RELIABILITY.md): gunicorn on 100,000 synthetic
+# forecasts under wrk while a score snapshot and a digest run happen. The
+# synthetic rows are removed afterwards (LOADTEST_ARGS=--keep keeps them).
+loadtest: venv
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's wrk for the load test."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else \
+	    echo "wrk is missing: run 'sudo apt-get install wrk'."; exit 1; \
+	  fi; \
+	fi
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput --verbosity 0
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py loadtest $(LOADTEST_ARGS)
 
 # The browser tests drive Debian's Chromium (never a browser Playwright downloads).
 CHROMIUM ?= /usr/bin/chromium

@@ -40,20 +40,39 @@ def public_pages_changed() -> None:
         cache.set(VERSION_KEY, public_version() + 1, timeout=None)
 
 
+# How long one request may hold the right to re-render a page after a change;
+# meanwhile the others are served the previous version.
+RENDER_LOCK_SECONDS = 30
+
+
 def cached_public_page(view: View) -> View:
-    """Cache a public GET page for anonymous readers, keyed by URL and data version."""
+    """Cache a public GET page for anonymous readers, keyed by URL, stamped with the data version.
+
+    After a change (a new data version) the first request re-renders the page;
+    requests arriving while it renders are served the previous version instead
+    of all rendering it at once (stale-while-revalidate). Without that, a score
+    snapshot, which changes every page, made every worker render the scorecard
+    at the same moment under load.
+    """
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
             return view(request, *args, **kwargs)
         path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-        key = f"public-page:{public_version()}:{path}"
-        response: HttpResponseBase | None = cache.get(key)
-        if response is None:
+        key = f"public-page:{path}"
+        version = public_version()
+        entry: tuple[int, HttpResponseBase] | None = cache.get(key)
+        if entry is not None and entry[0] == version:
+            response = entry[1]
+        elif entry is not None and not cache.add(
+            f"public-page-render:{path}:{version}", 1, timeout=RENDER_LOCK_SECONDS
+        ):
+            response = entry[1]  # another request is rendering this version
+        else:
             response = view(request, *args, **kwargs)
             if response.status_code == 200 and not response.streaming:
-                cache.set(key, response, timeout=settings.PUBLIC_PAGE_MAX_AGE * 10)
+                cache.set(key, (version, response), timeout=settings.PUBLIC_PAGE_MAX_AGE * 10)
         if response.status_code == 200:
             patch_cache_control(response, public=True, max_age=settings.PUBLIC_PAGE_MAX_AGE)
             patch_vary_headers(response, ["Cookie"])

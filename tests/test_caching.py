@@ -1,8 +1,11 @@
 """Public pages are cached for anonymous readers and invalidated by the writes that change them."""
 
 import datetime as dt
+import hashlib
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from forecasts import services
@@ -60,3 +63,23 @@ def test_logged_in_users_are_not_served_the_cache(client, seeded, django_assert_
 def test_errors_are_not_cached(client, seeded):
     assert client.get("/forecasts/", {"status": "bogus"}).status_code == 400
     assert client.get("/forecasts/", {"status": "bogus"}).status_code == 400
+
+
+def test_while_one_request_renders_a_changed_page_others_get_the_previous_version(
+    client, seeded, django_assert_max_num_queries
+):
+    from django.core.cache import cache
+
+    from forecasts.caching import public_pages_changed, public_version
+
+    before = client.get("/").content
+    public_pages_changed()
+    # Another worker has just started rendering the new version.
+    path = hashlib.sha256(b"/").hexdigest()
+    assert cache.add(f"public-page-render:{path}:{public_version()}", 1)
+    with django_assert_max_num_queries(0):
+        assert client.get("/").content == before  # served at once, not rendered again
+    public_pages_changed()
+    with CaptureQueriesContext(connection) as rendering:
+        assert client.get("/").status_code == 200  # nobody rendering: this one does
+    assert len(rendering.captured_queries) > 0

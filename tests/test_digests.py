@@ -436,6 +436,23 @@ def test_the_html_part_escapes_what_the_text_part_keeps(smtp_server, news):
     assert "Tom &amp; Jerry &lt;b&gt;win&lt;/b&gt; the cup." in received.part("text/html")
 
 
+def test_a_busy_week_lists_the_first_items_and_counts_the_rest(smtp_server, news, settings):
+    settings.DIGEST_SECTION_LIMIT = 3
+    for n in range(5):  # 2 + 5 new forecasts this week
+        ForecastFactory(statement=f"Bulk import number {n}.", published_at=IN_WEEK)
+    subscriber("reader@example.org")
+    run()
+    [received] = smtp_server.messages
+    text, html = received.part("text/plain"), received.part("text/html")
+    assert "NEW FORECASTS (7)" in text
+    assert "- … and 4 more: http" in text
+    assert "New forecasts (7)" in html
+    assert "… and 4 more on" in html
+    assert text.count("Bulk import number") + text.count("Pyongyang") + text.count("Tariffs") == 3
+    assert "RESOLVED (1)" in text  # a section under the limit shows no "more" line
+    assert text.count("more: http") == 1
+
+
 def test_a_staff_digest_adds_their_own_overdue_review_queue(client, news, time_machine):
     time_machine.move_to(IN_WEEK, tick=False)
     staff = UserFactory(username="rita", email="Rita@Example.org", is_staff=True)

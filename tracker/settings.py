@@ -276,6 +276,8 @@ DIGEST_CONFIRM_RESEND_MINUTES = env_int("DIGEST_CONFIRM_RESEND_MINUTES", 10, min
 DIGEST_SUBSCRIBE_RATE_PER_HOUR = env_int("DIGEST_SUBSCRIBE_RATE_PER_HOUR", 5, minimum=1)
 # A forecaster's Brier must move at least this much to be reported as a change.
 DIGEST_NOTABLE_BRIER_CHANGE = 0.02
+# Items shown per digest section; the rest are counted and linked to the site.
+DIGEST_SECTION_LIMIT = env_int("DIGEST_SECTION_LIMIT", 25, minimum=1)
 
 # --- Celery -----------------------------------------------------------------
 

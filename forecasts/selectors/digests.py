@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -74,6 +74,8 @@ class DigestReport:
     score_changes: list[ScoreChange] = field(default_factory=list)
     due_next: list[DigestForecast] = field(default_factory=list)
     review_queue: list[DigestForecast] = field(default_factory=list)
+    # Items left out of each section by digest_trim (section name -> how many).
+    omitted: dict[str, int] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -226,6 +228,21 @@ def digest_filter(
         score_changes=[c for c in report.score_changes if c.forecaster_id in scored],
         due_next=[item for item in report.due_next if wanted(item)],
     )
+
+
+SECTIONS = ("review_queue", "resolved", "new", "score_changes", "due_next")
+
+
+def digest_trim(report: DigestReport, *, limit: int) -> DigestReport:
+    """At most ``limit`` items per section; ``omitted`` counts the rest (0 when none).
+
+    A busy week (a bulk import, a batch of resolutions) must not make a digest
+    of thousands of items: the e-mail says how many more there are and links
+    to the site instead.
+    """
+    trimmed = {name: getattr(report, name)[:limit] for name in SECTIONS}
+    omitted = {name: max(0, len(getattr(report, name)) - limit) for name in SECTIONS}
+    return replace(report, **trimmed, omitted=omitted)
 
 
 def digest_review_queue(*, user: User, at: dt.datetime) -> list[DigestForecast]:

@@ -54,6 +54,7 @@ from forecasts.selectors.digests import (
     digest_filter,
     digest_period_report,
     digest_review_queue,
+    digest_trim,
 )
 
 logger = logging.getLogger(__name__)
@@ -559,7 +560,7 @@ class _Renderer:
         if report.empty:
             return None
         sections = {
-            "report": report,
+            "report": digest_trim(report, limit=settings.DIGEST_SECTION_LIMIT),
             "site_url": settings.SITE_URL,
             "scorecard_url": self.scorecard_url,
             "review_url": settings.SITE_URL + reverse("forecasts:review-queue"),

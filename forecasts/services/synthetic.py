@@ -432,7 +432,15 @@ class _BatchWriter:
                 outcome=draft.outcome,
                 known_on=draft.known_on,
                 evidence_note=EVIDENCE_NOTE,
-                resolved_at=self.now,
+                # Recorded within a week of the outcome becoming known, as reviewers
+                # do: digests and feeds then see a realistic week, not every
+                # resolution at once.
+                resolved_at=min(
+                    self.now,
+                    dt.datetime.combine(
+                        draft.known_on + dt.timedelta(days=pk % 7), dt.time(9), tzinfo=dt.UTC
+                    ),
+                ),
                 is_current=True,
             )
             for pk, draft in zip(pks, drafts, strict=True)
