@@ -135,3 +135,19 @@ def test_django_request_logs_carry_the_request_id_and_no_token(client, seeded, c
     assert record.request_id == "req-12345678"
     assert REDACTED in record.getMessage()
     assert tampered.rsplit("/", 2)[1] not in caplog.text
+
+
+def test_digest_link_tokens_never_reach_the_logs(caplog):
+    from forecasts import digest_links
+    from forecasts.models import Subscriber
+
+    subscriber = Subscriber.objects.create(email="reader@example.org")
+    token = digest_links.manage_token(subscriber)
+    caplog.handler.addFilter(RedactFilter())
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("gunicorn.access").info('"POST /digests/unsubscribe/%s/ HTTP/1.1"', token)
+    assert token not in caplog.text
+    assert REDACTED in caplog.text
+    # Ordinary messages with colons are left alone.
+    logging.getLogger("forecasts").info("Snapshot scores as of 2026-11-30: 73360 resolved")
+    assert "as of 2026-11-30: 73360 resolved" in caplog.text

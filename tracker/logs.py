@@ -23,9 +23,10 @@ from django.http import HttpRequest, HttpResponseBase
 
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _INCOMING = re.compile(r"[A-Za-z0-9._-]{8,64}")
-# django.core.signing output: payload:timestamp:signature, URL-safe base64 (the
-# payload starts with "." when compressed). Shorter runs are ordinary words.
-SIGNED_TOKEN = re.compile(r"\.?[A-Za-z0-9_-]{8,}:[A-Za-z0-9]{4,}:[A-Za-z0-9_-]{20,}")
+# django.core.signing output: payload[:timestamp]:signature in URL-safe base64
+# (the payload starts with "." when compressed; timestamped signers add the
+# middle part). A signature is at least 20 characters; shorter runs are words.
+SIGNED_TOKEN = re.compile(r"\.?[A-Za-z0-9_-]{8,}(?::[A-Za-z0-9]{4,})?:[A-Za-z0-9_-]{20,}")
 REDACTED = "[redacted-token]"
 
 
