@@ -7,7 +7,7 @@ SEED_TEXT ?= ../shared/seeds/000_67102e3550562e4c.txt
 COMPOSE_SCHEMA ?= ../shared/schemas/compose-spec.json
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run setup bench loadtest ci browser test lint format typecheck migrations-check pytest check-compose lock clean
+.PHONY: help venv run setup bench loadtest ci audit browser test lint format typecheck migrations-check pytest check-compose lock clean
 
 help:
 	@echo "make run    - set everything up and run web server, Celery worker and beat"
@@ -51,6 +51,13 @@ bench: venv
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py snapshot_scores
 
 test: venv lint typecheck migrations-check pytest
+
+# Known vulnerabilities in the pinned dependencies. --strict fails when a package
+# could not be checked, so an unreachable vulnerability service is a failure, not
+# a silent pass. (Not in `make ci`: this network has no route to PyPI's or OSV's
+# vulnerability data, see the README.)
+audit: venv
+	$(BIN)/pip-audit --strict --no-deps --disable-pip -r requirements.txt
 
 # Everything CI runs (.ci/run, and the compose `test` service): the suite, the
 # load test and the compose file's schema check.
