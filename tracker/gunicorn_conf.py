@@ -14,3 +14,7 @@ logconfig_dict = logging_config(
 )
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
 accesslog = "-"
+# gunicorn's control socket (for `gunicornc`) defaults to one path per user in
+# $HOME, so two servers on one machine (make run and the load test, or two
+# checkouts) would fight over it. Nothing here uses it.
+control_socket_disable = True
