@@ -279,6 +279,11 @@ class ScopeScoresOut(ScopeOut, ScoresOut):
 
 class LatestScoresOut(Schema):
     as_of: dt.date | None
+    count: int
+    limit: int
+    offset: int
+    next: str | None
+    previous: str | None
     items: list[ScopeScoresOut]
 
 
@@ -583,15 +588,20 @@ def source_list(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any]:
 
 @api.get("/scores", response={200: LatestScoresOut, 400: ErrorOut}, tags=["scores"])
 @_cached
-def scores(request: HttpRequest, query: Query[ScoresQuery]) -> dict[str, Any]:
+def scores(
+    request: HttpRequest, query: Query[ScoresQuery], page: Query[PageQuery]
+) -> dict[str, Any]:
     """The latest snapshot of every scope (everything, forecasters, sources, tags), best
-    first within each kind."""
+    first within each kind, a page at a time (each item carries its calibration bins:
+    all 750 scopes of a large tracker make a response of megabytes)."""
     latest = public.scores_latest(kind=query.kind)
+    shown = latest.items[page.offset : page.offset + page.limit]
     return {
+        **_page_links(request, count=len(latest.items), limit=page.limit, offset=page.offset),
         "as_of": latest.as_of,
         "items": [
             {**_scope(item.scope), **_scores(item.snapshot), "as_of": item.snapshot.as_of}
-            for item in latest.items
+            for item in shown
         ],
     }
 

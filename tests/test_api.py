@@ -373,7 +373,8 @@ def test_forecasters_and_sources(client, seeded):
 def test_scores_show_the_latest_snapshot_of_every_scope(
     client, seeded, django_capture_on_commit_callbacks
 ):
-    assert client.get("/api/scores").json() == {"as_of": None, "items": []}
+    empty = client.get("/api/scores").json()
+    assert (empty["as_of"], empty["count"], empty["items"]) == (None, 0, [])
     # A new snapshot invalidates the cached response.
     with django_capture_on_commit_callbacks(execute=True):
         services.scores_snapshot(as_of=dt.date(2020, 12, 31))
@@ -404,8 +405,17 @@ def test_scores_show_the_latest_snapshot_of_every_scope(
         "seed-article-analyst",
         "Unnamed analyst (seed article)",
     )
+    assert (
+        body["count"]
+        == len(body["items"])
+        == ScoreSnapshot.objects.filter(as_of=dt.date(2021, 6, 30)).count()
+    )
     tags = client.get("/api/scores", {"kind": "tag"}).json()["items"]
     assert {item["kind"] for item in tags} == {"tag"}
+    second = client.get("/api/scores", {"kind": "tag", "limit": 2, "offset": 2}).json()
+    assert second["items"] == tags[2:4]
+    assert second["count"] == len(tags)
+    assert second["previous"] is not None
     assert "north-korea" in {item["slug"] for item in tags}
     shrunk = [item["shrunk_brier"] for item in tags]
     assert shrunk == sorted(shrunk)
