@@ -26,7 +26,15 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from forecasts import periods, services
-from forecasts.forms import CorrectionForm, ExtendForm, ResolveForm, add_service_errors
+from forecasts.forms import (
+    CorrectionForm,
+    ExtendForm,
+    KeyCheckedChoiceField,
+    KeyCheckedMultipleChoiceField,
+    ResolveForm,
+    add_service_errors,
+    key_fits,
+)
 from forecasts.models import (
     Cadence,
     DeadlineExtension,
@@ -50,10 +58,42 @@ from forecasts.permissions import can_resolve, forecasts_reviewable_by
 OVERDUE = "overdue"
 
 
-class URLsAssumeHTTPS:
-    """Scheme-less URLs typed into the admin are read as https:// (Django 6's default)."""
+class FormDefaults:
+    """Form fields for every admin form and inline.
 
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    Scheme-less URLs typed into the admin are read as https:// (Django 6's default).
+    Ids chosen in a select, an autocomplete or a filter box are checked to fit the
+    column before the lookup, so a forged one is a form error rather than a 500.
+    """
+
+    formfield_overrides = {
+        models.URLField: {"assume_scheme": "https"},
+        models.ForeignKey: {"form_class": KeyCheckedChoiceField},
+        models.ManyToManyField: {"form_class": KeyCheckedMultipleChoiceField},
+    }
+
+
+class ModelAdmin(FormDefaults, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Every model admin here: an action on a forged selection is refused with a message."""
+
+    def response_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        # Django filters ``pk__in`` with the posted ids as they are: "abc" or a
+        # 21-digit number raises in the lookup (a 500) before any action runs.
+        selected = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+        pk = self.opts.pk
+        if not all(_is_id(value) and key_fits(pk, value) for value in selected):
+            self.message_user(
+                request,
+                "The selection is not valid (it may have been altered): select the items again.",
+                messages.ERROR,
+            )
+            return None  # the changelist redirects back to itself
+        return super().response_action(request, queryset)
+
+
+def _is_id(value: str) -> bool:
+    value = value.strip()
+    return value.isascii() and value.isdigit()
 
 
 def _escalation_days() -> int:
@@ -164,7 +204,7 @@ class ReviewPromptInline(AuditInline):
     related = ("user",)
 
 
-class EstimateInline(URLsAssumeHTTPS, admin.TabularInline):
+class EstimateInline(FormDefaults, admin.TabularInline):
     model = Estimate
     extra = 0
     fields = ("made_on", "probability", "low", "high", "basis", "phrase", "negated", "note")
@@ -175,7 +215,7 @@ class EstimateInline(URLsAssumeHTTPS, admin.TabularInline):
         return False
 
 
-class ReviewerInline(URLsAssumeHTTPS, admin.TabularInline):
+class ReviewerInline(FormDefaults, admin.TabularInline):
     model = ReviewerAssignment
     extra = 0
     autocomplete_fields = ("reviewer",)
@@ -184,7 +224,7 @@ class ReviewerInline(URLsAssumeHTTPS, admin.TabularInline):
 
 
 @admin.register(Forecast)
-class ForecastAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class ForecastAdmin(ModelAdmin):
     list_display = (
         "statement",
         "status_display",
@@ -520,7 +560,7 @@ class _ResolveRefused(Exception):
 
 
 @admin.register(Resolution)
-class ResolutionAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class ResolutionAdmin(ModelAdmin):
     """Resolutions are added through the resolve service; existing ones are never edited."""
 
     list_display = ("forecast", "outcome", "known_on", "is_current", "resolved_by", "resolved_at")
@@ -651,7 +691,7 @@ class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Source)
-class SourceAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class SourceAdmin(ModelAdmin):
     form = SourceForm
     list_display = ("title", "publisher", "published_on", "forecast_count", "has_text")
     list_filter = ("publisher", "published_precision")
@@ -694,7 +734,7 @@ class SourceAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
 
 
 @admin.register(Forecaster)
-class ForecasterAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class ForecasterAdmin(ModelAdmin):
     list_display = ("name", "kind", "url")
     list_filter = ("kind",)
     search_fields = ("name", "description")
@@ -702,14 +742,14 @@ class ForecasterAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class TagAdmin(ModelAdmin):
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(Estimate)
-class EstimateAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class EstimateAdmin(ModelAdmin):
     list_display = ("forecast", "made_on", "probability", "basis", "phrase", "negated")
     list_filter = ("basis", "negated", "forecast__source")
     search_fields = ("forecast__statement", "phrase")
@@ -721,14 +761,14 @@ class EstimateAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
 
 
 @admin.register(ReviewerAssignment)
-class ReviewerAssignmentAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class ReviewerAssignmentAdmin(ModelAdmin):
     list_display = ("forecast", "reviewer", "assigned_at")
     search_fields = ("forecast__statement", "reviewer__username")
     autocomplete_fields = ("forecast", "reviewer")
     list_select_related = ("forecast", "reviewer")
 
 
-class ReadOnlyAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class ReadOnlyAdmin(ModelAdmin):
     """Computed records: visible to staff, written only by services."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -823,7 +863,7 @@ def digest_schedule(now: dt.datetime) -> dict[str, Any]:
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(ModelAdmin):
     list_display = (
         "email",
         "cadence",
