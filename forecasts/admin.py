@@ -51,6 +51,7 @@ from forecasts.models import (
     Source,
     Status,
     Subscriber,
+    SubscriberStatus,
     Tag,
 )
 from forecasts.permissions import can_resolve, forecasts_reviewable_by
@@ -862,8 +863,43 @@ def digest_schedule(now: dt.datetime) -> dict[str, Any]:
     }
 
 
+class SubscriberForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The rules of the subscription table as form errors, not database errors."""
+
+    class Meta:
+        model = Subscriber
+        fields = (
+            "email",
+            "cadence",
+            "status",
+            "tags",
+            "forecasters",
+            "user",
+            "include_review_queue",
+        )
+
+    def clean_email(self) -> str:
+        # Stored lower-cased (a constraint): "Alice@Example.org" is the same address.
+        return str(self.cleaned_data["email"]).strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("status") == SubscriberStatus.CONFIRMED and self.instance.confirmed_at is None:
+            # Double opt-in: only the person behind the address confirms it, by the link.
+            self.add_error(
+                "status",
+                "Only the subscriber can confirm, with the link in the confirmation e-mail.",
+            )
+        if data.get("include_review_queue") and data.get("user") is None:
+            self.add_error(
+                "include_review_queue", "The review queue needs a user whose queue it is."
+            )
+        return data
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(ModelAdmin):
+    form = SubscriberForm
     list_display = (
         "email",
         "cadence",
