@@ -34,6 +34,7 @@ from forecasts.forms import (
     ResolveForm,
     add_service_errors,
     key_fits,
+    mailable_address,
 )
 from forecasts.models import (
     Cadence,
@@ -880,7 +881,7 @@ class SubscriberForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean_email(self) -> str:
         # Stored lower-cased (a constraint): "Alice@Example.org" is the same address.
-        return str(self.cleaned_data["email"]).strip().lower()
+        return mailable_address(self.cleaned_data["email"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

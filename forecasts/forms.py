@@ -173,9 +173,33 @@ class DigestPreferencesForm(forms.Form):
     )
 
 
+def mailable_address(address: str) -> str:
+    """The address lower-cased, if mail can be addressed to it as written.
+
+    Django's EmailField accepts domains that cannot be encoded for SMTP (U+FFFD) or
+    that IDNA quietly rewrites (a zero-width space vanishes, so "a@b.org\u200b" is
+    stored as a second subscriber while the mail goes to a@b.org).
+    """
+    address = address.strip().lower()
+    domain = address.rpartition("@")[2]
+    try:
+        round_trip = domain.encode("idna").decode("idna")
+    except UnicodeError:  # not encodable, or an "xn--" label that is not punycode
+        round_trip = ""
+    if round_trip != domain:
+        raise ValidationError(
+            "This address has characters mail cannot be sent to; check the part after the @.",
+            code="invalid",
+        )
+    return address
+
+
 class SubscribeForm(DigestPreferencesForm):
     email = forms.EmailField(label="Your e-mail address", max_length=254)
     field_order = ["email", "cadence", "tags", "forecasters"]
+
+    def clean_email(self) -> str:
+        return mailable_address(self.cleaned_data["email"])
 
 
 class StaffDigestForm(forms.Form):
