@@ -114,7 +114,9 @@ def key_fits(field: models.Field[Any, Any], value: object) -> bool:
 
 def _key_field(field: forms.ModelChoiceField) -> models.Field[Any, Any]:  # type: ignore[type-arg]
     meta = field.queryset.model._meta  # type: ignore[union-attr]
-    return meta.get_field(field.to_field_name) if field.to_field_name else meta.pk  # type: ignore[return-value]
+    key = meta.get_field(field.to_field_name) if field.to_field_name else meta.pk
+    assert isinstance(key, models.Field)
+    return key
 
 
 class KeyCheckedChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -144,7 +146,7 @@ class KeyCheckedMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ig
                     code="invalid_pk_value",
                     params={"pk": pk},
                 )
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]  # private, not in the stubs
 
     def bound_data(self, data: Any, initial: Any) -> Any:
         if isinstance(data, list | tuple):
