@@ -418,9 +418,13 @@ def highlighted_text(source: Source, forecasts: list[Forecast]) -> list[TextPart
     if not source.text:
         return []
     spans = sorted(
-        (f.quote_start, f.quote_end, f)
-        for f in forecasts
-        if f.quote_start is not None and f.quote_end is not None
+        (
+            (f.quote_start, f.quote_end, f)
+            for f in forecasts
+            if f.quote_start is not None and f.quote_end is not None
+        ),
+        # Two forecasts may quote the same sentence: the forecasts themselves don't compare.
+        key=lambda span: (span[0], span[1], span[2].pk),
     )
     parts: list[TextPart] = []
     position = 0
