@@ -129,6 +129,14 @@ class TestSubscribe:
         assert stored() == before
         assert_no_mail()
 
+    @pytest.mark.parametrize("field", ["tags", "forecasters"])
+    def test_a_choice_error_shows_when_there_is_nothing_to_choose(self, client, field):
+        # No published forecast yet, so no boxes: the error was hidden with the fieldset
+        # and the form came back without a word.
+        data = {"email": "new@example.org", "cadence": "weekly", field: "1"}
+        assert_refused(client.post(subscribe_url(), data), message="not one of the available")
+        assert not Subscriber.objects.exists()
+
     @examples
     @given(bad=bad_bytes(), encoded=st.booleans())
     def test_a_body_that_is_not_utf8_is_a_400(self, client, forecast, bad, encoded):
