@@ -179,6 +179,17 @@ class TestSubscribe:
             assert_refused(response)
             assert_no_mail()
 
+    def test_over_smtp_only_the_intended_recipient_gets_mail(self, client, smtp_server):
+        for address in ["a@b.org\r\nBcc: evil@x.org", '"x"\n@y.org', "a@b.org, evil@x.org"]:
+            client.post(subscribe_url(), {"email": address, "cadence": "weekly"})
+        client.post(subscribe_url(), {"email": "Real@Example.org", "cadence": "weekly"})
+        [received] = smtp_server.messages
+        assert received.rcpt_tos == ["real@example.org"]
+        assert received.message["To"] == "real@example.org"
+        assert received.message["Bcc"] is None
+        assert received.message["Cc"] is None
+        assert b"evil" not in received.data
+
     @pytest.mark.parametrize("address", ["New.Person@Example.ORG", "  new.person@example.org "])
     def test_a_valid_address_gets_exactly_one_clean_message(self, client, forecast, address):
         response = client.post(subscribe_url(), {"email": address, "cadence": "weekly"})
