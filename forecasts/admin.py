@@ -92,6 +92,15 @@ class ModelAdmin(FormDefaults, admin.ModelAdmin):  # type: ignore[type-arg]
             return None  # the changelist redirects back to itself
         return super().response_action(request, queryset)
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        # PostgreSQL refuses a NUL byte in a query parameter (a 500 from the
+        # autocomplete); no stored text contains one, so nothing matches.
+        if "\x00" in search_term:
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
 
 def _is_id(value: str) -> bool:
     value = value.strip()

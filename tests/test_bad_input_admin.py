@@ -396,3 +396,14 @@ def test_a_markup_url_is_stored_as_typed_and_escaped(client, editor, forecast):
     assert_not_echoed_raw(
         client.get(url("forecast_change", forecast.pk)).content.decode(), MARKUP_URL
     )
+
+
+@pytest.mark.parametrize("term", ["%00", "a%00", "%ED%A0%80", "%FF", "<script>"])
+def test_search_and_autocomplete_never_500(client, editor, forecast, term):
+    # "%00" was a 500 on PostgreSQL, which refuses NUL in a query parameter.
+    autocomplete = "/admin/autocomplete/?app_label=forecasts&model_name=resolution"
+    assert client.get(f"{autocomplete}&field_name=forecast&term={term}").status_code == 200
+    for name in ("forecast", "source", "subscriber", "forecaster", "reviewprompt"):
+        response = client.get(url(f"{name}_changelist") + f"?q={term}")
+        assert response.status_code == 200, name
+        assert_not_echoed_raw(response.content.decode(), "<script>")

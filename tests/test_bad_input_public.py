@@ -461,3 +461,33 @@ class TestReviewPage:
 def test_markup_in_the_subscribe_form_is_escaped(client, payload):
     html = client.post(subscribe_url(), {"email": payload, "cadence": payload}).content.decode()
     assert_not_echoed_raw(html, payload)
+
+
+# --- Query parameters of the public pages ------------------------------------------------
+
+PAGES_WITH_PARAMETERS = [
+    ("forecasts:home", ["tag", "period", "sort"]),
+    ("forecasts:list", ["status", "page"]),
+    ("forecasts:scores", ["x"]),
+]
+
+
+@examples
+@given(
+    page=st.sampled_from(PAGES_WITH_PARAMETERS),
+    choice=st.integers(min_value=0, max_value=2),
+    value=st.one_of(
+        st.sampled_from(["%00", "a%00b", "%ED%A0%80", "%FF", "9" * 30, "-1", "0", "1e3"]),
+        nasty_text().map(lambda text: percent_encoded(text.encode()).decode()),
+    ),
+)
+def test_query_parameters_are_a_400_or_ignored_never_a_500(client, forecast, page, choice, value):
+    # "?tag=%00" was a 500 on PostgreSQL, which refuses NUL in a query parameter.
+    name, parameters = page
+    parameter = parameters[choice % len(parameters)]
+    before = stored()
+    response = client.get(f"{reverse(name)}?{parameter}={value}")
+    assert response.status_code in (200, 400), (name, parameter, value)
+    assert stored() == before
+    leaderboard = reverse("forecasts:leaderboard", args=["forecasters"])
+    assert client.get(f"{leaderboard}?{parameter}={value}").status_code in (200, 400)
