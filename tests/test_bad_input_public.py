@@ -463,6 +463,19 @@ def test_markup_in_the_subscribe_form_is_escaped(client, payload):
     assert_not_echoed_raw(html, payload)
 
 
+@examples
+@given(cadence=st.one_of(nasty_text(), st.sampled_from(["", "daily", "WEEKLY"])))
+def test_the_staff_digest_form_says_what_is_wrong(client, cadence):
+    # The cadence's error was never shown: the page came back unchanged, without a word.
+    client.force_login(UserFactory(username="stan", is_staff=True, email="stan@example.org"))
+    before = stored()
+    response = client.post(reverse("forecasts:digest-staff"), {"cadence": cadence})
+    html = assert_refused(response)
+    assert "Select a valid choice" in html or "This field is required" in html
+    assert stored() == before
+    assert_not_echoed_raw(html, cadence)
+
+
 # --- Query parameters of the public pages ------------------------------------------------
 
 PAGES_WITH_PARAMETERS = [
