@@ -26,7 +26,16 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from forecasts import periods, services
-from forecasts.forms import CorrectionForm, ExtendForm, ResolveForm, add_service_errors
+from forecasts.forms import (
+    CorrectionForm,
+    ExtendForm,
+    KeyCheckedChoiceField,
+    KeyCheckedMultipleChoiceField,
+    ResolveForm,
+    add_service_errors,
+    key_fits,
+    mailable_address,
+)
 from forecasts.models import (
     Cadence,
     DeadlineExtension,
@@ -43,6 +52,7 @@ from forecasts.models import (
     Source,
     Status,
     Subscriber,
+    SubscriberStatus,
     Tag,
 )
 from forecasts.permissions import can_resolve, forecasts_reviewable_by
@@ -50,10 +60,51 @@ from forecasts.permissions import can_resolve, forecasts_reviewable_by
 OVERDUE = "overdue"
 
 
-class URLsAssumeHTTPS:
-    """Scheme-less URLs typed into the admin are read as https:// (Django 6's default)."""
+class FormDefaults:
+    """Form fields for every admin form and inline.
 
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    Scheme-less URLs typed into the admin are read as https:// (Django 6's default).
+    Ids chosen in a select, an autocomplete or a filter box are checked to fit the
+    column before the lookup, so a forged one is a form error rather than a 500.
+    """
+
+    formfield_overrides = {
+        models.URLField: {"assume_scheme": "https"},
+        models.ForeignKey: {"form_class": KeyCheckedChoiceField},
+        models.ManyToManyField: {"form_class": KeyCheckedMultipleChoiceField},
+    }
+
+
+class ModelAdmin(FormDefaults, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Every model admin here: an action on a forged selection is refused with a message."""
+
+    def response_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        # Django filters ``pk__in`` with the posted ids as they are: "abc" or a
+        # 21-digit number raises in the lookup (a 500) before any action runs.
+        selected = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+        pk = self.opts.pk
+        if not all(_is_id(value) and key_fits(pk, value) for value in selected):
+            self.message_user(
+                request,
+                "The selection is not valid (it may have been altered): select the items again.",
+                messages.ERROR,
+            )
+            return None  # the changelist redirects back to itself
+        return super().response_action(request, queryset)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        # PostgreSQL refuses a NUL byte in a query parameter (a 500 from the
+        # autocomplete); no stored text contains one, so nothing matches.
+        if "\x00" in search_term:
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+def _is_id(value: str) -> bool:
+    value = value.strip()
+    return value.isascii() and value.isdigit()
 
 
 def _escalation_days() -> int:
@@ -164,7 +215,7 @@ class ReviewPromptInline(AuditInline):
     related = ("user",)
 
 
-class EstimateInline(URLsAssumeHTTPS, admin.TabularInline):
+class EstimateInline(FormDefaults, admin.TabularInline):
     model = Estimate
     extra = 0
     fields = ("made_on", "probability", "low", "high", "basis", "phrase", "negated", "note")
@@ -175,7 +226,7 @@ class EstimateInline(URLsAssumeHTTPS, admin.TabularInline):
         return False
 
 
-class ReviewerInline(URLsAssumeHTTPS, admin.TabularInline):
+class ReviewerInline(FormDefaults, admin.TabularInline):
     model = ReviewerAssignment
     extra = 0
     autocomplete_fields = ("reviewer",)
@@ -184,7 +235,7 @@ class ReviewerInline(URLsAssumeHTTPS, admin.TabularInline):
 
 
 @admin.register(Forecast)
-class ForecastAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class ForecastAdmin(ModelAdmin):
     list_display = (
         "statement",
         "status_display",
@@ -520,7 +571,7 @@ class _ResolveRefused(Exception):
 
 
 @admin.register(Resolution)
-class ResolutionAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class ResolutionAdmin(ModelAdmin):
     """Resolutions are added through the resolve service; existing ones are never edited."""
 
     list_display = ("forecast", "outcome", "known_on", "is_current", "resolved_by", "resolved_at")
@@ -651,7 +702,7 @@ class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Source)
-class SourceAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class SourceAdmin(ModelAdmin):
     form = SourceForm
     list_display = ("title", "publisher", "published_on", "forecast_count", "has_text")
     list_filter = ("publisher", "published_precision")
@@ -694,7 +745,7 @@ class SourceAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
 
 
 @admin.register(Forecaster)
-class ForecasterAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class ForecasterAdmin(ModelAdmin):
     list_display = ("name", "kind", "url")
     list_filter = ("kind",)
     search_fields = ("name", "description")
@@ -702,14 +753,14 @@ class ForecasterAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class TagAdmin(ModelAdmin):
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(Estimate)
-class EstimateAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class EstimateAdmin(ModelAdmin):
     list_display = ("forecast", "made_on", "probability", "basis", "phrase", "negated")
     list_filter = ("basis", "negated", "forecast__source")
     search_fields = ("forecast__statement", "phrase")
@@ -721,14 +772,14 @@ class EstimateAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
 
 
 @admin.register(ReviewerAssignment)
-class ReviewerAssignmentAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class ReviewerAssignmentAdmin(ModelAdmin):
     list_display = ("forecast", "reviewer", "assigned_at")
     search_fields = ("forecast__statement", "reviewer__username")
     autocomplete_fields = ("forecast", "reviewer")
     list_select_related = ("forecast", "reviewer")
 
 
-class ReadOnlyAdmin(URLsAssumeHTTPS, admin.ModelAdmin):
+class ReadOnlyAdmin(ModelAdmin):
     """Computed records: visible to staff, written only by services."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -822,8 +873,43 @@ def digest_schedule(now: dt.datetime) -> dict[str, Any]:
     }
 
 
+class SubscriberForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The rules of the subscription table as form errors, not database errors."""
+
+    class Meta:
+        model = Subscriber
+        fields = (
+            "email",
+            "cadence",
+            "status",
+            "tags",
+            "forecasters",
+            "user",
+            "include_review_queue",
+        )
+
+    def clean_email(self) -> str:
+        # Stored lower-cased (a constraint): "Alice@Example.org" is the same address.
+        return mailable_address(self.cleaned_data["email"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("status") == SubscriberStatus.CONFIRMED and self.instance.confirmed_at is None:
+            # Double opt-in: only the person behind the address confirms it, by the link.
+            self.add_error(
+                "status",
+                "Only the subscriber can confirm, with the link in the confirmation e-mail.",
+            )
+        if data.get("include_review_queue") and data.get("user") is None:
+            self.add_error(
+                "include_review_queue", "The review queue needs a user whose queue it is."
+            )
+        return data
+
+
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(ModelAdmin):
+    form = SubscriberForm
     list_display = (
         "email",
         "cadence",

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import connections, models
 from django.utils import timezone
 
 from forecasts.models import Cadence, Forecaster, Outcome, Tag
@@ -97,20 +98,76 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
+def key_fits(field: models.Field[Any, Any], value: object) -> bool:
+    """Whether ``value`` could be a value of the integer column ``field`` (always True for
+    other columns). Submitted ids are looked up as they come: SQLite raises OverflowError
+    on an integer wider than 64 bits instead of matching nothing, a 500 for a typo."""
+    if not isinstance(field, models.IntegerField):
+        return True
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return True  # not a number at all: Django's own check refuses it cleanly
+    low, high = connections["default"].ops.integer_field_range(field.get_internal_type())
+    return low <= number <= high
+
+
+def _key_field(field: forms.ModelChoiceField) -> models.Field[Any, Any]:  # type: ignore[type-arg]
+    meta = field.queryset.model._meta  # type: ignore[union-attr]
+    key = meta.get_field(field.to_field_name) if field.to_field_name else meta.pk
+    assert isinstance(key, models.Field)
+    return key
+
+
+class KeyCheckedChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A ModelChoiceField that refuses an id the database cannot hold as "not one of the
+    choices", instead of letting the lookup fail with a server error."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and not key_fits(_key_field(self), value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        # Re-shown forms look the submitted id up again (the admin's autocomplete does).
+        if data not in self.empty_values and not key_fits(_key_field(self), data):
+            return None
+        return super().bound_data(data, initial)
+
+
+class KeyCheckedMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """The same for several ids (tags, forecasters)."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            if not key_fits(_key_field(self), pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)  # type: ignore[misc]  # private, not in the stubs
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        if isinstance(data, list | tuple):
+            data = [pk for pk in data if key_fits(_key_field(self), pk)]
+        return super().bound_data(data, initial)
+
+
 class DigestPreferencesForm(forms.Form):
     """How often, and optionally only some topics or forecasters."""
 
     cadence = forms.ChoiceField(
         label="How often", choices=Cadence.choices, initial=Cadence.WEEKLY, widget=forms.RadioSelect
     )
-    tags = forms.ModelMultipleChoiceField(
+    tags = KeyCheckedMultipleChoiceField(
         label="Only these topics",
         queryset=Tag.objects.filter(forecasts__published_at__isnull=False).distinct(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="Leave every topic and forecaster unticked for everything.",
     )
-    forecasters = forms.ModelMultipleChoiceField(
+    forecasters = KeyCheckedMultipleChoiceField(
         label="Only these forecasters",
         queryset=Forecaster.objects.filter(forecasts__published_at__isnull=False).distinct(),
         required=False,
@@ -118,9 +175,33 @@ class DigestPreferencesForm(forms.Form):
     )
 
 
+def mailable_address(address: str) -> str:
+    """The address lower-cased, if mail can be addressed to it as written.
+
+    Django's EmailField accepts domains that cannot be encoded for SMTP (U+FFFD) or
+    that IDNA quietly rewrites (a zero-width space vanishes, so "a@b.org\u200b" is
+    stored as a second subscriber while the mail goes to a@b.org).
+    """
+    address = address.strip().lower()
+    domain = address.rpartition("@")[2]
+    try:
+        round_trip = domain.encode("idna").decode("idna")
+    except UnicodeError:  # not encodable, or an "xn--" label that is not punycode
+        round_trip = ""
+    if round_trip != domain:
+        raise ValidationError(
+            "This address has characters mail cannot be sent to; check the part after the @.",
+            code="invalid",
+        )
+    return address
+
+
 class SubscribeForm(DigestPreferencesForm):
     email = forms.EmailField(label="Your e-mail address", max_length=254)
     field_order = ["email", "cadence", "tags", "forecasters"]
+
+    def clean_email(self) -> str:
+        return mailable_address(self.cleaned_data["email"])
 
 
 class StaffDigestForm(forms.Form):

@@ -28,6 +28,21 @@ def validate_probability(value: float) -> None:
         )
 
 
+# Dates a forecast can sensibly carry. A typo such as 9999-12-31 is a valid date, but
+# charts, the "extend by 90 days" default and date arithmetic elsewhere fail on it.
+EARLIEST_DATE = dt.date(1800, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
+
+
+def dates_out_of_range(**dates: dt.date | None) -> dict[str, str]:
+    """An error message for each of ``dates`` outside EARLIEST_DATE … LATEST_DATE."""
+    return {
+        name: f"The date must be from {EARLIEST_DATE} to {LATEST_DATE}."
+        for name, value in dates.items()
+        if isinstance(value, dt.date) and not EARLIEST_DATE <= value <= LATEST_DATE
+    }
+
+
 class DatePrecision(models.TextChoices):
     DAY = "day", "exact day"
     MONTH = "month", "month (day estimated)"
@@ -111,6 +126,10 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        if errors := dates_out_of_range(published_on=self.published_on):
+            raise ValidationError(errors)
 
 
 class ForecastQuerySet(models.QuerySet["Forecast"]):
@@ -282,6 +301,10 @@ class Forecast(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("forecasts:detail", kwargs={"slug": self.slug})
 
+    def clean(self) -> None:
+        if errors := dates_out_of_range(made_on=self.made_on, resolve_by=self.resolve_by):
+            raise ValidationError(errors)
+
     def current_resolution(self) -> Resolution | None:
         return self.resolutions.filter(is_current=True).first()
 
@@ -356,6 +379,30 @@ class Estimate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.probability:.0%} on {self.made_on}"
+
+    def clean(self) -> None:
+        # Here rather than only in the service, so the admin's estimate forms keep it too.
+        errors = dates_out_of_range(made_on=self.made_on)
+        forecast = self._forecast_in_hand()
+        if (
+            not errors
+            and forecast is not None
+            and isinstance(self.made_on, dt.date)
+            and isinstance(forecast.made_on, dt.date)
+            and self.made_on < forecast.made_on
+        ):
+            errors["made_on"] = (
+                f"An estimate cannot predate the forecast (made {forecast.made_on})."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def _forecast_in_hand(self) -> Forecast | None:
+        """The forecast, also while both are unsaved (an inline on the admin's add page)."""
+        try:
+            return self.forecast
+        except Forecast.DoesNotExist:
+            return None
 
 
 class Resolution(models.Model):
@@ -579,6 +626,10 @@ class DeadlineExtension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.previous_resolve_by} → {self.new_resolve_by}"
+
+    def clean(self) -> None:
+        if errors := dates_out_of_range(new_resolve_by=self.new_resolve_by):
+            raise ValidationError(errors)
 
 
 class ReviewLinkUse(models.Model):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.validators import slug_re
 from django.db.models import F, OuterRef, Subquery
 from django.shortcuts import get_object_or_404
 
@@ -110,7 +111,8 @@ def board_filters(*, tag: str | None, period: str | None, today: dt.date) -> Boa
     """Parse the ``tag`` and ``period`` query parameters; ``ValueError`` says what is wrong."""
     chosen_tag = None
     if tag:
-        chosen_tag = Tag.objects.filter(slug=tag).first()
+        # Only a slug can name a tag; PostgreSQL refuses a NUL byte in a query (a 500).
+        chosen_tag = Tag.objects.filter(slug=tag).first() if slug_re.fullmatch(tag) else None
         if chosen_tag is None:
             raise ValueError(f"There is no tag {tag!r}.")
     period = period or "all"
@@ -418,9 +420,13 @@ def highlighted_text(source: Source, forecasts: list[Forecast]) -> list[TextPart
     if not source.text:
         return []
     spans = sorted(
-        (f.quote_start, f.quote_end, f)
-        for f in forecasts
-        if f.quote_start is not None and f.quote_end is not None
+        (
+            (f.quote_start, f.quote_end, f)
+            for f in forecasts
+            if f.quote_start is not None and f.quote_end is not None
+        ),
+        # Two forecasts may quote the same sentence: the forecasts themselves don't compare.
+        key=lambda span: (span[0], span[1], span[2].pk),
     )
     parts: list[TextPart] = []
     position = 0

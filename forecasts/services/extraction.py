@@ -20,7 +20,7 @@ from django.utils.text import slugify
 
 from forecasts import extraction
 from forecasts.caching import public_pages_changed
-from forecasts.models import Forecast, Forecaster, Source
+from forecasts.models import LATEST_DATE, Forecast, Forecaster, Source
 from forecasts.services.forecasts import forecast_create, forecasts_publish, source_text_attach
 
 #: Articles larger than this are refused (a long feature is ~100 kB of UTF-8).
@@ -212,7 +212,8 @@ def _truncate(text: str, limit: int) -> str:
 def _draft_create(
     source: Source, forecaster: Forecaster, candidate: extraction.Candidate, slug: str
 ) -> Forecast:
-    if candidate.deadline is not None:
+    # A far-off year in the text ("by 9999") is no deadline the tracker can hold.
+    if candidate.deadline is not None and candidate.deadline <= LATEST_DATE:
         resolve_by = candidate.deadline
         note = candidate.deadline_note
     else:

@@ -102,11 +102,8 @@ def estimate_record(
     note: str = "",
     recorded_by: User | None = None,
 ) -> Estimate:
-    """Record a probability for the forecast's proposition as of ``made_on``."""
-    if made_on < forecast.made_on:
-        raise ValidationError(
-            {"made_on": f"An estimate cannot predate the forecast (made {forecast.made_on})."}
-        )
+    """Record a probability for the forecast's proposition as of ``made_on`` (not before
+    the forecast was made: ``Estimate.clean``)."""
     estimate = Estimate(
         forecast=forecast,
         probability=probability,
