@@ -19,6 +19,7 @@ timing, as it is in any worker that has run a task before.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import resource
 import smtplib
 import socket
@@ -92,6 +93,7 @@ class Command(BaseCommand):
         sink = _Sink()
         port = _free_port()
         controller = Controller(sink, hostname="127.0.0.1", port=port)
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: lines per message
         controller.start()
         try:
             self._populate(subscribers, week)
