@@ -302,13 +302,16 @@ def cluster(
 @pytest.fixture
 def producer(broker_url: str) -> Iterator[Any]:
     """A Celery app of our configuration that sends to the suite's broker (the test process
-    plays the part of the web server or of beat)."""
-    from tracker.celery import create_app
+    plays the part of the web server or of beat). It is the current app meanwhile, so
+    tasks the services enqueue (``task.apply_async``) go to the suite's worker too."""
+    from tracker import celery
 
-    app = create_app(broker_url=broker_url)
+    app = celery.create_app(broker_url=broker_url)
+    app.set_current()
     try:
         yield app
     finally:
+        celery.app.set_current()
         app.close()
 
 
