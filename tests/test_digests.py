@@ -651,6 +651,24 @@ def test_the_command_prints_progress_and_a_one_line_summary(news):
     assert len(mail.outbox) == 1
 
 
+@pytest.mark.parametrize(("stale_minutes", "countdown"), [(30, 1860), (0.1, 9)])
+def test_a_run_that_deferred_digests_retries_once_its_claims_are_stale(
+    settings, monkeypatch, stale_minutes, countdown
+):
+    settings.DIGEST_CLAIM_STALE_MINUTES = stale_minutes
+    monkeypatch.setattr(services, "digests_send", lambda now: services.DigestSendReport(deferred=2))
+    retried = []
+
+    def retry(**options):
+        retried.append(options)
+        return RuntimeError("retry")
+
+    monkeypatch.setattr(digests_send_task, "retry", retry)
+    with pytest.raises(RuntimeError):
+        digests_send_task.run()
+    assert retried == [{"countdown": countdown}]
+
+
 def test_the_task_runs_daily_from_beat(settings, news, time_machine):
     [entry] = [
         entry
