@@ -124,3 +124,31 @@ def prompt_rows() -> tuple[int, int]:
     """(prompt rows marked sent, prompt rows still unsent)."""
     rows = ReviewPrompt.objects.filter(step=ReviewStep.PROMPT)
     return rows.filter(sent_at__isnull=False).count(), rows.filter(sent_at__isnull=True).count()
+
+
+def prompt_tally(reviewers: list[str], wanted: set[tuple[str, str]], sink: object) -> Tally:
+    """Which (reviewer, forecast) prompts reached the mail server, in how many distinct
+    messages: every wanted pair once, nothing else."""
+    import email
+    import email.policy
+
+    seen: Counter[tuple[str, str]] = Counter()
+    by_id = {(m.recipient, m.message_id): m.data for m in list(sink.messages)}  # type: ignore[attr-defined]
+    transmissions = Counter(m.recipient for m in list(sink.messages))  # type: ignore[attr-defined]
+    statements = {statement for _, statement in wanted}
+    for (recipient, _), data in by_id.items():
+        parsed = email.message_from_bytes(data, policy=email.policy.default)
+        text = parsed.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        for statement in statements:
+            if statement in text:
+                seen[(recipient, statement)] += 1
+    sent, unsent = prompt_rows()
+    return Tally(
+        expected=len(wanted),
+        rows_sent=sent,
+        rows_unsent=unsent,
+        lost=len(wanted - set(seen)),
+        duplicated=sum(n - 1 for n in seen.values() if n > 1),
+        retransmitted=sum(transmissions.values()) - len(by_id),
+        unexpected=len(set(seen) - wanted) + len({r for r, _ in by_id} - set(reviewers)),
+    )
