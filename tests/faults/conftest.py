@@ -93,6 +93,12 @@ class Received:
     message_id: str
     data: bytes
 
+    @property
+    def digest(self) -> bool:
+        """Digests are list mail (List-Unsubscribe); review prompts are not."""
+        head = self.data.split(b"\r\n\r\n", 1)[0]
+        return re.search(rb"^List-Unsubscribe:", head, re.IGNORECASE | re.MULTILINE) is not None
+
 
 @dataclass
 class Sink:
@@ -123,13 +129,18 @@ class Sink:
     def count(self) -> int:
         return len(self.messages)
 
-    def per_recipient(self) -> Counter[str]:
-        """SMTP transmissions per recipient."""
-        return Counter(m.recipient for m in list(self.messages))
+    def received(self, *, digest: bool | None = None) -> list[Received]:
+        """Every message (or only the digests, or only the others)."""
+        return [m for m in list(self.messages) if digest is None or m.digest == digest]
 
-    def distinct_per_recipient(self) -> Counter[str]:
+    def per_recipient(self, *, digest: bool | None = None) -> Counter[str]:
+        """SMTP transmissions per recipient."""
+        return Counter(m.recipient for m in self.received(digest=digest))
+
+    def distinct_per_recipient(self, *, digest: bool | None = None) -> Counter[str]:
         """Distinct messages (by Message-ID) per recipient: what a mailbox shows."""
-        return Counter(to for to, _ in {(m.recipient, m.message_id) for m in list(self.messages)})
+        kept = {(m.recipient, m.message_id) for m in self.received(digest=digest)}
+        return Counter(to for to, _ in kept)
 
 
 @pytest.fixture

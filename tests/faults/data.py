@@ -76,8 +76,8 @@ def digest_tally(emails: list[str], sink: object) -> Tally:
     week = last_week()
     rows = DigestDelivery.objects.filter(cadence=Cadence.WEEKLY, period_start=week.start)
     sent = rows.filter(status=DeliveryStatus.SENT)
-    distinct: Counter[str] = sink.distinct_per_recipient()  # type: ignore[attr-defined]
-    transmissions: Counter[str] = sink.per_recipient()  # type: ignore[attr-defined]
+    distinct: Counter[str] = sink.distinct_per_recipient(digest=True)  # type: ignore[attr-defined]
+    transmissions: Counter[str] = sink.per_recipient(digest=True)  # type: ignore[attr-defined]
     wanted = set(emails)
     return Tally(
         expected=len(emails),
@@ -92,7 +92,7 @@ def digest_tally(emails: list[str], sink: object) -> Tally:
 
 def digest_marks_match_the_sink(sink: object) -> list[str]:
     """Addresses marked sent that the mail server never received (must be none)."""
-    received = set(sink.per_recipient())  # type: ignore[attr-defined]
+    received = set(sink.per_recipient(digest=True))  # type: ignore[attr-defined]
     marked = DigestDelivery.objects.filter(status=DeliveryStatus.SENT).values_list(
         "subscriber__email", flat=True
     )
@@ -133,8 +133,9 @@ def prompt_tally(reviewers: list[str], wanted: set[tuple[str, str]], sink: objec
     import email.policy
 
     seen: Counter[tuple[str, str]] = Counter()
-    by_id = {(m.recipient, m.message_id): m.data for m in list(sink.messages)}  # type: ignore[attr-defined]
-    transmissions = Counter(m.recipient for m in list(sink.messages))  # type: ignore[attr-defined]
+    prompts = sink.received(digest=False)  # type: ignore[attr-defined]
+    by_id = {(m.recipient, m.message_id): m.data for m in prompts}
+    transmissions = Counter(m.recipient for m in prompts)
     statements = {statement for _, statement in wanted}
     for (recipient, _), data in by_id.items():
         parsed = email.message_from_bytes(data, policy=email.policy.default)
