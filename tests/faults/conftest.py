@@ -341,8 +341,8 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str, poll: flo
 
 @pytest.fixture
 def record(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
-    """``record(lost=…, duplicated=…, errors=…, …)``: print the figures and append them
-    to the JSON report."""
+    """``record(lost=…, duplicated=…, errors=…, …)``: print the figures and put them in the
+    JSON report (replacing the scenario's figures from an earlier run)."""
 
     def write(**figures: Any) -> dict[str, Any]:
         entry = {
@@ -353,7 +353,8 @@ def record(request: pytest.FixtureRequest) -> Callable[..., dict[str, Any]]:
         print(f"\nFAULTS {json.dumps(entry)}")
         REPORT.parent.mkdir(parents=True, exist_ok=True)
         existing = json.loads(REPORT.read_text()) if REPORT.exists() else []
-        REPORT.write_text(json.dumps([*existing, entry], indent=2) + "\n")
+        others = [e for e in existing if e.get("scenario") != entry["scenario"]]
+        REPORT.write_text(json.dumps([*others, entry], indent=2) + "\n")
         return entry
 
     return write
