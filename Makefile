@@ -7,13 +7,14 @@ SEED_TEXT ?= ../shared/seeds/000_67102e3550562e4c.txt
 COMPOSE_SCHEMA ?= ../shared/schemas/compose-spec.json
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run setup bench loadtest ci audit browser test lint format typecheck migrations-check pytest check-compose lock clean
+.PHONY: help venv run setup bench loadtest ci audit browser test test-faults lint format typecheck migrations-check pytest check-compose lock clean
 
 help:
 	@echo "make run    - set everything up and run web server, Celery worker and beat"
 	@echo "make test   - set up what the tests need and run the whole suite"
 	@echo "make bench  - time snapshots, pages and 10k digests against floors; extraction quality and speed"
 	@echo "make loadtest - load-test pages and API on loopback while a snapshot and digests run"
+	@echo "make test-faults - kill workers, restart Redis, drop connections, stop SMTP (docs/RELIABILITY.md)"
 	@echo "make lock   - re-pin requirements*.txt from pyproject.toml"
 
 $(BIN)/.installed: requirements-dev.txt
@@ -60,8 +61,8 @@ audit: venv
 	$(BIN)/pip-audit --strict --no-deps --disable-pip -r requirements.txt
 
 # Everything CI runs (.ci/run, and the compose `test` service): the suite, the
-# load test and the compose file's schema check.
-ci: test loadtest check-compose
+# fault suite, the load test and the compose file's schema check.
+ci: test test-faults loadtest check-compose
 
 lint: venv
 	$(BIN)/ruff check .
@@ -79,6 +80,13 @@ migrations-check: venv
 
 pytest: venv browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The fault suite (tests/faults, docs/RELIABILITY.md): real worker and beat processes
+# against PostgreSQL (DATABASE_URL) and Redis (REDIS_URL; it uses database 5 and
+# restarts the server once). Skipped with a message when either is not configured.
+# FAULTS_ARGS="-k digest" for some scenarios.
+test-faults: venv
+	DEBUG=$${DEBUG:-1} $(BIN)/pytest tests/faults -m faults -p no:cacheprovider -v $(FAULTS_ARGS)
 
 # Load test on loopback (docs/RELIABILITY.md): gunicorn on 100,000 synthetic
 # forecasts under wrk while a score snapshot and a digest run happen. The

@@ -8,8 +8,10 @@ The bodies also get the rendered ``subject``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,16 +43,27 @@ def build_message(
     return _assemble(subject, text, html, to=to, headers=headers or {})
 
 
+def message_id() -> str:
+    """A new, globally unique Message-ID on this site's domain."""
+    return make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "localhost")
+
+
+def message_id_for(parts: Iterable[str]) -> str:
+    """One stable Message-ID for a message made of several claimed items (each with its
+    own Message-ID): the same items give the same Message-ID, other items another."""
+    digest = hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()[:32]
+    return f"<{digest}@{urlsplit(settings.SITE_URL).hostname or 'localhost'}>"
+
+
 def _assemble(
     subject: str, text: str, html: str, *, to: list[str], headers: dict[str, str]
 ) -> EmailMultiAlternatives:
-    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
     message = _Message(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=to,
-        headers={"Message-ID": make_msgid(domain=domain), **headers},
+        headers={"Message-ID": message_id(), **headers},
     )
     message.attach_alternative(html, "text/html")
     return message

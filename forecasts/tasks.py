@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import math
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -55,5 +56,7 @@ def digests_send(self: Task, now: str | None = None) -> str:  # type: ignore[typ
     moment = dt.datetime.fromisoformat(now) if now else timezone.now()
     report = services.digests_send(now=moment)
     if report.deferred and self.request.retries < (self.max_retries or 0):
-        raise self.retry(countdown=(settings.DIGEST_CLAIM_STALE_MINUTES + 1) * 60)
+        # As soon as this run's claims are stale (they were made at its start), plus a margin.
+        stale = settings.DIGEST_CLAIM_STALE_MINUTES * 60
+        raise self.retry(countdown=math.ceil(stale + min(60, stale / 2)))
     return str(report)

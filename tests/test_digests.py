@@ -523,6 +523,31 @@ def test_a_run_killed_mid_batch_is_finished_by_a_later_run_without_second_copies
     assert DigestDelivery.objects.filter(status=DeliveryStatus.SENT).count() == 7
 
 
+def test_a_run_killed_after_the_server_accepted_resends_the_same_message_id(monkeypatch, news):
+    for n in range(3):
+        subscriber(f"reader{n}@example.org")
+    deliver = digest_services._deliver
+
+    def second_accepted_then_killed(connection, message):
+        result = deliver(connection, message)
+        if message.to == ["reader1@example.org"]:
+            raise Killed
+        return result
+
+    with monkeypatch.context() as patch:
+        patch.setattr(digest_services, "_deliver", second_accepted_then_killed)
+        with pytest.raises(Killed):
+            run()
+    assert run(MONDAY + 31 * MINUTE).sent == 2
+    copies = [message for to, message in delivered() if to == "reader1@example.org"]
+    # Sent twice (the kill came before the mark), but as the same message: mail stores
+    # that deduplicate keep one copy.
+    assert len(copies) == 2
+    assert len({message.extra_headers["Message-ID"] for message in copies}) == 1
+    row = DigestDelivery.objects.get(subscriber__email="reader1@example.org")
+    assert row.message_id == copies[0].extra_headers["Message-ID"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_send_each_digest_once(monkeypatch, news):
     if connection.vendor != "postgresql":
@@ -649,6 +674,24 @@ def test_the_command_prints_progress_and_a_one_line_summary(news):
     )
     assert "weekly: 1/1 subscribers" in out.getvalue()
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(("stale_minutes", "countdown"), [(30, 1860), (0.1, 9)])
+def test_a_run_that_deferred_digests_retries_once_its_claims_are_stale(
+    settings, monkeypatch, stale_minutes, countdown
+):
+    settings.DIGEST_CLAIM_STALE_MINUTES = stale_minutes
+    monkeypatch.setattr(services, "digests_send", lambda now: services.DigestSendReport(deferred=2))
+    retried = []
+
+    def retry(**options):
+        retried.append(options)
+        return RuntimeError("retry")
+
+    monkeypatch.setattr(digests_send_task, "retry", retry)
+    with pytest.raises(RuntimeError):
+        digests_send_task.run()
+    assert retried == [{"countdown": countdown}]
 
 
 def test_the_task_runs_daily_from_beat(settings, news, time_machine):

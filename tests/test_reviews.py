@@ -251,6 +251,32 @@ def test_a_run_killed_between_claim_and_send_is_sent_once_after_the_claim_goes_s
     assert delivered() == []
 
 
+def test_a_run_killed_after_the_server_accepted_resends_the_same_message_id(
+    clock, monkeypatch, alice
+):
+    due_forecast(alice)
+    due_forecast(alice, resolve_by=DEADLINE - DAY)
+    send = LocmemBackend.send_messages
+
+    def accepted_then_killed(self, messages):
+        send(self, messages)
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LocmemBackend, "send_messages", accepted_then_killed)
+        with pytest.raises(Killed):
+            clock(DUE)
+    [first] = mail.outbox
+    mail.outbox.clear()
+    assert clock(DUE + 16 * MINUTE).prompts == 2
+    [again] = mail.outbox
+    # The same e-mail, not a second one: mail stores that deduplicate keep one copy.
+    assert again.extra_headers["Message-ID"] == first.extra_headers["Message-ID"]
+    assert again.subject == first.subject  # (the signed links carry the time they were signed)
+    ids = set(ReviewPrompt.objects.values_list("message_id", flat=True))
+    assert ids == {first.extra_headers["Message-ID"]}
+
+
 def test_a_stale_claim_is_taken_over_and_a_fresh_one_is_left_alone(clock, alice, bob):
     forecast = due_forecast(alice, bob)
     other_run, still_running = uuid.uuid4(), uuid.uuid4()

@@ -259,6 +259,8 @@ def _claim(
                     user=item.user,
                     claim=run,
                     claimed_at=now,
+                    # The e-mail's Message-ID derives from its rows' (see _send).
+                    message_id=emails.message_id(),
                 )
             )
         elif row.sent_at is None and row.claimed_at < stale_before:
@@ -311,6 +313,13 @@ def _send(
         for (recipient, escalation), rows in groups.items():
             try:
                 message = renderer.message(recipient, rows, escalation=escalation)
+                if all(row.message_id for row in rows):
+                    # The same rows give the same Message-ID: if a run died between the
+                    # server accepting this e-mail and marking it, the run that takes the
+                    # claims over resends the same message, which mail stores keep once.
+                    message.extra_headers["Message-ID"] = emails.message_id_for(
+                        row.message_id for row in rows
+                    )
                 if connection.send_messages([message]) != 1:
                     raise RuntimeError("The e-mail backend did not send the message.")
             except Exception as exc:
