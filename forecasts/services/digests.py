@@ -25,18 +25,20 @@ suite counts such resends (docs/RELIABILITY.md).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import smtplib
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
+from django.db import connection as db_connection
 from django.db.models import Exists, F, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -262,6 +264,44 @@ def _send_period(
         return DigestSendReport()
     next_period = periods.period_after(period, time_zone=settings.TIME_ZONE)
     renderer = _Renderer(digest_period_report(period=period, next_period=next_period), now=now)
+    with _commits_without_flush_wait():
+        return _send_waiting(waiting, period, renderer, now=now, progress=progress)
+
+
+@contextlib.contextmanager
+def _commits_without_flush_wait() -> Iterator[None]:
+    """On PostgreSQL, don't wait for each commit to reach the disk during a run.
+
+    A run commits once per message sent (the mark, so a killed worker resends
+    nothing it marked); waiting for the WAL flush each time made a run of
+    10,000 digests half again as slow. With ``synchronous_commit`` off, a
+    worker crash loses nothing: the commit is in PostgreSQL's hands. Only a
+    crash of the database server itself can lose the last fraction of a second
+    of marks, and those digests are then resent with the same Message-ID
+    (chosen at the claim), which mail stores that deduplicate keep once. The
+    setting is the session's for the run and reset afterwards.
+    """
+    if db_connection.vendor != "postgresql":
+        yield
+        return
+    with db_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with db_connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def _send_waiting(
+    waiting: list[int],
+    period: periods.Period,
+    renderer: _Renderer,
+    *,
+    now: dt.datetime,
+    progress: Progress | None,
+) -> DigestSendReport:
+    stale_before = now - dt.timedelta(minutes=settings.DIGEST_CLAIM_STALE_MINUTES)
     report = DigestSendReport()
     run = uuid.uuid4()
     size = settings.DIGEST_BATCH_SIZE
@@ -390,12 +430,12 @@ def _send_batch(
                     # One row, one statement, committed at once: a worker killed after
                     # this message leaves it marked. (attempts is ours to count while
                     # we hold the claim; the claim filter refuses the mark otherwise.)
-                    marked = ours.filter(pk=row.pk).update(
-                        status=DeliveryStatus.SENT,
+                    marked = _mark_sent(
+                        row.pk,
+                        run=run,
                         sent_at=now,
                         message_id=message.extra_headers["Message-ID"],
                         attempts=row.attempts + result.attempts,
-                        error="",
                     )
                     if not marked:
                         logger.warning(
@@ -439,6 +479,34 @@ def _send_batch(
         paused=paused,
     )
     return report, giving_up
+
+
+def _mark_sent(
+    pk: int, *, run: uuid.UUID, sent_at: dt.datetime, message_id: str, attempts: int
+) -> int:
+    """``ours.filter(pk=pk).update(status=SENT, ...)`` as one prepared statement.
+
+    It runs once per message sent, so on PostgreSQL the ORM's per-call query
+    compilation was a third of a digest's cost over the plain-smtplib floor.
+    Returns the rows marked: 0 when another run has taken the claim over.
+    """
+    table = DigestDelivery._meta.db_table
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {db_connection.ops.quote_name(table)} "  # noqa: S608 (our table name)
+            "SET status = %s, sent_at = %s, message_id = %s, attempts = %s, error = '' "
+            "WHERE id = %s AND claim = %s AND status = %s",
+            [
+                DeliveryStatus.SENT,
+                sent_at,
+                message_id,
+                attempts,
+                pk,
+                run if db_connection.vendor == "postgresql" else run.hex,
+                DeliveryStatus.CLAIMED,
+            ],
+        )
+        return int(cursor.rowcount)
 
 
 def _deliver(connection: Any, message: EmailMultiAlternatives) -> _Result:
