@@ -304,6 +304,21 @@ class Forecast(models.Model):
     def clean(self) -> None:
         if errors := dates_out_of_range(made_on=self.made_on, resolve_by=self.resolve_by):
             raise ValidationError(errors)
+        if self.pk and self.made_on:
+            earliest = (
+                Estimate.objects.filter(forecast_id=self.pk)
+                .order_by("made_on")
+                .values_list("made_on", flat=True)
+                .first()
+            )
+            if earliest is not None and earliest < self.made_on:
+                raise ValidationError(
+                    {
+                        "made_on": f"An estimate of this forecast is dated {earliest}, before "
+                        f"{self.made_on}: a forecast cannot be made after its own estimates. "
+                        "Move or delete that estimate first."
+                    }
+                )
 
     def current_resolution(self) -> Resolution | None:
         return self.resolutions.filter(is_current=True).first()

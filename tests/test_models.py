@@ -207,3 +207,13 @@ class TestLifecycle:
     def test_unknown_state_is_a_clear_error(self):
         with pytest.raises(ValueError, match="Unknown status 'pending'"):
             Forecast.objects.with_state("pending", at=self.AT)
+
+
+def test_a_forecast_cannot_be_moved_after_its_own_estimates():
+    forecast = ForecastFactory(made_on=dt.date(2024, 1, 10))  # its estimate is of that day
+    forecast.made_on = dt.date(2024, 2, 1)
+    with pytest.raises(ValidationError) as refused:
+        forecast.full_clean()
+    assert "before 2024-02-01" in refused.value.message_dict["made_on"][0]
+    forecast.made_on = dt.date(2024, 1, 1)  # earlier is fine
+    forecast.full_clean()
