@@ -22,7 +22,6 @@ import datetime as dt
 import logging
 import resource
 import smtplib
-import socket
 import sys
 import time
 import zoneinfo
@@ -35,6 +34,7 @@ from django.test.utils import override_settings
 from django.urls import reverse
 
 from forecasts import periods, services
+from forecasts.benchmarks import CountingSink, free_port
 from forecasts.models import (
     Estimate,
     Forecast,
@@ -50,30 +50,10 @@ PREFIX = "bench-digest"
 DOMAIN = "bench.invalid"
 
 
-class _Sink:
-    """Accepts everything; keeps a count and the last message's bytes."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.last = b""
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.count += 1
-        self.last = envelope.original_content
-        return "250 OK"
-
-
 def _peak_rss_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # kilobytes on Linux, bytes on macOS
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Command(BaseCommand):
@@ -90,8 +70,8 @@ class Command(BaseCommand):
         zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
         now = dt.datetime(2001, 1, 8, 6, 15, tzinfo=zone)
         week = periods.period_last_ended(now, cadence="weekly", time_zone=settings.TIME_ZONE)
-        sink = _Sink()
-        port = _free_port()
+        sink = CountingSink()
+        port = free_port()
         controller = Controller(sink, hostname="127.0.0.1", port=port)
         logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: lines per message
         controller.start()

@@ -26,7 +26,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -42,6 +41,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from forecasts.benchmarks import CountingSink, free_port
 from forecasts.models import (
     Cadence,
     DigestDelivery,
@@ -111,11 +111,11 @@ class Command(BaseCommand):
             raise CommandError("--duration, --connections and --threads must be positive.")
         self._ensure_data(options["forecasts"], options["subscribers"])
         logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: a line per message
-        sink = _Sink()
-        sink_port = _free_port()
+        sink = CountingSink()
+        sink_port = free_port()
         controller = Controller(sink, hostname="127.0.0.1", port=sink_port)
         controller.start()
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         env = _server_env(port, options["workers"])
         env.update(
@@ -308,17 +308,6 @@ def _phases() -> dict[str, list[str]]:
     return {"pages": pages, "api": api}
 
 
-class _Sink:
-    """An SMTP server that accepts and counts every message (aiosmtpd handler)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.count += 1
-        return "250 OK"
-
-
 def _next_monday() -> dt.datetime:
     """07:00 next Monday, local time: the week now running has then ended."""
     today = timezone.localdate()
@@ -379,12 +368,6 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _get(url: str) -> None:
