@@ -297,11 +297,7 @@ def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
 
 def _board_options(request: HttpRequest) -> tuple[str, scorecard_selectors.BoardFilters]:
     """The sort and filters asked for; ``ValueError`` with a message when they are wrong."""
-    sort = request.GET.get("sort", "rank")
-    if sort not in scorecard_selectors.LEADERBOARD_SORTS:
-        raise ValueError(
-            f"Unknown sort {sort!r}; use one of {', '.join(scorecard_selectors.LEADERBOARD_SORTS)}."
-        )
+    sort = scorecard_selectors.board_sort_check(request.GET.get("sort", "rank"))
     filters = scorecard_selectors.board_filters(
         tag=request.GET.get("tag"), period=request.GET.get("period"), today=timezone.localdate()
     )

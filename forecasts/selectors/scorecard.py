@@ -107,6 +107,13 @@ class BoardFilters:
 FIRST_YEAR = 1900
 
 
+def board_sort_check(sort: str) -> str:
+    """``sort`` when it is one of :data:`LEADERBOARD_SORTS`; ``ValueError`` otherwise."""
+    if sort not in LEADERBOARD_SORTS:
+        raise ValueError(f"Unknown sort {sort!r}; use one of {', '.join(LEADERBOARD_SORTS)}.")
+    return sort
+
+
 def board_filters(*, tag: str | None, period: str | None, today: dt.date) -> BoardFilters:
     """Parse the ``tag`` and ``period`` query parameters; ``ValueError`` says what is wrong."""
     chosen_tag = None
@@ -176,8 +183,7 @@ def leaderboard(
     ``scored`` (from :func:`filtered_snapshots`) to share that work between boards.
     ``sort`` is one of :data:`LEADERBOARD_SORTS` (``ValueError`` otherwise).
     """
-    if sort not in LEADERBOARD_SORTS:
-        raise ValueError(f"Unknown sort {sort!r}; use one of {', '.join(LEADERBOARD_SORTS)}.")
+    board_sort_check(sort)
     if filters is not None and filters.active:
         if scored is None:
             scored = filtered_snapshots(filters, today=today or dt.date.today())

@@ -502,7 +502,7 @@ def _mark_sent(
                 message_id,
                 attempts,
                 pk,
-                run if db_connection.vendor == "postgresql" else run.hex,
+                DigestDelivery._meta.get_field("claim").get_db_prep_value(run, db_connection),
                 DeliveryStatus.CLAIMED,
             ],
         )
