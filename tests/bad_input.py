@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core import mail
 from django.db import models
-from django.utils.html import escape
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -85,9 +84,12 @@ def assert_refused(response: Any, *, message: str | None = None) -> str:
 
 
 def assert_not_echoed_raw(html: str, *payloads: str) -> None:
-    """Markup in the input never reaches the page as markup."""
+    """Markup in the input never reaches the page as markup.
+
+    Only payloads with a character that can open a tag or close an attribute count:
+    an escaped "&" is "&amp;", which still contains the payload "x&" as it was."""
     for payload in payloads:
-        if escape(payload) != payload and len(payload) >= 4:
+        if any(char in payload for char in "<>\"'") and len(payload) >= 4:
             assert payload not in html, f"unescaped: {payload!r}"
 
 
