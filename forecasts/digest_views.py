@@ -20,11 +20,12 @@ from forecasts import digest_links
 from forecasts.forms import DigestPreferencesForm, StaffDigestForm, SubscribeForm
 from forecasts.models import Subscriber, SubscriberStatus
 from forecasts.services import digests as digest_services
+from tracker.clientip import client_ip
 
 
 def _rate_limited(request: HttpRequest) -> bool:
     """More than ``DIGEST_SUBSCRIBE_RATE_PER_HOUR`` posts from this client this hour."""
-    key = f"digest-subscribe:{request.META.get('REMOTE_ADDR', '')}"
+    key = f"digest-subscribe:{client_ip(request)}"
     cache.add(key, 0, timeout=3600)
     try:
         count = cache.incr(key)
