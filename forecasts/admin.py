@@ -75,22 +75,25 @@ class FormDefaults:
     }
 
 
-class ModelAdmin(FormDefaults, admin.ModelAdmin):  # type: ignore[type-arg]
-    """Every model admin here: an action on a forged selection is refused with a message."""
+class SelectionCheck:
+    """Refuses an action on a forged selection with a message, and a NUL byte in a search.
+
+    Mixed into every admin on the site, Django's and django-axes' included
+    (:func:`_harden_registered`)."""
 
     def response_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
         # Django filters ``pk__in`` with the posted ids as they are: "abc" or a
         # 21-digit number raises in the lookup (a 500) before any action runs.
         selected = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
-        pk = self.opts.pk
-        if not all(_is_id(value) and key_fits(pk, value) for value in selected):
-            self.message_user(
+        pk = self.opts.pk  # type: ignore[attr-defined]
+        if not all(_selectable(pk, value) for value in selected):
+            self.message_user(  # type: ignore[attr-defined]
                 request,
                 "The selection is not valid (it may have been altered): select the items again.",
                 messages.ERROR,
             )
             return None  # the changelist redirects back to itself
-        return super().response_action(request, queryset)
+        return super().response_action(request, queryset)  # type: ignore[misc]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -99,12 +102,24 @@ class ModelAdmin(FormDefaults, admin.ModelAdmin):  # type: ignore[type-arg]
         # autocomplete); no stored text contains one, so nothing matches.
         if "\x00" in search_term:
             return queryset.none(), False
-        return super().get_search_results(request, queryset, search_term)
+        return super().get_search_results(request, queryset, search_term)  # type: ignore[misc,no-any-return]
 
 
-def _is_id(value: str) -> bool:
-    value = value.strip()
-    return value.isascii() and value.isdigit()
+class ModelAdmin(FormDefaults, SelectionCheck, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Every model admin of this app."""
+
+
+def _selectable(pk: models.Field[Any, Any], value: str) -> bool:
+    """Whether a posted id could be a key of ``pk``: plain digits that fit an integer
+    column, or a value the key field itself accepts (a UUID, a code)."""
+    if isinstance(pk, models.IntegerField):
+        value = value.strip()
+        return value.isascii() and value.isdigit() and key_fits(pk, value)
+    try:
+        pk.to_python(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _escalation_days() -> int:
@@ -986,3 +1001,21 @@ class DigestDeliveryAdmin(ReadOnlyAdmin):
     ) -> HttpResponse:
         extra = {"digest_schedule": digest_schedule(timezone.now()), **(extra_context or {})}
         return super().changelist_view(request, extra_context=extra)
+
+
+def _harden_registered(site: admin.AdminSite) -> None:
+    """Give the admins other apps registered (Django's users and groups, django-axes'
+    logs) the same refusal of forged selections as this app's own.
+
+    Their admin modules are imported before this one (INSTALLED_APPS order), so each is
+    registered again as a subclass of itself with :class:`SelectionCheck` mixed in."""
+    for model, model_admin in list(site._registry.items()):
+        original = type(model_admin)
+        if issubclass(original, SelectionCheck):
+            continue
+        hardened = type(original.__name__, (SelectionCheck, original), {"__module__": __name__})
+        site.unregister(model)
+        site.register(model, hardened)
+
+
+_harden_registered(admin.site)
