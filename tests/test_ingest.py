@@ -107,6 +107,52 @@ def test_the_seed_article(capsys):
     assert drafts.exclude(condition="").count() == 2
 
 
+@pytest.mark.skipif(not SEED_ARTICLE.exists(), reason=f"seed article missing at {SEED_ARTICLE}")
+def test_the_seed_article_after_the_seed_forecasts_is_one_source(capsys):
+    # make run loads the hand-entered seed forecasts with the article's text and no URL.
+    services.seed_forecasts_load(text=SEED_ARTICLE.read_text(encoding="utf-8"))
+    seed = Source.objects.get()
+    hand_entered = dict(Forecast.objects.values_list("pk", "quote"))
+
+    ingest(SEED_ARTICLE, url="https://example.org/seed", published="2019-11-01")
+
+    assert Source.objects.get() == seed
+    seed.refresh_from_db()
+    assert seed.url == "https://example.org/seed"
+    drafts = Forecast.objects.exclude(pk__in=hand_entered)
+    # Only sentences no seed forecast quotes yet are proposed, held to the seed's analyst.
+    assert drafts.exists()
+    for draft in drafts:
+        assert draft.published_at is None
+        assert draft.forecaster == Forecast.objects.get(pk=min(hand_entered)).forecaster
+        for quote in hand_entered.values():
+            assert draft.quote not in quote
+            assert quote not in draft.quote
+    assert "already stored" in capsys.readouterr().out
+
+
+def test_the_same_text_under_another_url_is_refused():
+    ingest(SPORTS)
+    before = set(Forecast.objects.values_list("pk", flat=True))
+    with pytest.raises(CommandError, match=f"already ingested from {URL}"):
+        ingest(SPORTS, url="https://mirror.example.net/cup-final")
+    assert set(Forecast.objects.values_list("pk", flat=True)) == before
+    assert Source.objects.get().url == URL
+
+
+def test_extracting_again_skips_sentences_an_editor_already_made_forecasts_of(client):
+    ingest(SPORTS)
+    source = Source.objects.get()
+    kept = Forecast.objects.get(quote__startswith="Harbour City are likely to win")
+    # The editor deletes the drafts but keeps one, rewritten by hand under a new slug.
+    Forecast.objects.exclude(pk=kept.pk).delete()
+    Forecast.objects.filter(pk=kept.pk).update(slug="hand-written")
+    created = services.source_extract(source=source)
+    assert created
+    assert not any(draft.quote_start == kept.quote_start for draft in created)
+    assert Forecast.objects.filter(quote__startswith="Harbour City are likely to win").count() == 1
+
+
 # --- Bad input: a clear error and nothing stored ------------------------------------
 
 

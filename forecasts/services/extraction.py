@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -93,12 +93,17 @@ def source_ingest(
 
     Ingesting the same URL again with the same text proposes nothing new; with a
     different text it is refused, so a source's quotes never point into a text
-    other than the one stored.
+    other than the one stored. The same text already stored without a URL (a
+    source entered by hand, like the seed) is that source: it gets the URL. The
+    same text under another URL is refused, so a syndicated copy cannot score
+    the same forecasts twice.
     """
     text = article_text_check(text=text)
     if not url:
         raise ValidationError({"url": "The article's URL is required."})
     source = Source.objects.select_for_update().filter(url=url).first()
+    if source is None:
+        source = _same_text_source(text=text, url=url)
     created_source = source is None
     if source is None:
         source = Source(
@@ -113,8 +118,8 @@ def source_ingest(
         transaction.on_commit(public_pages_changed)
     elif source.text and source.text != text:
         raise ValidationError(
-            f"{url} was already ingested (source “{source}”) with a different text; "
-            "nothing was stored. Edit that source in the admin if the article changed."
+            f"{url} was already ingested (source “{source}”) with a different text. "
+            "Edit that source in the admin if the article changed."
         )
     elif not source.text:
         source_text_attach(source=source, text=text)
@@ -128,6 +133,24 @@ def source_ingest(
     return IngestReport(
         source=source, source_created=created_source, created=created, already_present=before
     )
+
+
+def _same_text_source(*, text: str, url: str) -> Source | None:
+    """The source already holding exactly ``text`` with no URL, given ``url`` now."""
+    source = Source.objects.select_for_update().filter(text=text).order_by("pk").first()
+    if source is None:
+        return None
+    if source.url:
+        raise ValidationError(
+            f"This text was already ingested from {source.url} (source “{source}”). "
+            "A copy of an article under another address would "
+            "score its forecasts twice."
+        )
+    source.url = url
+    source.full_clean()
+    source.save(update_fields=["url"])
+    transaction.on_commit(public_pages_changed)
+    return source
 
 
 def _source_key(*, url: str, title: str) -> str:
@@ -148,7 +171,17 @@ def forecaster_for_name(*, name: str) -> Forecaster:
 
 
 def forecaster_for_source(*, source: Source) -> Forecaster:
-    """Who is held to account when nobody is named: the author, else the publisher or site."""
+    """Who is held to account when nobody is named: whoever most of the source's forecasts
+    name already, else the author, else the publisher or site."""
+    if source.pk is not None:
+        usual = (
+            Forecaster.objects.filter(forecasts__source=source)
+            .annotate(named=Count("forecasts"))
+            .order_by("-named", "pk")
+            .first()
+        )
+        if usual is not None:
+            return usual
     if source.author:
         return forecaster_for_name(name=source.author)
     outlet = source.publisher or urlsplit(source.url).hostname or "Unattributed source"
@@ -182,19 +215,29 @@ def source_extract(
     """Propose the source text's candidates as draft forecasts; returns the new ones.
 
     Idempotent: a candidate already stored for this source (draft, published or
-    rejected) is never proposed again, so running it twice creates nothing.
+    rejected) is never proposed again, so running it twice creates nothing. Nor is
+    one whose quote overlaps a quote the source's forecasts already carry.
     """
     if not source.text.strip():
         raise ValidationError(f"“{source}” has no text to extract forecasts from.")
     if forecaster is None:
         forecaster = forecaster_for_source(source=source)
-    present = set(Forecast.objects.filter(source=source).values_list("slug", flat=True))
+    stored = Forecast.objects.filter(source=source)
+    present = set(stored.values_list("slug", flat=True))
+    # Quotes an editor already made forecasts of (entered by hand or accepted earlier).
+    covered = [
+        (start, stop)
+        for start, stop in stored.values_list("quote_start", "quote_end")
+        if start is not None and stop is not None
+    ]
     created = []
     for candidate in extraction.extract(source.text, source.published_on):
         if candidate.confidence < min_confidence:
             continue
         slug = _candidate_slug(source, candidate)
-        if slug in present:
+        end = candidate.start + len(candidate.quote)
+        overlaps = any(candidate.start < stop and start < end for start, stop in covered)
+        if slug in present or overlaps:
             continue
         created.append(_draft_create(source, forecaster, candidate, slug))
         present.add(slug)
