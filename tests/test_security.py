@@ -2,8 +2,10 @@
 
 import json
 import logging
+import logging.config
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
@@ -119,6 +121,22 @@ def test_json_logs_carry_request_and_task_ids(capsys):
     assert line["logger"] == "forecasts"
     assert line["request_id"] == "-"
     assert line["task_id"] == "-"
+
+
+@pytest.mark.parametrize("embedded", [True, False])
+def test_the_embedded_brokers_hostname_warning_is_not_printed(embedded, capsys):
+    logger = logging.getLogger("kombu.connection")
+    logger.filters.clear()  # dictConfig adds a logger's filters, never removes them
+    logging.config.dictConfig(logging_config(level="INFO", json=False, embedded_broker=embedded))
+    try:
+        logger.warning("No hostname was supplied. Reverting to default '%s'", "localhost")
+        logger.warning("Connection to broker lost.")
+        printed = capsys.readouterr().err
+    finally:
+        logger.filters.clear()
+        logging.config.dictConfig(settings.LOGGING)
+    assert ("No hostname was supplied" in printed) is not embedded
+    assert "Connection to broker lost." in printed
 
 
 def test_django_request_logs_carry_the_request_id_and_no_token(client, seeded, caplog):

@@ -86,7 +86,17 @@ class RedactFilter(logging.Filter):
         return True
 
 
-def logging_config(*, level: str, json: bool) -> dict[str, object]:
+class NoHostnameFilter(logging.Filter):
+    """Drops kombu's "No hostname was supplied" warning, for the embedded broker only.
+
+    The file-system broker has no host; kombu says so at every connection, and
+    ``make run`` printed it as a WARNING at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("No hostname was supplied")
+
+
+def logging_config(*, level: str, json: bool, embedded_broker: bool = False) -> dict[str, object]:
     """The LOGGING setting (also used by gunicorn for its access and error logs)."""
     fields = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(task_id)s"
     formatters: dict[str, dict[str, object]] = {
@@ -105,6 +115,7 @@ def logging_config(*, level: str, json: bool) -> dict[str, object]:
         "filters": {
             "context": {"()": "tracker.logs.ContextFilter"},
             "redact": {"()": "tracker.logs.RedactFilter"},
+            "no_hostname": {"()": "tracker.logs.NoHostnameFilter"},
         },
         "formatters": formatters,
         "handlers": {
@@ -124,5 +135,6 @@ def logging_config(*, level: str, json: bool) -> dict[str, object]:
             "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
             # Its start-up banner on every process start is noise; lockouts still log.
             "axes.apps": {"level": "WARNING"},
+            "kombu.connection": {"filters": ["no_hostname"] if embedded_broker else []},
         },
     }

@@ -370,4 +370,6 @@ LOG_FORMAT = env_str("LOG_FORMAT", "plain") or "plain"
 if LOG_FORMAT not in {"plain", "json"}:
     raise EnvError(f"LOG_FORMAT={LOG_FORMAT!r} is not one of plain, json.")
 # Every record carries request_id and task_id; signed tokens are redacted.
-LOGGING = logging_config(level=LOG_LEVEL, json=LOG_FORMAT == "json")
+LOGGING = logging_config(
+    level=LOG_LEVEL, json=LOG_FORMAT == "json", embedded_broker=CELERY_BROKER_URL == "filesystem://"
+)
