@@ -382,6 +382,7 @@ def scorecard(request: HttpRequest) -> HttpResponse:
             ],
             **_filter_context(sort, filters),
             "phrases": scorecard_selectors.phrase_table(),
+            "awaiting_verdict": scorecard_selectors.awaiting_verdict(at=now),
             "coming_due": scorecard_selectors.coming_due(at=now),
             "recently_resolved": scorecard_selectors.recently_resolved(),
         },

@@ -4,9 +4,11 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
 
 from forecasts import services
-from forecasts.models import Forecast, Forecaster, Source, Tag
+from forecasts.models import Forecast, Forecaster, Outcome, Source, Tag
 from tests.factories import ForecastFactory, ResolutionFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +34,44 @@ def test_scorecard_headline_and_tables(client, scored):
     assert reverse("forecasts:source", args=[Source.objects.get().key]) in html
     assert "“unlikely”" in html  # the phrase table
     assert "Recently resolved" in html
+
+
+def _section(html: str, heading: str) -> str:
+    return html[html.index(f"<h2>{heading}</h2>") :].split("<h2>")[1]
+
+
+def test_forecasts_awaiting_a_verdict_are_listed_longest_overdue_first(
+    client, scored, django_capture_on_commit_callbacks
+):
+    today = timezone.localdate()
+    due = list(Forecast.objects.due(at=timezone.now()).order_by("resolve_by", "pk"))
+    assert len(due) == 3  # the seed leaves three unresolved
+    section = _section(client.get("/").content.decode(), "Awaiting a verdict")
+    positions = [section.index(escape(forecast.statement)) for forecast in due]
+    assert positions == sorted(positions)
+    for forecast in due:
+        days = (today - forecast.resolve_by).days
+        assert f"deadline {forecast.resolve_by:%-d %b %Y} ({days} days ago)" in section
+    assert "?status=due" not in section  # all three are shown
+
+    with django_capture_on_commit_callbacks(execute=True):  # the cached page is replaced
+        services.forecast_resolve(
+            forecast=due[0],
+            outcome=Outcome.YES,
+            known_on=due[0].resolve_by,
+            evidence_url="https://example.org/evidence",
+            note="Reported.",
+        )
+    section = _section(client.get("/").content.decode(), "Awaiting a verdict")
+    assert escape(due[0].statement) not in section
+    assert escape(due[1].statement) in section
+
+
+def test_the_scorecard_links_to_every_forecast_awaiting_a_verdict(client, scored):
+    ForecastFactory.create_batch(10, made_on=dt.date(2023, 1, 1), resolve_by=dt.date(2024, 1, 1))
+    section = _section(client.get("/").content.decode(), "Awaiting a verdict")
+    assert section.count("<li>") == 10
+    assert 'href="/forecasts/?status=due">All 13 awaiting a verdict</a>' in section
 
 
 def test_phrase_table_counts_what_happened(client, scored):

@@ -315,6 +315,19 @@ def coming_due(*, at: dt.datetime, limit: int = RECENT) -> list[tuple[Forecast, 
     return [(forecast, (forecast.resolve_by - today).days) for forecast in forecasts]
 
 
+def awaiting_verdict(*, at: dt.datetime, limit: int = RECENT) -> list[tuple[Forecast, int]]:
+    """Forecasts past their deadline with no verdict yet, longest overdue first, with the
+    days since the deadline: in public, so none can quietly rot unresolved."""
+    today = at.date()
+    forecasts = (
+        Forecast.objects.due(at=at)
+        .with_status(at=at)
+        .select_related("forecaster", "source")
+        .order_by("resolve_by", "pk")[:limit]
+    )
+    return [(forecast, (today - forecast.resolve_by).days) for forecast in forecasts]
+
+
 def recently_resolved(*, limit: int = RECENT) -> list[Resolution]:
     return list(
         Resolution.objects.filter(is_current=True, forecast__published_at__isnull=False)
