@@ -24,6 +24,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from forecasts import periods, services
 from forecasts.forms import (
@@ -309,6 +311,9 @@ class ForecastAdmin(ModelAdmin):
     )
     actions = ("publish", "reject", "resolve_selected")
 
+    class Media:
+        css = {"all": ("css/admin.css",)}
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Forecast]:
         last_sent = ReviewPrompt.objects.filter(
             forecast=OuterRef("pk"), sent_at__isnull=False
@@ -367,12 +372,12 @@ class ForecastAdmin(ModelAdmin):
         return f"{days} (escalated)" if days > _escalation_days() else str(days)
 
     @admin.display(description="last prompted", ordering="last_prompted_at")
-    def last_prompted(self, obj: Forecast) -> str:
+    def last_prompted(self, obj: Forecast) -> SafeString | str:
         sent_at = obj.last_prompted_at  # type: ignore[attr-defined]
         if sent_at is None:
             return "—"
         when = timezone.localtime(sent_at).strftime("%Y-%m-%d %H:%M")
-        return f"{when} to {obj.last_prompted_to}"  # type: ignore[attr-defined]
+        return format_html("{}<br>to {}", when, obj.last_prompted_to)  # type: ignore[attr-defined]
 
     @admin.display(description="outcome", ordering="outcome")
     def outcome_display(self, obj: Forecast) -> str:

@@ -315,11 +315,11 @@ class TestDueForReview:
         admin_ = response.context["cl"].model_admin
         assert admin_.days_overdue(rows[0]) == "15 (escalated)"
         assert admin_.days_overdue(rows[1]) == "3"
-        assert admin_.last_prompted(rows[0]) == "2025-02-27 12:00 to gina@example.org"
+        assert admin_.last_prompted(rows[0]) == "2025-02-27 12:00<br>to gina@example.org"
         assert admin_.last_prompted(rows[1]) == "—"
         html = response.content.decode()
         assert "15 (escalated)" in html
-        assert "2025-02-27 12:00 to gina@example.org" in html
+        assert "2025-02-27 12:00<br>to gina@example.org" in html
         assert recent.statement in html
 
     def test_columns_are_blank_for_forecasts_that_are_not_due(self, client, staff, frozen):
