@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.core.validators import slug_re
 from django.db.models import F, OuterRef, Subquery
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from forecasts import scoring
 from forecasts.models import (
@@ -305,27 +306,25 @@ def phrase_table(forecasts: ForecastQuerySet | None = None) -> list[scoring.Phra
 
 def coming_due(*, at: dt.datetime, limit: int = RECENT) -> list[tuple[Forecast, int]]:
     """Open forecasts nearest their deadline, with the days left."""
-    today = at.date()
-    forecasts = (
-        Forecast.objects.open(at=at)
-        .with_status(at=at)
-        .select_related("forecaster", "source")
-        .order_by("resolve_by", "pk")[:limit]
-    )
+    today = timezone.localdate(at)
+    forecasts = _by_deadline(Forecast.objects.open(at=at), at=at, limit=limit)
     return [(forecast, (forecast.resolve_by - today).days) for forecast in forecasts]
 
 
 def awaiting_verdict(*, at: dt.datetime, limit: int = RECENT) -> list[tuple[Forecast, int]]:
     """Forecasts past their deadline with no verdict yet, longest overdue first, with the
     days since the deadline: in public, so none can quietly rot unresolved."""
-    today = at.date()
-    forecasts = (
-        Forecast.objects.due(at=at)
-        .with_status(at=at)
+    today = timezone.localdate(at)
+    forecasts = _by_deadline(Forecast.objects.due(at=at), at=at, limit=limit)
+    return [(forecast, (today - forecast.resolve_by).days) for forecast in forecasts]
+
+
+def _by_deadline(forecasts: ForecastQuerySet, *, at: dt.datetime, limit: int) -> list[Forecast]:
+    return list(
+        forecasts.with_status(at=at)
         .select_related("forecaster", "source")
         .order_by("resolve_by", "pk")[:limit]
     )
-    return [(forecast, (today - forecast.resolve_by).days) for forecast in forecasts]
 
 
 def recently_resolved(*, limit: int = RECENT) -> list[Resolution]:
