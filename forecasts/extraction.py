@@ -4,10 +4,14 @@ The pipeline, per sentence:
 
 1. Split the text into sentences (paragraph breaks and bullets end a sentence too), with
    character offsets into the original text.
-2. Find hedge phrases with :func:`forecasts.phrases.phrases_in`.  A sentence with two
-   hedges in separate clauses ("X could happen, but it is expected that Y") gives two
-   candidates; an anaphoric tail ("..., but this scenario is less probable") qualifies the
-   clause before it instead.
+2. Find hedges: lexicon phrases (:func:`forecasts.phrases.phrases_in`); stated
+   probabilities ("a 70% chance that X", "X has a one-in-three chance of V-ing", "we put
+   the odds of X at 30%", "the probability that X is 0.7"), whose number is the reading.
+   Plain "will" and "should" are deliberately not hedges: they would flood editors with
+   candidates.
+   A sentence with two hedges in separate clauses ("X could happen, but it is expected
+   that Y") gives two candidates; an anaphoric tail ("..., but this scenario is less
+   probable") qualifies the clause before it instead.
 3. Resolve polarity so the probability is FOR the proposition in ``statement``: the hedge
    qualifies what follows it ("it is unlikely that X", "what is unlikely is that X", "X is
    unlikely to V", "X may V"); a negative predicate ("will remain out of reach", "will not",
@@ -20,7 +24,9 @@ The pipeline, per sentence:
 6. Score confidence.  Reports of others' views, descriptions of the past or present and
    modals of capability inside relative clauses ("missiles that could reach Japan") are
    kept with a low confidence and the reasons, so editors see why; only candidates at or
-   above :data:`PROPOSE_AT` count as proposed.
+   above :data:`PROPOSE_AT` count as proposed.  A number the author states is the
+   strongest evidence there is; one someone else states ("pollsters give him a 60%
+   chance", "markets are pricing in ...") is a report like any other.
 
 No Django here: the service layer stores candidates as draft forecasts.
 """
@@ -74,8 +80,12 @@ class Candidate:
     sentence_end: int
     quote: str
     statement: str
-    phrase: str  # the lexicon entry's text (for estimate_record_phrase)
+    phrase: str  # the lexicon entry's text (for estimate_record_phrase); "" for a number
     matched: str  # the words as written in the text
+    # The probability the text states ("a 30% chance that X" -> 0.30), for the proposition
+    # the words qualified; None for a verbal phrase.  ``probability`` is FOR ``statement``,
+    # so it is 1 - stated_probability when ``negated``.
+    stated_probability: float | None
     probability: float
     low: float
     high: float
@@ -513,12 +523,388 @@ class _Hedge:
     start: int  # offsets in the text
     end: int
     phrase: phrases.Phrase
+    # "phrase": a lexicon phrase.  "number": a stated probability (``stated``), matched by the
+    # ``_STATED_FRAMES`` entry named ``frame``; its ``phrase`` is the number's own reading,
+    # with no text, so that the polarity rules apply to it unchanged.
+    kind: str = "phrase"
+    stated: float | None = None
+    frame: str = ""
 
 
 def _hedges(text: str, start: int, end: int) -> list[_Hedge]:
-    return [
-        _Hedge(start + s, start + e, phrase) for s, e, phrase in phrases.phrases_in(text[start:end])
+    sentence = text[start:end]
+    lexicon = [
+        _Hedge(start + s, start + e, phrase) for s, e, phrase in phrases.phrases_in(sentence)
     ]
+    found = _stated_numbers(sentence, start)
+    if not found:
+        return lexicon
+    # A lexicon word inside a stated number ("80% likely", "put the odds of an unlikely
+    # upset at 10%") is part of it, not a hedge of its own.
+    found += [h for h in lexicon if not _overlaps(h, found)]
+    return sorted(found, key=lambda h: h.start)
+
+
+def _overlaps(hedge: _Hedge, others: list[_Hedge]) -> bool:
+    return any(hedge.start < other.end and other.start < hedge.end for other in others)
+
+
+# --------------------------------------------------------------------------------------
+# Stated numbers: "a 70% chance that X", "we put the odds of X at one in three"
+# --------------------------------------------------------------------------------------
+
+_COUNT_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+    "twenty": 20,
+    "fifty": 50,
+    "hundred": 100,
+    "thousand": 1000,
+    "million": 1_000_000,
+}
+_COUNT = r"(?:\d{1,7}|(?:a\s+)?(?:" + "|".join(_COUNT_WORDS) + r"))"
+# Each value form once per pattern (Python forbids repeating a group name): a percentage,
+# "N in M", "50-50", and (only where a probability noun names it) a bare fraction "0.7".
+# A range ("40-60%") is no single number: its second half is not read either.
+_PERCENT = (
+    r"(?<![\w.,\-\u2013])(?P<pct>\d{1,3}(?:\.\d+)?)(?:\s?%|[\s-]?per[\s-]?cent\b|[\s-]?percent\b)"
+)
+_IN = rf"(?<![\w.,])(?P<n>{_COUNT})[\s-]+in[\s-]+(?P<m>{_COUNT})(?![\w%]|[.,]\d)"
+_EVEN = r"(?P<even>\b(?:50[-/]50|fifty[-\s]fifty)\b)"
+_FRACTION = r"(?<![\w.,])(?P<frac>0?\.\d+|[01])(?![\w%]|[.,]\d|[\s-]?per)"
+_VALUE = rf"(?:{_PERCENT}|{_IN}|{_EVEN})"
+_VALUE_OR_FRACTION = rf"(?:{_PERCENT}|{_IN}|{_EVEN}|{_FRACTION})"
+_APPROX = (
+    r"(?:(?:about|around|roughly|approximately|nearly|almost|perhaps|maybe|some|only|just|"
+    r"close\s+to|just\s+(?:under|over))\s+)?"
+)
+_KIND = r"(?:chances?|probability|likelihood|odds|risk|possibility)"
+_COMPLEMENT = r"(?:of\s+(?P<g>[^;:]+?)|that\s+(?P<x>[^;:]+?))"
+
+#: Where a stated probability sits.  Odds "N to M" are not read: "3 to 1" is odds against
+#: in betting and odds on elsewhere, and the text rarely says which.
+_STATED_FRAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern, re.IGNORECASE))
+    for name, pattern in (
+        # "a 70% chance (that X | of X-ing)", "a one-in-three chance", "70 per cent odds";
+        # "X is 80% likely to V", "I am 90 per cent certain that X" (frame "percent_likely").
+        # The article and "about" before the number are added by _stated_numbers.
+        (
+            "chance",
+            rf"{_VALUE}[\s-]*(?:{_KIND}(?![\w-])|(?P<likely>likely|certain|sure)\b)",
+        ),
+        # "a probability of 0.7 that X", "with a probability of 70%"
+        (
+            "chance_of_value",
+            rf"\b(?:a|an)\s+(?:\w+\s+)?{_KIND}\s+of\s+{_APPROX}{_VALUE_OR_FRACTION}"
+            r"(?=\s*(?:that\b|,|[.;:!?)]|$))",
+        ),
+        # "we put the odds of X at 30%", "I put the probability that X at 0.6"
+        (
+            "put_at",
+            r"\b(?:put|puts|putting|place[sd]?|placing|set|sets|setting|peg(?:s|ged|ging)?|"
+            r"estimate[sd]?|reckon(?:s|ed)?|assess(?:es|ed)?)\s+"
+            rf"(?:the|its|their|our|my|his|her|this)\s+(?:[\w-]+\s+)?{_KIND}\s+{_COMPLEMENT}"
+            rf"\s+at\s+{_APPROX}{_VALUE_OR_FRACTION}",
+        ),
+        # "the probability that X is 0.7", "the odds of X are one in four"
+        (
+            "is_value",
+            rf"\b(?:the|our|my|its|their)\s+(?:[\w-]+\s+)?{_KIND}\s+{_COMPLEMENT}\s+"
+            r"(?:is|are|stands\s+at|sits\s+at)\s+(?:now\s+)?"
+            rf"{_APPROX}{_VALUE_OR_FRACTION}",
+        ),
+    )
+)
+# What may stand before the number in a "chance" frame: "a roughly (70% chance)".
+_LEAD = re.compile(rf"(?:\b(?:a|an)\s+)?{_APPROX}$", re.IGNORECASE)
+# Cheap first checks (most sentences state no number, and years are not probabilities):
+# some value form, and some word a frame needs.
+_STATED_TRIGGER = re.compile(
+    r"%|per[\s-]?cent|\bin[\s-]+(?:a\s+)?(?:\d|" + "|".join(_COUNT_WORDS) + r")|50|fifty"
+    r"|(?<![\w.,])(?:0?\.\d|[01](?![\w.,]))",
+    re.IGNORECASE,
+)
+_KIND_WORDS = re.compile("chance|probab|likel|odds|risk|possib|certain|sure")  # on lower case
+
+
+def _stated_value(m: re.Match[str]) -> float | None:
+    """The probability a frame states, or None when it is no probability (over 100 %)."""
+    groups = m.groupdict()
+    if groups.get("pct"):
+        value = float(groups["pct"]) / 100
+    elif groups.get("n") and groups.get("m"):
+        n, of = _count(groups["n"]), _count(groups["m"])
+        value = n / of if of else 2.0
+    elif groups.get("even"):
+        value = 0.5
+    elif groups.get("frac"):
+        value = float(groups["frac"])
+    else:
+        return None
+    return round(value, 4) if 0.0 <= value <= 1.0 else None
+
+
+def _count(text: str) -> int:
+    word = text.lower().removeprefix("a ").strip()
+    return int(word) if word.isdigit() else _COUNT_WORDS[word]
+
+
+def _stated_reading(value: float) -> phrases.Phrase:
+    return phrases.Phrase(
+        text="",
+        probability=value,
+        low=value,
+        high=value,
+        scale="Stated",
+        citation="the number stated in the text",
+    )
+
+
+def _stated_numbers(sentence: str, offset: int) -> list[_Hedge]:
+    """Stated probabilities in ``sentence`` (offsets + ``offset``); the longest match wins
+    where frames overlap."""
+    if not _KIND_WORDS.search(sentence.lower()) or not _STATED_TRIGGER.search(sentence):
+        return []
+    found: list[tuple[int, int, str, float]] = []
+    for name, pattern in _STATED_FRAMES:
+        for m in pattern.finditer(sentence):
+            value = _stated_value(m)
+            if value is None:
+                continue
+            start, frame = m.start(), name
+            if name == "chance":  # "a roughly 70% chance", "about 80% likely"
+                lead = _LEAD.search(sentence, 0, start)
+                start = lead.start() if lead else start
+                frame = "percent_likely" if m.group("likely") else "chance"
+            found.append((start, m.end(), frame, value))
+    found.sort(key=lambda f: (f[0] - f[1], f[0]))
+    chosen: list[_Hedge] = []
+    for start, end, frame, value in found:
+        hedge = _Hedge(offset + start, offset + end, _stated_reading(value), "number", value, frame)
+        if not _overlaps(hedge, chosen):
+            chosen.append(hedge)
+    return chosen
+
+
+_FUTURE_VERB = re.compile(
+    r"\b(?:will|would|won['\u2019]t|shall|(?:is|are)\s+going\s+to)\b|['\u2019]ll\b", re.IGNORECASE
+)
+
+
+_HAS_SUBJECT = re.compile(
+    r"(?:^|,\s+|\b(?:that|think|believe|reckon)\s+)(?P<s>(?!(?:who|which|that)\b)[^,]+?),?\s+"
+    r"(?:(?:still|now|only|also)\s+)?"
+    r"(?:has|have|had|stands?|stood)\s+(?:(?:only|just|still|now|perhaps|maybe|about|roughly|"
+    r"at\s+(?:best|most|least))\s+)*$",
+    re.IGNORECASE,
+)
+_GIVEN_TO = re.compile(
+    r"\b(?:give[sn]?|gave|giving|assign(?:s|ed|ing)?)\s+(?P<s>(?:[\w'\u2019.-]+\s+){0,4}?"
+    r"[\w'\u2019.-]+)\s+$",
+    re.IGNORECASE,
+)
+_SUBJECT_PRONOUNS = {"him": "he", "her": "she", "them": "they", "us": "we", "me": "I"}
+
+
+def _subject_form(noun_phrase: str) -> str:
+    noun_phrase = noun_phrase.strip()
+    return _SUBJECT_PRONOUNS.get(noun_phrase.lower(), noun_phrase)
+
+
+def _subject(before: str) -> str | None:
+    """Whose chance it is: "X has a 30% chance", "we give X a 30% chance"."""
+    m = _HAS_SUBJECT.search(before)
+    if m is not None:
+        return m.group("s")
+    m = _GIVEN_TO.search(before)
+    if m is not None:
+        return _subject_form(m.group("s"))
+    return None
+
+
+def _stated_proposition(main: str, matched: str, frame: str) -> str | None:
+    """What the stated number is the probability of, or None when the clause does not say
+    (the number refers back to an earlier sentence, say)."""
+    body = _DISCOURSE.sub("", main.strip().rstrip(".!?;:, "))
+    at = body.find(matched)
+    if at < 0:
+        return None
+    before, after = body[:at], body[at + len(matched) :]
+    if frame in {"put_at", "is_value"}:  # "we put the odds of X at 30% (before June)"
+        m = dict(_STATED_FRAMES)[frame].search(matched)
+        if m is None:
+            return None
+        if m.group("x"):
+            return m.group("x") + after
+        return _of_complement(m.group("g") + after, None)
+    that = re.match(r",?\s+that\s+(?P<x>.+)$", after, re.S)
+    if that is not None:
+        return that.group("x")
+    if frame == "chance":
+        of = re.match(r"\s+of\s+(?P<g>.+)$", after, re.S)
+        if of is not None:
+            return _of_complement(of.group("g"), _subject(before))
+        to = re.match(r"\s+to\s+(?P<v>.+)$", after, re.S)
+        subject = _subject(before)
+        if to is not None and subject is not None:
+            return f"{subject} will {to.group('v')}"
+        clause = after.strip()  # "a 70% chance the Fed will cut"
+        if _FUTURE_VERB.search(clause) is not None:
+            return clause
+    if frame == "chance_of_value":
+        with_ = re.search(r"^(?P<x>.+?)\s+with\s+$", before, re.S)
+        if with_ is not None:  # "the bill will pass with a probability of 70%"
+            return with_.group("x")
+    if frame == "percent_likely":
+        copula = re.match(r"^(?P<s>.+?)\s+(?:is|are|seems?|looks?|appears?)\s+$", before, re.S)
+        to = re.match(r"\s+to\s+(?P<v>.+)$", after, re.S)
+        if copula is not None and to is not None:
+            return f"{copula.group('s')} will {to.group('v')}"
+    return None
+
+
+_NOUN_PHRASE_START = frozenset(
+    re.split(
+        r"\s+",
+        "the this that these those his her its their our my your he she it they we him them us",
+    )
+)
+# Words ending in -ing that are not verbs where a gerund would stand.
+_ING_NOUNS = frozenset(
+    re.split(
+        r"\s+",
+        "during nothing something anything everything thing bring string spring sting swing "
+        "morning evening ceiling building housing funding spending lending borrowing pricing "
+        "polling ruling meeting hearing offering listing rating ranking warning landing "
+        "recording wedding clothing lightning shipping banking mining marketing engineering "
+        "accounting manufacturing restructuring wrongdoing uprising upbringing",
+    )
+)
+
+
+# Words that follow a verb ("winning the title") but not an adjective ("rising prices").
+_VERB_FOLLOWERS = frozenset(
+    re.split(r"\s+", "the a an in on at by before to up down out off its their his her this into")
+)
+
+
+def _is_gerund(word: str) -> bool:
+    word = word.lower().strip(",.;:")
+    return len(word) >= 5 and word.endswith("ing") and word not in _ING_NOUNS
+
+
+def _of_complement(complement: str, subject: str | None) -> str | None:
+    """ "(X has a 30% chance) of winning" -> "X will win"; "of the bank cutting rates" ->
+    "the bank will cut rates"; "of a recession" -> "there will be a recession"."""
+    words = complement.split()
+    negative = bool(words) and words[0].lower() == "not"
+    if negative:
+        words = words[1:]
+    if not words:
+        return None
+    no = "not " if negative else ""
+    if _is_gerund(words[0]):
+        if subject is not None:
+            return f"{subject} will {no}{_infinitive(words[0])} {' '.join(words[1:])}".strip()
+        if negative or (len(words) > 1 and words[1].lower() in _VERB_FOLLOWERS):
+            return None  # "a 60% chance of winning the title": whose win, the clause omits
+        return f"there will be {complement}"  # an adjective: "of rising prices"
+    if words[0].lower() in _NOUN_PHRASE_START or words[0][:1].isupper():
+        for index in range(1, min(6, len(words))):
+            not_ = words[index].lower() == "not"
+            verb_at = index + 1 if not_ else index
+            if verb_at < len(words) and _is_gerund(words[verb_at]):
+                noun_phrase = _subject_form(" ".join(words[:index]))
+                neg = "not " if not_ or negative else ""
+                tail = " ".join(words[verb_at + 1 :])
+                return f"{noun_phrase} will {neg}{_infinitive(words[verb_at])} {tail}".strip()
+    if negative:
+        return None
+    if subject is not None:  # "Labour has a 40% chance of a majority"
+        return f"{subject} will have {complement}"
+    return f"there will be {complement}"
+
+
+_ING_IRREGULAR = {
+    "dying": "die",
+    "lying": "lie",
+    "tying": "tie",
+    "vying": "vie",
+    "being": "be",
+    "fuelling": "fuel",
+    "duelling": "duel",
+    "signalling": "signal",
+    "totalling": "total",
+    "equalling": "equal",
+}
+_KEEP_DOUBLE = frozenset({"add", "err", "egg", "ebb", "odd"})
+_VOWELS = frozenset("aeiou")
+# Stems ending consonant-vowel-consonant that take back the "e" the -ing dropped
+# ("promot-ing", "includ-ing"); other such stems do not ("visit-ing", "happen-ing",
+# "offer-ing").  _E_EXCEPTIONS: common verbs that take it back all the same;
+# _NO_E: common ones that never had it.
+_E_ENDINGS = ("at", "ut", "ot", "id", "ud", "od", "ad", "ed", "ib", "ob", "ub", "in", "um",
+              "im", "am", "ir", "ur", "ar", "ol", "il", "ul", "ik", "ok", "ak", "ag")  # fmt: skip
+_E_EXCEPTIONS = frozenset({"ignor", "restor", "explor", "ador", "implor", "deplor", "invit",
+                           "unit", "ignit", "excit", "recit", "compet", "complet", "delet",
+                           "deplet", "conven", "interven", "postpon", "interfer", "adher",
+                           "coher", "persever", "escap", "chang", "arrang", "exchang", "rang",
+                           "challeng", "aveng", "reveng", "plung", "hing", "cring", "infring",
+                           "creat", "quot", "guid", "becom", "overcom", "welcom"})  # fmt: skip
+_NO_E = frozenset({"focus", "bias", "combat", "pivot", "ballot", "gossip", "visit"})
+
+
+def _infinitive(gerund: str) -> str:
+    """The base form of an -ing verb, by the spelling rules (best effort: editors check)."""
+    word = gerund.lower().strip(",.;:")
+    if word in _ING_IRREGULAR:
+        return _ING_IRREGULAR[word]
+    stem = word[:-3]
+    if stem in _NO_E or stem.endswith(("ee", "oe", "ye")) or len(stem) < 2:
+        return stem
+    last, previous = stem[-1], stem[-2]
+    if last == previous and last not in _VOWELS and last not in "lsfz" and stem not in _KEEP_DOUBLE:
+        return stem[:-1]  # "winning", "cutting"
+    if (
+        stem.endswith(("ell", "oll"))
+        and len(stem) >= (6 if stem[-3] == "e" else 7)
+        and stem[-4] not in _VOWELS
+    ):
+        return stem[:-1]  # British "travelling", "cancelling", "controlling"
+    if stem in _E_EXCEPTIONS:
+        return stem + "e"
+    if last in "vzuc" and not stem.endswith(("zz", "ck")):
+        return stem + "e"  # "leaving", "realizing", "continuing", "producing"
+    if stem.endswith(("iat", "uat", "quir")):
+        return stem + "e"  # "negotiating", "evaluating", "requiring"
+    if last == "s" and not stem.endswith("ss"):
+        return stem + "e"  # "raising", "closing", "collapsing"
+    if last == "g" and previous in "rld":
+        return stem + "e"  # "merging", "indulging", "judging"
+    if last == "l" and previous not in _VOWELS and previous not in "rwl":
+        return stem + "e"  # "doubling", "settling"
+    consonant_vowel_consonant = (
+        last not in _VOWELS
+        and last not in "wxy"
+        and previous in _VOWELS
+        and (len(stem) == 2 or stem[-3] not in _VOWELS)
+    )
+    if consonant_vowel_consonant:
+        syllables = len(re.findall(r"[aeiouy]+", stem))
+        # A one-syllable stem that did not double its consonant had a silent "e" ("make").
+        if syllables == 1 or stem.endswith(_E_ENDINGS):
+            return stem + "e"
+    return stem
 
 
 def _clauses(text: str, start: int, end: int, hedges: list[_Hedge]) -> list[tuple[int, int]]:
@@ -540,9 +926,12 @@ def _clauses(text: str, start: int, end: int, hedges: list[_Hedge]) -> list[tupl
 
 
 def _primary(hedges: list[_Hedge]) -> _Hedge:
-    """The most specific hedge: a non-modal, non-weak one first, then weak, then modal."""
+    """The most specific hedge: a stated number, then a non-modal, non-weak phrase, then
+    weak, then modal."""
 
     def rank(hedge: _Hedge) -> tuple[int, int]:
+        if hedge.stated is not None:
+            return (-1, hedge.start)
         modal = hedge.phrase.text in _MODALS
         return (2 if modal else 1 if hedge.phrase.weak else 0, hedge.start)
 
@@ -668,6 +1057,39 @@ _PRESENT_STATE = re.compile(
     r"|\b(?:may|might|could)\s+(?:well\s+)?(?:have|explain|reflect|mean|indicate|suggest)\b",
     re.IGNORECASE,
 )
+# Who states the number: "pollsters give him a 60% chance", "markets are pricing in an 80%
+# chance", "the futures market implies ...".  The author's own: "we put", "I give",
+# "our model gives".
+_NUMBER_SOURCE_VERB = re.compile(
+    r"\b(?:give[sn]?|gave|giving|put|puts|putting|place[sd]?|placing|assign(?:s|ed|ing)?|"
+    r"see[sn]?|saw|price[sd]?|pricing|impl(?:y|ies|ied)|estimate[sd]?|reckons?|"
+    r"rate[sd]?|peg(?:s|ged)?|sets?|forecasts?|show(?:s|ed)?|suggest(?:s|ed)?|"
+    r"calculate[sd]?|assess(?:es|ed)?)\b",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = re.compile(r"\b(?:we|i|our|my|us|me)\b", re.IGNORECASE)
+_NUMBER_SOURCE_NOUN = re.compile(
+    r"\b(?:markets?|futures|polls?|pollsters?|betting|bookmakers?|bookies|traders|"
+    r"investors|consensus)(?:['\u2019]s?|-implied|\s+implied)?\s+(?:[\w-]+\s+)?"
+    r"(?:odds|chances?|probability|likelihood)\b|\b(?:market|poll)-implied\b",
+    re.IGNORECASE,
+)
+_PAST_NUMBER = re.compile(
+    r"\b(?:was|were|had|gave|priced|(?<!-)implied|estimated|assigned|saw)\b", re.IGNORECASE
+)
+
+
+def _reported_number(through_hedge: str, hedge_offset: int) -> bool:
+    """Whether someone other than the author states the number (text up to its end)."""
+    if _NUMBER_SOURCE_NOUN.search(through_hedge):
+        return True
+    # The verb nearest the number ("put" opens the "we put the odds of X at N" frame).
+    verbs = [v for v in _NUMBER_SOURCE_VERB.finditer(through_hedge) if v.start() <= hedge_offset]
+    if not verbs:
+        return False  # "there is a 70% chance": the author's
+    return _FIRST_PERSON.search(through_hedge[: verbs[-1].start()]) is None
+
+
 _RELATIVE_MODAL = re.compile(r"\b(?:that|which|who|where)\s+(?:could|may|might)\b", re.IGNORECASE)
 _FUTURE = re.compile(
     r"\b(?:will|won['\u2019]t|shall|going\s+to|next|upcoming|coming|future|soon|eventually|"
@@ -683,14 +1105,19 @@ def _confidence(
     clause: str,
     hedge: phrases.Phrase,
     hedge_offset: int,
+    hedge_end: int,
+    stated: bool,
     deadline: Deadline | None,
     conditional: bool,
     published: dt.date,
     author_judges: bool,
+    doubts: tuple[str, ...] = (),
 ) -> tuple[float, tuple[str, ...]]:
     reasons: list[str] = []
     modal = hedge.text in _MODALS
-    if modal:
+    if stated:
+        score = 0.7  # +0.1 below when nothing speaks against it: the author's own number
+    elif modal:
         score = 0.5
         reasons.append(f"modal '{hedge.text}' (possibility, weak evidence)")
     elif hedge.weak:
@@ -700,10 +1127,16 @@ def _confidence(
         score = 0.7
     before = clause[:hedge_offset]
     future = _FUTURE.search(clause) is not None
-    penalties: list[str] = []
-    if not author_judges and (_REPORTED.search(before) or _QUOTED.search(clause)):
+    penalties: list[str] = list(doubts)
+    if not author_judges and (
+        _REPORTED.search(before)
+        or _QUOTED.search(clause)
+        or (stated and _reported_number(clause[:hedge_end], hedge_offset))
+    ):
         penalties.append("reports someone else's view, not the author's")
-    if _PAST_MODAL.search(clause):
+    if stated and _PAST_NUMBER.search(clause, 0, hedge_end):
+        penalties.append("the number is stated in the past tense (describes the past)")
+    elif _PAST_MODAL.search(clause):
         penalties.append("describes the past (modal + 'have')")
     elif modal and _PAST_FRAME.search(before):
         penalties.append("the modal sits in a that-clause under a past-tense verb (past)")
@@ -716,7 +1149,10 @@ def _confidence(
     if penalties:
         score -= 0.45
         reasons.extend(penalties)
-    if future or modal:
+    elif stated:
+        score += 0.1
+    # A stated chance is about an open outcome, as a modal is: no tense cue needed.
+    if future or modal or stated:
         score += 0.1
     else:
         reasons.append("no future-tense cue")
@@ -822,9 +1258,15 @@ def _candidate(
     condition, main, _ = _split_condition(content)
     conditional = bool(condition)
     matched = text[hedge.start : hedge.end]
+    doubts: tuple[str, ...] = ()  # reasons the frame was not read as a forecast
     if author_judges or hedge.start >= content_end:
         subject = _strip_reporting(main)
         proposition = _modal_to_will(subject)
+    elif hedge.kind == "number":
+        found = _stated_proposition(main, matched, hedge.frame)
+        if found is None:
+            doubts = ("the clause does not say what the number is the probability of",)
+        proposition = main if found is None else found
     else:
         proposition = _proposition(main, matched)
     proposition, negated = _rewrite_negative(proposition)
@@ -838,10 +1280,13 @@ def _candidate(
         clause=clause,
         hedge=hedge.phrase,
         hedge_offset=hedge.start - g_start,
+        hedge_end=hedge.end - g_start,
+        stated=hedge.stated is not None,
         deadline=deadline,
         conditional=conditional,
         published=published,
         author_judges=author_judges,
+        doubts=doubts,
     )
     if negated:
         reasons = (*reasons, "negative predicate: the hedge qualifies the opposite (P = 1 − p)")
@@ -854,6 +1299,7 @@ def _candidate(
         statement=_sentence_case(proposition),
         phrase=hedge.phrase.text,
         matched=matched,
+        stated_probability=hedge.stated,
         probability=reading.probability,
         low=reading.low,
         high=reading.high,

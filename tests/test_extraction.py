@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from forecasts import extraction, phrases
-from forecasts.extraction import deadline_find, extract, proposed, sentences
+from forecasts.extraction import PROPOSE_AT, deadline_find, extract, proposed, sentences
 from forecasts.extraction_quality import article_score, corpus_load, total
 from tests.conftest import SEED_ARTICLE
 
@@ -226,6 +226,199 @@ def test_presidential_elections_are_computed_not_listed():
 
 def test_dates_before_publication_are_not_deadlines():
     assert deadline_find("In February 2019 the summit failed.", PUBLISHED) is None
+
+
+# --- Stated numbers ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "statement", "probability", "deadline"),
+    [
+        (
+            "There is a 70% chance that the team wins the title this season.",
+            "The team wins the title this season.",
+            0.70,
+            None,
+        ),
+        (
+            "There is a 65 percent chance that the bill passes before the end of the year.",
+            "The bill passes before the end of the year.",
+            0.65,
+            dt.date(2019, 12, 31),
+        ),
+        (
+            "We see a 40 per cent chance of a recession in 2020.",
+            "There will be a recession in 2020.",
+            0.40,
+            dt.date(2020, 12, 31),
+        ),
+        (
+            "Northvale have a 30% chance of winning the cup next year.",
+            "Northvale will win the cup next year.",
+            0.30,
+            dt.date(2020, 12, 31),
+        ),
+        (
+            "We give Labour a 55% chance of forming a government next year.",
+            "Labour will form a government next year.",
+            0.55,
+            dt.date(2020, 12, 31),
+        ),
+        (
+            "There is a 60% chance of the bank raising rates in June.",
+            "The bank will raise rates in June.",
+            0.60,
+            dt.date(2020, 6, 30),
+        ),
+        (
+            "We put the odds of the Fed cutting rates in June at 60%.",
+            "The Fed will cut rates in June.",
+            0.60,
+            dt.date(2020, 6, 30),
+        ),
+        (
+            "I put the probability that the treaty is ratified by March 2020 at 0.7.",
+            "The treaty is ratified by March 2020.",
+            0.70,
+            dt.date(2020, 3, 31),
+        ),
+        (
+            "The probability that the treaty is ratified by March 2020 is 0.7.",
+            "The treaty is ratified by March 2020.",
+            0.70,
+            dt.date(2020, 3, 31),
+        ),
+        (
+            "The risk of a recession next year is about 30 per cent.",
+            "There will be a recession next year.",
+            0.30,
+            dt.date(2020, 12, 31),
+        ),
+        (
+            "There is a one-in-three chance that the strike spreads within six months.",
+            "The strike spreads within six months.",
+            1 / 3,
+            dt.date(2020, 5, 1),
+        ),
+        (
+            "There is a 1 in 4 chance of the talks collapsing before the election.",
+            "The talks will collapse before the election.",
+            0.25,
+            dt.date(2020, 11, 3),
+        ),
+        (
+            "The bill is 80% likely to pass by June.",
+            "The bill will pass by June.",
+            0.80,
+            dt.date(2020, 6, 30),
+        ),
+        (
+            "There is a 50-50 chance that the merger goes ahead next year.",
+            "The merger goes ahead next year.",
+            0.50,
+            dt.date(2020, 12, 31),
+        ),
+        (
+            "There is a 70% chance the Fed will cut rates in June.",
+            "The Fed will cut rates in June.",
+            0.70,
+            dt.date(2020, 6, 30),
+        ),
+    ],
+)
+def test_a_stated_number_is_the_probability(text, statement, probability, deadline):
+    candidate = only(text)
+    assert candidate.statement == statement
+    assert candidate.stated_probability == pytest.approx(probability, abs=1e-4)
+    assert candidate.probability == candidate.low == candidate.high
+    assert candidate.probability == pytest.approx(probability, abs=1e-4)
+    assert not candidate.negated
+    assert candidate.deadline == deadline
+    # No lexicon phrase: the number is the reading, and the strongest evidence there is.
+    assert candidate.phrase == ""
+    assert not candidate.weak
+    assert candidate.confidence >= 0.8
+
+
+def test_the_matched_words_are_those_that_state_the_number():
+    text = "Still, there is roughly a one-in-three chance that the talks resume in 2020."
+    candidate = only(text)
+    assert candidate.matched == "roughly a one-in-three chance"
+    assert text[candidate.start : candidate.end] == candidate.quote
+
+
+@pytest.mark.parametrize(
+    ("text", "statement", "stated"),
+    [
+        (
+            "There is a 30% chance that the deal will not be reached by June.",
+            "The deal will be reached by June.",
+            0.30,
+        ),
+        (
+            "There is a 20 per cent chance of the talks not resuming before March.",
+            "The talks will resume before March.",
+            0.20,
+        ),
+        (
+            "We put the odds that the economy won't grow next year at 25%.",
+            "The economy will grow next year.",
+            0.25,
+        ),
+    ],
+)
+def test_a_stated_number_for_a_negative_predicate_is_flipped(text, statement, stated):
+    candidate = only(text)
+    assert candidate.statement == statement
+    assert candidate.negated
+    assert candidate.stated_probability == pytest.approx(stated)
+    assert candidate.probability == pytest.approx(1 - stated)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A 70% share of voters backed the plan.",
+        "Rates rose 3% last year.",
+        "Unemployment fell to 4.2 per cent, and one in five workers is part-time.",
+        "Investors can lock in a 3% risk-free rate.",
+        "Bookmakers offer odds of 3 to 1 on a draw.",  # against or on: not read
+        "There is a 110 per cent chance that he runs again.",
+        "There is a 150% chance of a deal.",
+        "There's a 40-60% chance that the strike ends this month.",  # a range, not a number
+        "The survey found a 5% rise in the chance of flooding.",
+    ],
+)
+def test_percentages_that_are_not_probabilities_are_not_candidates(text):
+    assert extract(text, PUBLISHED) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Pollsters give him a 60% chance of winning the election.", "someone else's view"),
+        ("Markets are pricing in an 80% chance of a rate cut in December.", "someone else's"),
+        ("The futures market implies a 70% chance that rates fall by June.", "someone else's"),
+        ("The market-implied probability of a cut in March is 80%.", "someone else's view"),
+        ("According to the bank, there is a 40% chance of a recession next year.", "someone"),
+        ("Investors expect a 60% chance of a cut next month.", "someone else's view"),
+        ("He had a 40% chance of winning the seat in 2016.", "past"),
+        ("I give it a 30% chance.", "does not say what the number is the probability of"),
+    ],
+)
+def test_reported_and_past_numbers_are_kept_back_with_a_reason(text, reason):
+    (candidate,) = none_proposed(text)
+    assert candidate.stated_probability is not None
+    assert any(reason in r for r in candidate.reasons), candidate.reasons
+
+
+def test_the_author_giving_the_same_number_is_a_forecast():
+    reported = extract("Pollsters give him a 60% chance of winning the election.", PUBLISHED)
+    own = only("We give him a 60% chance of winning the election.")
+    assert own.statement == reported[0].statement == "He will win the election."
+    assert own.probability == reported[0].probability == pytest.approx(0.60)
+    assert own.deadline == dt.date(2020, 11, 3)
+    assert own.confidence > PROPOSE_AT > reported[0].confidence
 
 
 # --- What is not proposed, and why -----------------------------------------------

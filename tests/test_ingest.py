@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from forecasts import services
 from forecasts.extraction_quality import CORPUS_DIR
-from forecasts.models import Estimate, Forecast, Forecaster, Source
+from forecasts.models import Basis, Estimate, Forecast, Forecaster, Source
 from forecasts.services.extraction import NO_DEADLINE_NOTE
 from tests.conftest import SEED_ARTICLE
 from tests.factories import ForecastFactory, SourceFactory, UserFactory
@@ -84,6 +84,42 @@ def test_a_negated_candidate_is_stored_with_the_flipped_probability(tmp_path):
     estimate = forecast.latest_estimate()
     assert estimate.negated
     assert estimate.probability == pytest.approx(0.45)
+
+
+def test_a_stated_number_is_stored_as_that_number():
+    text = (
+        "Rates outlook\n\n"
+        "We put the odds of the Fed cutting rates in June at 60%.\n\n"
+        "There is a 30 per cent chance that the deal will not be reached by the end of "
+        "the year.\n"
+    )
+    report = services.source_ingest(
+        text=text,
+        url="https://news.example.org/rates-outlook",
+        title="Rates outlook",
+        published_on=dt.date(2019, 11, 1),
+    )
+    assert len(report.created) == 2
+
+    cut = Forecast.objects.get(statement="The Fed will cut rates in June.")
+    assert cut.resolve_by == dt.date(2020, 6, 30)
+    estimate = cut.latest_estimate()
+    assert (estimate.basis, estimate.probability, estimate.phrase, estimate.negated) == (
+        Basis.NUMBER,
+        0.6,
+        "",
+        False,
+    )
+    assert (estimate.low, estimate.high) == (None, None)
+    assert "“put the odds of the Fed cutting rates in June at 60%” (60 %)" in estimate.note
+
+    # The number was for the opposite of the statement: stored as 1 − 0.30, and said so.
+    deal = Forecast.objects.get(statement="The deal will be reached by the end of the year.")
+    estimate = deal.latest_estimate()
+    assert (estimate.basis, estimate.negated) == (Basis.NUMBER, False)
+    assert estimate.probability == pytest.approx(0.7)
+    assert "“a 30 per cent chance”" in estimate.note
+    assert "so P = 1 − 30 % = 70 %" in estimate.note
 
 
 def test_a_candidate_without_a_deadline_says_so(tmp_path):

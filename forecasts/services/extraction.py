@@ -271,6 +271,9 @@ def _draft_create(
         criteria += f" Conditional on: {candidate.condition} Annulled if that never holds."
     criteria += " Proposed by extraction: an editor should make this precise."
     quote = candidate.quote[:1000]
+    # A number the text states is stored as that number (basis "number", already FOR the
+    # statement); a verbal hedge as its phrase, which the lexicon reads.
+    stated = candidate.stated_probability is not None
     forecast = forecast_create(
         slug=slug,
         source=source,
@@ -284,8 +287,9 @@ def _draft_create(
         resolve_by_note=_truncate(note, 300),
         condition=_truncate(candidate.condition, 500),
         published_at=None,
-        phrase=candidate.phrase,
-        negated=candidate.negated,
+        probability=candidate.probability if stated else None,
+        phrase="" if stated else candidate.phrase,
+        negated=candidate.negated and not stated,
         estimate_note=_estimate_note(candidate),
     )
     # The text may repeat a quote (pull-quotes): point at the one the candidate came from.
@@ -296,15 +300,28 @@ def _draft_create(
 
 
 def _estimate_note(candidate: extraction.Candidate) -> str:
-    parts = [f"Extracted: “{candidate.matched}” read as '{candidate.phrase}'"]
-    if candidate.negated:
-        parts.append("it qualifies the opposite of the statement, so P = 1 − p")
+    stated = candidate.stated_probability
+    if stated is None:
+        parts = [f"Extracted: “{candidate.matched}” read as '{candidate.phrase}'"]
+        if candidate.negated:
+            parts.append("it qualifies the opposite of the statement, so P = 1 − p")
+    else:
+        parts = [f"Extracted: the number stated in “{candidate.matched}” ({_percent(stated)})"]
+        if candidate.negated:
+            parts.append(
+                f"it is the chance of the opposite of the statement, so P = 1 − {_percent(stated)}"
+                f" = {_percent(candidate.probability)}"
+            )
     if candidate.weak:
         parts.append("weak evidence (comparative, superlative, modal or vague)")
     parts.append(f"confidence {candidate.confidence:.2f}")
     if candidate.reasons:
         parts.append("notes: " + "; ".join(candidate.reasons))
     return ". ".join(parts) + "."
+
+
+def _percent(probability: float) -> str:
+    return f"{probability * 100:.3g} %"
 
 
 @dataclass(frozen=True)
