@@ -6,9 +6,10 @@ The pipeline, per sentence:
    character offsets into the original text.
 2. Find hedges: lexicon phrases (:func:`forecasts.phrases.phrases_in`); stated
    probabilities ("a 70% chance that X", "X has a one-in-three chance of V-ing", "we put
-   the odds of X at 30%", "the probability that X is 0.7"), whose number is the reading.
-   Plain "will" and "should" are deliberately not hedges: they would flood editors with
-   candidates.
+   the odds of X at 30%", "the probability that X is 0.7"), whose number is the reading;
+   and the author's own expectations ("we expect X to V", "I don't expect that X will V",
+   "our expectation is that X"), read as the lexicon's "expected".  Plain "will" and
+   "should" are deliberately not hedges: they would flood editors with candidates.
    A sentence with two hedges in separate clauses ("X could happen, but it is expected
    that Y") gives two candidates; an anaphoric tail ("..., but this scenario is less
    probable") qualifies the clause before it instead.
@@ -523,7 +524,8 @@ class _Hedge:
     start: int  # offsets in the text
     end: int
     phrase: phrases.Phrase
-    # "phrase": a lexicon phrase.  "number": a stated probability (``stated``), matched by the
+    # "phrase": a lexicon phrase.  "expectation": "we expect", read as the lexicon's
+    # "expected".  "number": a stated probability (``stated``), matched by the
     # ``_STATED_FRAMES`` entry named ``frame``; its ``phrase`` is the number's own reading,
     # with no text, so that the polarity rules apply to it unchanged.
     kind: str = "phrase"
@@ -537,6 +539,7 @@ def _hedges(text: str, start: int, end: int) -> list[_Hedge]:
         _Hedge(start + s, start + e, phrase) for s, e, phrase in phrases.phrases_in(sentence)
     ]
     found = _stated_numbers(sentence, start)
+    found += [h for h in _expectations(sentence, start) if not _overlaps(h, found)]
     if not found:
         return lexicon
     # A lexicon word inside a stated number ("80% likely", "put the odds of an unlikely
@@ -550,7 +553,7 @@ def _overlaps(hedge: _Hedge, others: list[_Hedge]) -> bool:
 
 
 # --------------------------------------------------------------------------------------
-# Stated numbers: "a 70% chance that X", "we put the odds of X at one in three"
+# Stated numbers ("a 70% chance that X") and first-person expectations ("we expect X to V")
 # --------------------------------------------------------------------------------------
 
 _COUNT_WORDS = {
@@ -696,9 +699,72 @@ def _stated_numbers(sentence: str, offset: int) -> list[_Hedge]:
     return chosen
 
 
+_EXPECTATION = re.compile(
+    r"\b(?:(?:we|i)(?:['\u2019]d)?\s+(?:(?:still|now|also|fully|firmly|broadly|would|"
+    r"continue\s+to)\s+)*(?P<neg>(?:do\s+not|would\s+not|don['\u2019]t|wouldn['\u2019]t|"
+    r"no\s+longer)\s+)?(?:(?:still|now|really|fully)\s+)*(?:expect|anticipate)(?![\w'\u2019])"
+    r"|(?:our|my)\s+(?:(?:central|main|base|firm|own|working)\s+)?expectation\s+is\b)",
+    re.IGNORECASE,
+)
+
+
+def _expectations(sentence: str, offset: int) -> list[_Hedge]:
+    """The author's own expectations ("we expect", "I don't expect", "our expectation is").
+
+    Third-person ones ("analysts expect") are reports of others' views and are not read.
+    """
+    if "xpect" not in sentence and "nticipat" not in sentence:
+        return []
+    return [
+        _Hedge(
+            offset + m.start(),
+            offset + m.end(),
+            phrases.LEXICON["not expected" if m.group("neg") else "expected"],
+            "expectation",
+        )
+        for m in _EXPECTATION.finditer(sentence)
+    ]
+
+
+_FINITE = re.compile(
+    r"\b(?:will|would|won['\u2019]t|shall|is|are|was|were|can|could|may|might|has|have)\b"
+    r"|['\u2019]ll\b",
+    re.IGNORECASE,
+)
 _FUTURE_VERB = re.compile(
     r"\b(?:will|would|won['\u2019]t|shall|(?:is|are)\s+going\s+to)\b|['\u2019]ll\b", re.IGNORECASE
 )
+
+
+_NO_EVENT = "expects no future event the clause names ('I expect you know', 'we expect better')"
+
+
+def _expectation_proposition(main: str, matched: str) -> tuple[str, str | None]:
+    """ "We expect X to V" -> "X will V"; "I expect (that) X will V" -> "X will V".
+
+    The second item is a reason to doubt the reading, when the expected thing is no
+    future event.
+    """
+    body = _DISCOURSE.sub("", main.strip().rstrip(".!?;:, "))
+    at = body.find(matched)
+    if at < 0:
+        return _proposition(main, matched), None
+    rest = body[at + len(matched) :]
+    m = re.match(r"\s+to\s+(?P<see>see\s+)?(?P<v>.+)$", rest, re.S)
+    if m is not None:  # "we expect to raise prices", "we expect to see a cut in June"
+        if m.group("see"):
+            return f"there will be {m.group('v')}", None
+        return f"{'I' if matched.lower().startswith('i') else 'we'} will {m.group('v')}", None
+    m = re.match(r"\s+(?!that\b)(?P<s>.+?)\s+to\s+(?P<v>.+)$", rest, re.S)
+    if m is not None and _FINITE.search(m.group("s")) is None:
+        return f"{_subject_form(m.group('s'))} will {m.group('v')}", None
+    m = re.match(r",?\s+that\s+(?P<x>.+)$", rest, re.S)
+    clause = m.group("x") if m is not None else rest.strip()
+    if m is not None or _FINITE.search(clause) is not None:  # "I expect (that) X will V"
+        return clause, None if _FUTURE.search(clause) else _NO_EVENT
+    # "we expect two cuts this year"
+    dated = _FUTURE.search(clause) or _DEADLINE_TRIGGER.search(clause)
+    return f"there will be {clause}", None if dated else _NO_EVENT
 
 
 _HAS_SUBJECT = re.compile(
@@ -1267,6 +1333,9 @@ def _candidate(
         if found is None:
             doubts = ("the clause does not say what the number is the probability of",)
         proposition = main if found is None else found
+    elif hedge.kind == "expectation":
+        proposition, doubt = _expectation_proposition(main, matched)
+        doubts = () if doubt is None else (doubt,)
     else:
         proposition = _proposition(main, matched)
     proposition, negated = _rewrite_negative(proposition)

@@ -421,6 +421,101 @@ def test_the_author_giving_the_same_number_is_a_forecast():
     assert own.confidence > PROPOSE_AT > reported[0].confidence
 
 
+# --- First-person expectations --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "statement", "phrase", "deadline"),
+    [
+        (
+            "We expect the Fed to cut rates twice next year.",
+            "The Fed will cut rates twice next year.",
+            "expected",
+            dt.date(2020, 12, 31),
+        ),
+        (
+            "I expect that the deal will collapse before the summit.",
+            "The deal will collapse before the summit.",
+            "expected",
+            None,
+        ),
+        (
+            "We expect inflation will return to target by the end of next year.",
+            "Inflation will return to target by the end of next year.",
+            "expected",
+            dt.date(2020, 12, 31),
+        ),
+        (
+            "Our expectation is that the bank will hold rates in December.",
+            "The bank will hold rates in December.",
+            "expected",
+            dt.date(2019, 12, 31),
+        ),
+        (
+            "We still anticipate that the new stadium will open in 2021.",
+            "The new stadium will open in 2021.",
+            "expected",
+            dt.date(2021, 12, 31),
+        ),
+        (
+            "We expect two rate cuts next year.",
+            "There will be two rate cuts next year.",
+            "expected",
+            dt.date(2020, 12, 31),
+        ),
+        (
+            "We do not expect the state to intervene before the election.",
+            "The state will intervene before the election.",
+            "not expected",
+            dt.date(2020, 11, 3),
+        ),
+    ],
+)
+def test_the_authors_own_expectation_is_read_as_expected(text, statement, phrase, deadline):
+    candidate = only(text)
+    assert candidate.statement == statement
+    assert candidate.phrase == phrase
+    assert candidate.probability == phrases.lookup(phrase).probability
+    assert candidate.stated_probability is None
+    assert not candidate.negated
+    assert candidate.deadline == deadline
+
+
+def test_an_expectation_with_a_negative_predicate_is_flipped():
+    candidate = only("I expect that the talks will not resume this year.")
+    assert candidate.statement == "The talks will resume this year."
+    assert candidate.negated
+    assert candidate.probability == pytest.approx(1 - phrases.lookup("expected").probability)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Analysts expect the bank to cut rates in June.",
+        "The bank expects inflation to fall next year.",
+        "Investors expect two cuts next year.",
+        "Both campaigns expect a high turnout.",
+    ],
+)
+def test_third_person_expectations_are_not_read(text):
+    assert extract(text, PUBLISHED) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # A hedge inside a third-person expectation is a report, as before.
+        ("Analysts expect the bank will probably cut rates in June.", "someone else's view"),
+        ('"We expect the talks to resume next week," the minister said.', "someone else's"),
+        ("I expect you have heard the news.", "no future event"),
+        ("I don't expect miracles.", "no future event"),
+    ],
+)
+def test_expectations_that_are_reports_or_no_forecast_are_kept_back(text, reason):
+    (candidate,) = none_proposed(text)
+    assert any(reason in r for r in candidate.reasons), candidate.reasons
+
+
 # --- What is not proposed, and why -----------------------------------------------
 
 

@@ -86,12 +86,13 @@ def test_a_negated_candidate_is_stored_with_the_flipped_probability(tmp_path):
     assert estimate.probability == pytest.approx(0.45)
 
 
-def test_a_stated_number_is_stored_as_that_number():
+def test_a_stated_number_is_stored_as_that_number_and_an_expectation_as_a_phrase():
     text = (
         "Rates outlook\n\n"
         "We put the odds of the Fed cutting rates in June at 60%.\n\n"
         "There is a 30 per cent chance that the deal will not be reached by the end of "
-        "the year.\n"
+        "the year.\n\n"
+        "We expect the bank to hold rates in December.\n"
     )
     report = services.source_ingest(
         text=text,
@@ -99,7 +100,7 @@ def test_a_stated_number_is_stored_as_that_number():
         title="Rates outlook",
         published_on=dt.date(2019, 11, 1),
     )
-    assert len(report.created) == 2
+    assert len(report.created) == 3
 
     cut = Forecast.objects.get(statement="The Fed will cut rates in June.")
     assert cut.resolve_by == dt.date(2020, 6, 30)
@@ -120,6 +121,14 @@ def test_a_stated_number_is_stored_as_that_number():
     assert estimate.probability == pytest.approx(0.7)
     assert "“a 30 per cent chance”" in estimate.note
     assert "so P = 1 − 30 % = 70 %" in estimate.note
+
+    hold = Forecast.objects.get(statement="The bank will hold rates in December.")
+    estimate = hold.latest_estimate()
+    assert (estimate.basis, estimate.phrase, estimate.probability) == (
+        Basis.PHRASE,
+        "expected",
+        0.7,
+    )
 
 
 def test_a_candidate_without_a_deadline_says_so(tmp_path):
