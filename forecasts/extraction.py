@@ -191,7 +191,9 @@ _MONTH_RE = (
     r"November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
 )
 _WEEKDAYS = {name.lower(): number for number, name in enumerate(calendar.day_name)}
-_NUMBERS = {
+# Number words: counts in relative deadlines ("in two years", "a year") and in odds
+# ("one in three", "a hundred to one").
+_NUMBER_WORDS = {
     "one": 1,
     "two": 2,
     "three": 3,
@@ -204,9 +206,13 @@ _NUMBERS = {
     "ten": 10,
     "twelve": 12,
     "eighteen": 18,
-    "a": 1,
-    "an": 1,
+    "twenty": 20,
+    "fifty": 50,
+    "hundred": 100,
+    "thousand": 1000,
+    "million": 1_000_000,
 }
+_NUMBERS = {**_NUMBER_WORDS, "a": 1, "an": 1}
 
 
 def election_day(year: int) -> dt.date:
@@ -556,24 +562,7 @@ def _overlaps(hedge: _Hedge, others: list[_Hedge]) -> bool:
 # Stated numbers ("a 70% chance that X") and first-person expectations ("we expect X to V")
 # --------------------------------------------------------------------------------------
 
-_COUNT_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "twelve": 12,
-    "twenty": 20,
-    "fifty": 50,
-    "hundred": 100,
-    "thousand": 1000,
-    "million": 1_000_000,
-}
+_COUNT_WORDS = _NUMBER_WORDS
 _COUNT = r"(?:\d{1,7}|(?:a\s+)?(?:" + "|".join(_COUNT_WORDS) + r"))"
 # Each value form once per pattern (Python forbids repeating a group name): a percentage,
 # "N in M", "50-50", and (only where a probability noun names it) a bare fraction "0.7".
