@@ -505,6 +505,12 @@ class ScoreSnapshot(models.Model):
     )
     calibration = models.JSONField(default=list, blank=True)
     murphy = models.JSONField(default=dict, blank=True)
+    phrases = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Scope 'all' only: the phrase table (how often each verbal phrase came "
+        "true) as of this date; empty where it was not computed (backfilled dates).",
+    )
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

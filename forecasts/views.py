@@ -381,7 +381,7 @@ def scorecard(request: HttpRequest) -> HttpResponse:
                 for name in ("forecasters", "sources")
             ],
             **_filter_context(sort, filters),
-            "phrases": scorecard_selectors.phrase_table(),
+            "phrases": scorecard_selectors.scorecard_phrases(headline.overall),
             "awaiting_verdict": scorecard_selectors.awaiting_verdict(at=now),
             "coming_due": scorecard_selectors.coming_due(at=now),
             "recently_resolved": scorecard_selectors.recently_resolved(),

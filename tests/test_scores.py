@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from forecasts import services
+from forecasts import caching, services
 from forecasts.models import (
     Estimate,
     Forecast,
@@ -170,8 +170,9 @@ def test_snapshot_query_count_does_not_grow_with_scopes(django_assert_max_num_qu
     for i in range(40):
         forecast = ResolutionFactory(outcome="YES" if i % 2 else "NO").forecast
         forecast.tags.set(tags[: i % 5])
-    # 3 reads + a savepoint, the delete and the bulk insert (and their transaction).
-    with django_assert_max_num_queries(8):
+    # 3 reads, the phrase table, a savepoint, the delete and the bulk insert (and their
+    # transaction).
+    with django_assert_max_num_queries(9):
         report = services.scores_snapshot(as_of=TODAY)
     assert report.scopes == 1 + 40 + 40 + 4
 
@@ -195,6 +196,72 @@ def test_backfill_builds_weekly_history_the_page_shows(client, seeded):
     html = client.get(reverse("forecasts:scores")).content.decode()
     assert "10 resolved forecasts" in html
     assert first_known.strftime("%-d %b %Y") in html
+
+
+def _phrase_counts(rows):
+    return {row["phrase"]: (row["count"], row["happened"]) for row in rows}
+
+
+def test_the_overall_snapshot_holds_the_phrase_table_as_of_its_date(seeded):
+    services.scores_snapshot(as_of=TODAY)
+    overall = ScoreSnapshot.objects.get(scope_kind=ScopeKind.ALL, as_of=TODAY)
+    # Independently: each resolved forecast's first phrase estimate, and its outcome.
+    expected: dict[str, tuple[int, int]] = {}
+    for forecast in Forecast.objects.filter(resolutions__is_current=True).distinct():
+        resolution = forecast.current_resolution()
+        first = forecast.estimates.filter(basis="phrase", negated=False)
+        first = first.order_by("made_on", "pk").first()
+        if first is None or resolution.outcome not in ("YES", "NO"):
+            continue
+        count, happened = expected.get(first.phrase, (0, 0))
+        expected[first.phrase] = (count + 1, happened + (resolution.outcome == "YES"))
+    assert expected
+    assert _phrase_counts(overall.phrases) == expected
+    others = ScoreSnapshot.objects.exclude(scope_kind=ScopeKind.ALL)
+    assert set(others.values_list("phrases", flat=True)) == {None}
+
+    # An earlier date counts only the outcomes known by then.
+    early = Resolution.objects.order_by("known_on").first().known_on
+    services.scores_snapshot(as_of=early)
+    then = ScoreSnapshot.objects.get(scope_kind=ScopeKind.ALL, as_of=early)
+    assert sum(count for count, _ in _phrase_counts(then.phrases).values()) < sum(
+        count for count, _ in expected.values()
+    )
+
+
+def test_a_backfill_stores_the_phrase_table_with_its_last_date_only(seeded):
+    services.scores_backfill(until=TODAY)
+    overall = ScoreSnapshot.objects.filter(scope_kind=ScopeKind.ALL)
+    assert overall.get(as_of=TODAY).phrases
+    assert set(overall.exclude(as_of=TODAY).values_list("phrases", flat=True)) == {None}
+
+
+def test_the_scorecard_shows_the_snapshots_phrase_table(client, seeded):
+    services.scores_snapshot(as_of=TODAY)
+    live = client.get("/").content.decode()
+    assert "“unlikely”" in live
+    # What the page shows comes from the snapshot, not from a query at request time.
+    overall = ScoreSnapshot.objects.get(scope_kind=ScopeKind.ALL, as_of=TODAY)
+    overall.phrases = [
+        {
+            "phrase": "a snapshot's phrase",
+            "count": 3,
+            "happened": 1,
+            "observed_frequency": 1 / 3,
+            "interval_low": 0.06,
+            "interval_high": 0.79,
+        }
+    ]
+    overall.save()
+    caching.public_pages_changed()
+    html = client.get("/").content.decode()
+    assert "“a snapshot&#x27;s phrase”" in html
+    assert "“unlikely”" not in html
+    # A snapshot without one (a backfilled date) falls back to computing it.
+    overall.phrases = None
+    overall.save()
+    caching.public_pages_changed()
+    assert "“unlikely”" in client.get("/").content.decode()
 
 
 def test_snapshot_command(seeded, capsys):

@@ -279,8 +279,11 @@ _SCOPE_MODELS: dict[str, tuple[type[Any], str, str]] = {
 }
 
 
-def phrase_table(forecasts: ForecastQuerySet | None = None) -> list[scoring.PhraseCalibration]:
-    """How often events described with each verbal phrase happened (first estimates only)."""
+def phrase_table(
+    forecasts: ForecastQuerySet | None = None, *, known_by: dt.date | None = None
+) -> list[scoring.PhraseCalibration]:
+    """How often events described with each verbal phrase happened (first estimates only),
+    counting the outcomes known by ``known_by`` (all of them when it is None)."""
     estimates = Estimate.objects.filter(
         basis=Basis.PHRASE,
         negated=False,
@@ -288,6 +291,8 @@ def phrase_table(forecasts: ForecastQuerySet | None = None) -> list[scoring.Phra
         forecast__resolutions__is_current=True,
         forecast__resolutions__outcome__in=[Outcome.YES, Outcome.NO],
     )
+    if known_by is not None:
+        estimates = estimates.filter(forecast__resolutions__known_on__lte=known_by)
     if forecasts is not None:
         estimates = estimates.filter(forecast__in=forecasts)
     rows = list(
@@ -302,6 +307,14 @@ def phrase_table(forecasts: ForecastQuerySet | None = None) -> list[scoring.Phra
         return []
     phrases, outcomes = zip(*first.values(), strict=True)
     return scoring.phrase_calibration(list(phrases), list(outcomes))
+
+
+def scorecard_phrases(overall: ScoreSnapshot | None) -> list[scoring.PhraseCalibration]:
+    """The scorecard's phrase table: the one the latest overall snapshot holds (computed
+    with it, off the request path), else computed now."""
+    if overall is not None and overall.phrases is not None:
+        return [scoring.PhraseCalibration(**row) for row in overall.phrases]
+    return phrase_table()
 
 
 def coming_due(*, at: dt.datetime, limit: int = RECENT) -> list[tuple[Forecast, int]]:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from forecasts import scoring, selectors
 from forecasts.caching import public_pages_changed
 from forecasts.models import ScopeKind, ScoreRecompute, ScoreSnapshot
+from forecasts.selectors.scorecard import phrase_table
 
 # Ranking uses Brier pulled toward a coin flip's 0.25 as if every forecaster had
 # also made this many 50 % forecasts: one lucky forecast cannot top a table.
@@ -188,7 +189,7 @@ def scores_snapshot(*, as_of: dt.date) -> SnapshotReport:
     """Compute and store every scope's scores as of a date, replacing that date's snapshots."""
     began = time.perf_counter()
     scored = scored_forecasts(selectors.score_rows(as_of=as_of))
-    snapshots = scope_snapshots(scored, as_of=as_of)
+    snapshots = _with_phrases(scope_snapshots(scored, as_of=as_of), as_of=as_of)
     _snapshots_replace(as_of, snapshots)
     return SnapshotReport(
         as_of=as_of,
@@ -224,8 +225,10 @@ def scores_backfill(*, until: dt.date, progress: Progress | None = None) -> Back
     scored = scored_forecasts(selectors.score_rows(as_of=until))
     dates = backfill_dates(scored, until=until)
     for done, as_of in enumerate(dates, start=1):
-        day = _day_number(as_of)
-        _snapshots_replace(as_of, scope_snapshots(scored.known_by(day), as_of=as_of))
+        snapshots = scope_snapshots(scored.known_by(_day_number(as_of)), as_of=as_of)
+        if as_of == until:  # the one the scorecard shows
+            snapshots = _with_phrases(snapshots, as_of=as_of)
+        _snapshots_replace(as_of, snapshots)
         if progress:
             progress(done, len(dates))
     first = dates[0] if len(scored.known_on) else None
@@ -280,6 +283,16 @@ def _pending_is_free(stale: dt.datetime) -> object:
     from django.db.models import Q
 
     return Q(pending_since__isnull=True) | Q(pending_since__lt=stale)
+
+
+def _with_phrases(snapshots: list[ScoreSnapshot], *, as_of: dt.date) -> list[ScoreSnapshot]:
+    """Store the phrase table with the overall snapshot, so the scorecard does not compute
+    it (half its render time at 100,000 forecasts) on the request a change invalidated."""
+    table = [row.to_dict() for row in phrase_table(known_by=as_of)]
+    for snapshot in snapshots:
+        if snapshot.scope_kind == ScopeKind.ALL:
+            snapshot.phrases = table
+    return snapshots
 
 
 def _finite_or_none(value: float) -> float | None:
