@@ -40,10 +40,17 @@ def scores_snapshot_today() -> str:
     return str(services.scores_snapshot(as_of=timezone.localdate()))
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def reviews_prompt() -> str:
-    """Hourly, and once when a worker starts: prompt, remind and escalate due reviews."""
-    return str(services.reviews_prompt_due(now=timezone.now()))
+@shared_task(bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def reviews_prompt(self: Task) -> str:  # type: ignore[type-arg]
+    """Hourly, and once when a worker starts: prompt, remind and escalate due reviews.
+
+    E-mails the mail server refused or could not take are retried as soon as their
+    claims are stale, rather than at the next hourly run.
+    """
+    report = services.reviews_prompt_due(now=timezone.now())
+    if report.emails_failed and self.request.retries < (self.max_retries or 0):
+        raise self.retry(countdown=_once_stale(settings.REVIEW_CLAIM_STALE_MINUTES))
+    return str(report)
 
 
 @shared_task(bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -56,7 +63,11 @@ def digests_send(self: Task, now: str | None = None) -> str:  # type: ignore[typ
     moment = dt.datetime.fromisoformat(now) if now else timezone.now()
     report = services.digests_send(now=moment)
     if report.deferred and self.request.retries < (self.max_retries or 0):
-        # As soon as this run's claims are stale (they were made at its start), plus a margin.
-        stale = settings.DIGEST_CLAIM_STALE_MINUTES * 60
-        raise self.retry(countdown=math.ceil(stale + min(60, stale / 2)))
+        raise self.retry(countdown=_once_stale(settings.DIGEST_CLAIM_STALE_MINUTES))
     return str(report)
+
+
+def _once_stale(stale_minutes: float) -> int:
+    """Seconds until a run's claims (made at its start) are stale, plus a margin."""
+    stale = stale_minutes * 60
+    return math.ceil(stale + min(60, stale / 2))

@@ -583,6 +583,28 @@ def test_the_command_prints_the_one_line_report(time_machine, alice, bob):
     assert len(mail.outbox) == 2
 
 
+@pytest.mark.parametrize(("failed", "retried"), [(2, [{"countdown": 960}]), (0, [])])
+def test_a_run_whose_emails_failed_retries_once_its_claims_are_stale(
+    settings, monkeypatch, failed, retried
+):
+    settings.REVIEW_CLAIM_STALE_MINUTES = 15  # 900 s, plus a minute's margin
+    report = services.PromptReport(prompts=2, emails_sent=0, emails_failed=failed)
+    monkeypatch.setattr(services, "reviews_prompt_due", lambda now: report)
+    calls = []
+
+    def retry(**options):
+        calls.append(options)
+        return RuntimeError("retry")
+
+    monkeypatch.setattr(reviews_prompt, "retry", retry)
+    if failed:
+        with pytest.raises(RuntimeError):
+            reviews_prompt.run()
+    else:
+        assert reviews_prompt.run() == str(report)
+    assert calls == retried
+
+
 def test_the_task_runs_hourly_and_once_when_a_worker_starts(time_machine, settings, monkeypatch):
     schedule = [
         entry
