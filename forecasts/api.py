@@ -31,6 +31,7 @@ from forecasts import selectors
 from forecasts.caching import cached_public_page
 from forecasts.models import Estimate, Forecast, Resolution, ScoreSnapshot
 from forecasts.selectors import public
+from forecasts.selectors import scorecard as scorecard_selectors
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
@@ -290,6 +291,20 @@ class LatestScoresOut(Schema):
 class SnapshotOut(ScoresOut):
     as_of: dt.date
     computed_at: dt.datetime
+
+
+class PhraseOut(Schema):
+    phrase: str = Field(description="The verbal phrase, lower-cased.")
+    count: int = Field(description="Resolved forecasts whose first estimate used it.")
+    happened: int = Field(description="How many of them came true.")
+    observed_frequency: float
+    interval_low: float = Field(description="95 % Wilson interval of the frequency.")
+    interval_high: float
+
+
+class PhrasesOut(Schema):
+    scope: ScopeOut
+    items: list[PhraseOut]
 
 
 class PageOut(Schema):
@@ -604,6 +619,18 @@ def scores(
             for item in shown
         ],
     }
+
+
+@api.get("/phrases", response={200: PhrasesOut, **ERRORS}, tags=["scores"])
+@_cached
+def phrases(request: HttpRequest, query: Query[SnapshotQuery]) -> dict[str, Any]:
+    """How often the events a scope described with each verbal phrase ("unlikely", "may")
+    came true, most used phrase first. Everything's table is the latest snapshot's."""
+    scope = public.scope_find(kind=query.scope_kind, scope_id=query.scope_id)
+    if scope is None:
+        raise HttpError(404, f"No {query.scope_kind} with id {query.scope_id}.")
+    table = scorecard_selectors.scope_phrases(kind=scope.kind, scope_id=scope.id)
+    return {"scope": _scope(scope), "items": [row.to_dict() for row in table]}
 
 
 @api.get("/snapshots", response={200: SnapshotPage, **ERRORS}, tags=["scores"])

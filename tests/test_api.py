@@ -22,6 +22,7 @@ from forecasts.models import (
     Resolution,
     ScopeKind,
     ScoreSnapshot,
+    Tag,
 )
 from tests.factories import (
     EstimateFactory,
@@ -443,6 +444,38 @@ def test_snapshots_are_a_scope_history_newest_first(client, seeded):
     assert missing.json() == {"detail": "No tag with id 999999."}
 
 
+def test_phrases_say_how_often_each_phrase_came_true(client, seeded):
+    services.scores_snapshot(as_of=dt.date(2021, 6, 30))
+    body = client.get("/api/phrases").json()
+    assert body["scope"] == {"kind": "all", "id": 0, "slug": "", "name": "Everything"}
+    rows = {row["phrase"]: row for row in body["items"]}
+    # Independently: the two resolved forecasts first worded "unlikely" (full
+    # denuclearization first; denuclearization in the short term) both came out NO.
+    unlikely = Forecast.objects.filter(
+        estimates__phrase="unlikely", resolutions__is_current=True
+    ).distinct()
+    assert unlikely.count() == 2
+    assert {f.current_resolution().outcome for f in unlikely} == {"NO"}
+    assert (rows["unlikely"]["count"], rows["unlikely"]["happened"]) == (2, 0)
+    assert rows["unlikely"]["interval_low"] == 0
+    assert 0 < rows["unlikely"]["interval_high"] < 1
+    assert [row["count"] for row in body["items"]] == sorted(
+        (row["count"] for row in body["items"]), reverse=True
+    )
+
+    tag = Tag.objects.get(slug="state-department")
+    mine = client.get("/api/phrases", {"scope_kind": "tag", "scope_id": tag.pk}).json()
+    assert mine["scope"]["slug"] == "state-department"
+    tagged = {f.estimates.order_by("made_on", "pk").first().phrase for f in tag.forecasts.all()}
+    assert {row["phrase"] for row in mine["items"]} <= tagged
+    assert sum(row["count"] for row in mine["items"]) < sum(rows[p]["count"] for p in rows)
+
+    missing = client.get("/api/phrases", {"scope_kind": "source", "scope_id": 999_999})
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "No source with id 999999."}
+    assert client.get("/api/phrases", {"scope_kind": "nation"}).status_code == 400
+
+
 @pytest.mark.parametrize(
     ("path", "params", "param"),
     [
@@ -511,6 +544,7 @@ def test_openapi_schema_is_valid_json(client):
         "/api/sources",
         "/api/scores",
         "/api/snapshots",
+        "/api/phrases",
     }
     for path, operations in schema["paths"].items():
         assert set(operations) == {"get"}, path

@@ -317,6 +317,20 @@ def scorecard_phrases(overall: ScoreSnapshot | None) -> list[scoring.PhraseCalib
     return phrase_table()
 
 
+def scope_phrases(*, kind: str, scope_id: int) -> list[scoring.PhraseCalibration]:
+    """A scope's phrase table: everything's from its latest snapshot, a forecaster's,
+    source's or tag's computed from its forecasts."""
+    if kind == ScopeKind.ALL:
+        overall = ScoreSnapshot.objects.filter(scope_kind=ScopeKind.ALL).order_by("-as_of")
+        return scorecard_phrases(overall.first())
+    member = {
+        ScopeKind.FORECASTER: "forecaster_id",
+        ScopeKind.SOURCE: "source_id",
+        ScopeKind.TAG: "tags",
+    }[ScopeKind(kind)]
+    return phrase_table(Forecast.objects.filter(**{member: scope_id}))
+
+
 def coming_due(*, at: dt.datetime, limit: int = RECENT) -> list[tuple[Forecast, int]]:
     """Open forecasts nearest their deadline, with the days left."""
     today = timezone.localdate(at)
