@@ -1,5 +1,7 @@
 import datetime as dt
+import os
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -9,6 +11,22 @@ SEED_ARTICLE = SHARED / "seeds" / "000_67102e3550562e4c.txt"
 
 # A moment well after every seed deadline, for lifecycle assertions.
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+
+
+def skip_outside_ci(reason: str) -> NoReturn:
+    """Skip a test whose tool or service is missing here. In CI, which provides every
+    one of them, fail instead: a skip there would hide a test that never ran."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} CI provides it, so the test must run there.")
+    pytest.skip(reason)
+
+
+def require_postgresql(reason: str) -> None:
+    """Skip (fail in CI) unless the test database is PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        skip_outside_ci(f"Needs PostgreSQL: {reason}")
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """The README's PostgreSQL backup and restore commands, run for real."""
 
-import os
 import shutil
 import subprocess
 import uuid
@@ -11,6 +10,7 @@ from django.db import connection
 from psycopg import sql
 
 from forecasts.models import Estimate, Forecast, Resolution
+from tests.conftest import require_postgresql, skip_outside_ci
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,14 +22,12 @@ def _url(name: str) -> str:
 
 
 def test_pg_dump_and_pg_restore_round_trip_the_data(seeded, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL backup and restore: runs where the database is PostgreSQL (CI).")
+    require_postgresql("the documented backup and restore is PostgreSQL's.")
     pg_dump, pg_restore = shutil.which("pg_dump"), shutil.which("pg_restore")
     if not (pg_dump and pg_restore):
-        message = "pg_dump and pg_restore are not installed (apt-get install postgresql-client)."
-        if os.environ.get("CI"):
-            pytest.fail(message + " CI must check the documented backup and restore.")
-        pytest.skip(message)
+        skip_outside_ci(
+            "pg_dump and pg_restore are not installed (apt-get install postgresql-client)."
+        )
     dump = tmp_path / "forecasts.dump"
     source = _url(connection.settings_dict["NAME"])
     subprocess.run([pg_dump, "--format=custom", "--no-owner", f"--file={dump}", source], check=True)

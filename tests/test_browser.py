@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.conftest import skip_outside_ci
+
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # Without these, Chromium keeps trying to reach Google's services from a closed network.
 CHROMIUM_ARGS = [
@@ -24,10 +26,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)."
-        if os.environ.get("CI"):
-            pytest.fail(message + " CI must run the browser tests.")
-        pytest.skip(message + " make test installs it when run as root.")
+        skip_outside_ci(
+            f"Chromium is not installed at {CHROMIUM} (apt-get install chromium; "
+            "make test installs it when run as root)."
+        )
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop in this thread; Django's ORM calls

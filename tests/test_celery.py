@@ -8,13 +8,14 @@ from celery.contrib.testing import tasks as _register_celery_ping  # noqa: F401 
 from celery.contrib.testing.worker import start_worker
 
 from forecasts.tasks import heartbeat
+from tests.conftest import skip_outside_ci
 from tracker.celery import app, create_app
 
 
 def redis_url_or_fail() -> str:
     url = os.environ.get("REDIS_URL")
     if not url:
-        pytest.skip("REDIS_URL is not set: the Redis round trip runs where Redis is (CI sets it).")
+        skip_outside_ci("REDIS_URL is not set: the Redis round trip runs where Redis is.")
     import redis
 
     try:

@@ -29,6 +29,7 @@ from forecasts.models import (
 from forecasts.selectors.digests import digest_period_report
 from forecasts.services import digests as digest_services
 from forecasts.tasks import digests_send as digests_send_task
+from tests.conftest import require_postgresql
 from tests.factories import (
     ForecasterFactory,
     ForecastFactory,
@@ -550,8 +551,7 @@ def test_a_run_killed_after_the_server_accepted_resends_the_same_message_id(monk
 
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_send_each_digest_once(monkeypatch, news):
-    if connection.vendor != "postgresql":
-        pytest.skip("Concurrent runs need PostgreSQL (SQLite serialises writers, in memory too).")
+    require_postgresql("SQLite serialises concurrent writers, in memory too.")
     for n in range(8):
         subscriber(f"reader{n}@example.org")
     barrier = threading.Barrier(2, timeout=10)

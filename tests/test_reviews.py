@@ -23,6 +23,7 @@ from django.utils import timezone
 from forecasts import emails, links, services
 from forecasts.models import ReviewerAssignment, ReviewPrompt, ReviewStep
 from forecasts.tasks import reviews_prompt
+from tests.conftest import require_postgresql
 from tests.factories import ForecastFactory, UserFactory
 from tracker import celery as tracker_celery
 
@@ -338,8 +339,7 @@ def test_a_mail_server_that_is_down_fails_every_email_and_they_are_retried(clock
 
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_send_each_step_to_each_person_once(monkeypatch, alice, bob):
-    if connection.vendor != "postgresql":
-        pytest.skip("Concurrent runs need PostgreSQL (SQLite serialises writers, in memory too).")
+    require_postgresql("SQLite serialises concurrent writers, in memory too.")
     forecasts = [due_forecast(alice, bob) for _ in range(3)]
     barrier = threading.Barrier(2, timeout=10)
     bulk_create = ReviewPrompt.objects.bulk_create

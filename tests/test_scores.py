@@ -18,6 +18,7 @@ from forecasts.models import (
     ScoreSnapshot,
 )
 from forecasts.services import scores
+from tests.conftest import require_postgresql
 from tests.factories import EstimateFactory, ForecastFactory, ResolutionFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -389,11 +390,10 @@ def test_two_concurrent_snapshots_of_a_date_leave_one_set(seeded):
 
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "needs PostgreSQL (CI): SQLite's shared in-memory test database fails "
-            "concurrent writers with 'table is locked' instead of making them wait"
-        )
+    require_postgresql(
+        "SQLite's shared in-memory test database fails concurrent writers with "
+        "'table is locked' instead of making them wait."
+    )
 
     errors = []
     barrier = threading.Barrier(2)

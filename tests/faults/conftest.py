@@ -29,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.conftest import require_postgresql, skip_outside_ci
 from tests.smtp import _free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,19 +52,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def _broker_url() -> str:
     url = os.environ.get("REDIS_URL")
     if not url:
-        pytest.skip("The fault suite needs Redis: set REDIS_URL (and DATABASE_URL to PostgreSQL).")
+        skip_outside_ci(
+            "The fault suite needs Redis: set REDIS_URL (and DATABASE_URL to PostgreSQL)."
+        )
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{FAULTS_REDIS_DB}"))
 
 
 @pytest.fixture
 def broker_url(transactional_db: None) -> str:
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "The fault suite needs PostgreSQL: set DATABASE_URL=postgres://… (and REDIS_URL)."
-        )
+    require_postgresql("the fault suite runs on it: set DATABASE_URL=postgres://… (and REDIS_URL).")
     url = _broker_url()
     import redis
 
