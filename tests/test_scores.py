@@ -17,6 +17,7 @@ from forecasts.models import (
     ScoreRecompute,
     ScoreSnapshot,
 )
+from forecasts.selectors.scorecard import phrase_table
 from forecasts.services import scores
 from tests.conftest import require_postgresql
 from tests.factories import EstimateFactory, ForecastFactory, ResolutionFactory, TagFactory
@@ -228,6 +229,24 @@ def test_the_overall_snapshot_holds_the_phrase_table_as_of_its_date(seeded):
     assert sum(count for count, _ in _phrase_counts(then.phrases).values()) < sum(
         count for count, _ in expected.values()
     )
+
+
+def test_a_phrase_table_as_of_a_date_uses_the_current_resolutions_date(seeded):
+    forecast = Forecast.objects.filter(estimates__phrase="unlikely").order_by("pk").first()
+    first = forecast.current_resolution()
+    as_of = first.known_on
+    before = _phrase_counts(row.to_dict() for row in phrase_table(known_by=as_of))
+    # Corrected later: the outcome, as now recorded, became known after that date.
+    services.forecast_resolve(
+        forecast=forecast,
+        outcome="NO" if first.outcome == "YES" else "YES",
+        known_on=as_of + dt.timedelta(days=30),
+        note="Corrected.",
+        correction_reason="The first report was wrong.",
+    )
+    after = _phrase_counts(row.to_dict() for row in phrase_table(known_by=as_of))
+    count, happened = before["unlikely"]
+    assert after.get("unlikely", (0, 0)) == (count - 1, happened - (first.outcome == "YES"))
 
 
 def test_a_backfill_stores_the_phrase_table_with_its_last_date_only(seeded):

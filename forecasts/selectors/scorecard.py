@@ -284,15 +284,18 @@ def phrase_table(
 ) -> list[scoring.PhraseCalibration]:
     """How often events described with each verbal phrase happened (first estimates only),
     counting the outcomes known by ``known_by`` (all of them when it is None)."""
-    estimates = Estimate.objects.filter(
-        basis=Basis.PHRASE,
-        negated=False,
-        forecast__published_at__isnull=False,
-        forecast__resolutions__is_current=True,
-        forecast__resolutions__outcome__in=[Outcome.YES, Outcome.NO],
-    )
+    # One filter() for every condition on the resolution, so that all of them hold for
+    # the same (current) row: a separate filter() joins resolutions again, and a
+    # superseded resolution's date would stand in for the current one's.
+    resolution: dict[str, object] = {
+        "forecast__resolutions__is_current": True,
+        "forecast__resolutions__outcome__in": [Outcome.YES, Outcome.NO],
+    }
     if known_by is not None:
-        estimates = estimates.filter(forecast__resolutions__known_on__lte=known_by)
+        resolution["forecast__resolutions__known_on__lte"] = known_by
+    estimates = Estimate.objects.filter(
+        basis=Basis.PHRASE, negated=False, forecast__published_at__isnull=False, **resolution
+    )
     if forecasts is not None:
         estimates = estimates.filter(forecast__in=forecasts)
     rows = list(
