@@ -72,14 +72,18 @@ def headline(*, at: dt.datetime) -> Headline:
     from forecasts.selectors import forecast_status_counts
 
     by_status = forecast_status_counts(at=at)
-    overall = ScoreSnapshot.objects.filter(scope_kind=ScopeKind.ALL).order_by("-as_of").first()
     return Headline(
         tracked=sum(by_status.values()) - by_status["draft"],
         resolved=by_status.get("resolved", 0),
         due=by_status.get("due", 0),
         open=by_status.get("open", 0),
-        overall=overall,
+        overall=latest_overall(),
     )
+
+
+def latest_overall() -> ScoreSnapshot | None:
+    """The newest snapshot of everything: the headline scores and the phrase table."""
+    return ScoreSnapshot.objects.filter(scope_kind=ScopeKind.ALL).order_by("-as_of").first()
 
 
 @dataclass(frozen=True)
@@ -324,8 +328,7 @@ def scope_phrases(*, kind: str, scope_id: int) -> list[scoring.PhraseCalibration
     """A scope's phrase table: everything's from its latest snapshot, a forecaster's,
     source's or tag's computed from its forecasts."""
     if kind == ScopeKind.ALL:
-        overall = ScoreSnapshot.objects.filter(scope_kind=ScopeKind.ALL).order_by("-as_of")
-        return scorecard_phrases(overall.first())
+        return scorecard_phrases(latest_overall())
     member = {
         ScopeKind.FORECASTER: "forecaster_id",
         ScopeKind.SOURCE: "source_id",
