@@ -40,7 +40,7 @@ def seed_text() -> str:
 
 @pytest.fixture
 def seeded(db, seed_text):
-    from forecasts.services import seed_forecasts_load
+    from forecasts.core.seed import seed_forecasts_load
 
     return seed_forecasts_load(text=seed_text)
 

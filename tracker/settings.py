@@ -49,7 +49,8 @@ SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with forecasts.admin.site.TrackerAdminSite as admin.site.
+    "forecasts.apps.TrackerAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -61,6 +62,11 @@ INSTALLED_APPS = [
     "axes",
     "forecasts",
 ]
+# Synthetic data, benchmarks and the load test (forecasts/devtools): a development app
+# with its own label, so production's `manage.py help` does not list its commands.
+DEV_TOOLS = env_bool("DEV_TOOLS", DEBUG)
+if DEV_TOOLS:
+    INSTALLED_APPS.append("forecasts.devtools")
 
 MIDDLEWARE = [
     "tracker.logs.RequestIdMiddleware",

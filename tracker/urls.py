@@ -3,13 +3,10 @@ from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
-from forecasts import feeds, views
-from forecasts.api import api
-from forecasts.caching import cached_public_page
-from forecasts.exports import forecasts_csv
-
-admin.site.site_header = "Forecast tracker administration"
-admin.site.site_title = "Forecast tracker"
+from forecasts.web import feeds, health
+from forecasts.web.api import api
+from forecasts.web.caching import cached_public_page
+from forecasts.web.exports import forecasts_csv
 
 
 def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
@@ -30,6 +27,6 @@ urlpatterns = [
         cached_public_page(feeds.ResolutionsFeed()),
         name="feed-resolutions",
     ),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

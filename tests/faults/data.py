@@ -8,17 +8,16 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from forecasts import periods
-from forecasts.models import (
+from forecasts.core.models import ReviewerAssignment
+from forecasts.digests import periods
+from forecasts.digests.models import (
     Cadence,
     DeliveryStatus,
     DigestDelivery,
-    ReviewerAssignment,
-    ReviewPrompt,
-    ReviewStep,
     Subscriber,
     SubscriberStatus,
 )
+from forecasts.reviews.models import ReviewPrompt, ReviewStep
 from tests.factories import ForecastFactory, UserFactory
 
 DAY = dt.timedelta(days=1)

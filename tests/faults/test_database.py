@@ -19,9 +19,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from forecasts import selectors
 from forecasts.models import ScoreSnapshot
-from forecasts.services import scores
+from forecasts.scores.compute import scope_snapshots, scored_forecasts
+from forecasts.scores.rows import score_rows
 from tests.faults.conftest import wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
@@ -52,9 +52,7 @@ def test_database_connection_dropped_mid_snapshot(cluster, producer, record):
         stdout=io.StringIO(),
     )
     today = timezone.localdate()
-    expected = scores.scope_snapshots(
-        scores.scored_forecasts(selectors.score_rows(as_of=today)), as_of=today
-    )
+    expected = scope_snapshots(scored_forecasts(score_rows(as_of=today)), as_of=today)
     # Yesterday's run, say: the snapshot that must survive a failed replacement whole.
     for row in expected:
         row.computed_at = OLD

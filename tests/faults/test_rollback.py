@@ -7,7 +7,7 @@ import time
 import pytest
 from django.db import transaction
 
-from forecasts import services
+from forecasts.core import services as core_services
 from forecasts.models import Resolution, ScoreRecompute, ScoreSnapshot
 from tests.factories import ForecastFactory
 from tests.faults.conftest import wait_for
@@ -21,7 +21,7 @@ class Abandoned(Exception):
 
 def resolve_then_fail(forecast) -> None:
     with transaction.atomic():
-        services.forecast_resolve(
+        core_services.forecast_resolve(
             forecast=forecast, outcome="YES", known_on=forecast.resolve_by, note="Rolled back."
         )
         raise Abandoned
@@ -55,7 +55,7 @@ def test_rolled_back_resolution_enqueues_nothing(
     }
     # The same resolution committed: its recompute reaches the worker and runs (the check
     # above would see it).
-    services.forecast_resolve(
+    core_services.forecast_resolve(
         forecast=forecast, outcome="YES", known_on=forecast.resolve_by, note="Committed."
     )
     latency = wait_for(lambda: ScoreSnapshot.objects.exists(), 20, "the committed recompute")

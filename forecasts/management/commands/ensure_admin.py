@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 
-from forecasts.permissions import REVIEWERS_GROUP
+from forecasts.core.permissions import REVIEWERS_GROUP
 
 
 class Command(BaseCommand):

@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import URLValidator
 
-from forecasts import services
-from forecasts.models import Forecast
-from forecasts.services.extraction import MAX_ARTICLE_BYTES, NO_DEADLINE_NOTE
+from forecasts.core.models import Forecast
+from forecasts.extraction import ingest
+from forecasts.extraction.ingest import MAX_ARTICLE_BYTES, NO_DEADLINE_NOTE
 
 
 class Command(BaseCommand):
@@ -50,9 +50,9 @@ class Command(BaseCommand):
                 f"{path} is {path.stat().st_size:,} bytes; the limit is {MAX_ARTICLE_BYTES:,}."
             )
         try:
-            text = services.article_text_decode(data=path.read_bytes(), name=str(path))
+            text = ingest.article_text_decode(data=path.read_bytes(), name=str(path))
             title = options["title"] or text.strip().splitlines()[0][:300]
-            report = services.source_ingest(
+            report = ingest.source_ingest(
                 text=text,
                 url=url,
                 title=title,

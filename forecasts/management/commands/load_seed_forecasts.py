@@ -4,7 +4,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from forecasts.services import seed_forecasts_load
+from forecasts.core.seed import seed_forecasts_load
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from forecasts import services
+from forecasts.reviews import services as review_services
 
 
 class Command(BaseCommand):
@@ -14,4 +14,6 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write(f"Review prompts: {services.reviews_prompt_due(now=timezone.now())}.")
+        self.stdout.write(
+            f"Review prompts: {review_services.reviews_prompt_due(now=timezone.now())}."
+        )

@@ -4,8 +4,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from forecasts import services
-from forecasts.models import ScoreSnapshot
+from forecasts.scores import services as score_services
+from forecasts.scores.models import ScoreSnapshot
 
 
 def _date(value: str) -> dt.date:
@@ -40,13 +40,13 @@ class Command(BaseCommand):
             return
         today = timezone.localdate()
         if backfill:
-            report = services.scores_backfill(until=today, progress=self._progress)
+            report = score_services.scores_backfill(until=today, progress=self._progress)
             self.stdout.write(f"Backfilled {report}.")
             return
         as_of = _date(date) if date else today
         if as_of > today:
             raise CommandError(f"--date {as_of} is in the future; scores exist up to today.")
-        self.stdout.write(f"Snapshot {services.scores_snapshot(as_of=as_of)}.")
+        self.stdout.write(f"Snapshot {score_services.scores_snapshot(as_of=as_of)}.")
 
     def _progress(self, done: int, total: int) -> None:
         step = max(1, total // 10)

@@ -1,0 +1,151 @@
+"""Digest subscribers, deliveries and the sending schedule."""
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from forecasts.admin.site import ModelAdmin, ReadOnlyAdmin
+from forecasts.digests import periods
+from forecasts.digests.forms import mailable_address
+from forecasts.digests.models import (
+    Cadence,
+    DeliveryStatus,
+    DigestDelivery,
+    Subscriber,
+    SubscriberStatus,
+)
+
+
+def digest_schedule(now: dt.datetime) -> dict[str, Any]:
+    """When beat sends digests, and which periods the next run would send."""
+    entry = settings.CELERY_BEAT_SCHEDULE["digests-daily"]["schedule"]
+    hours, minutes = sorted(entry.hour), sorted(entry.minute)
+    at = ", ".join(f"{hour:02d}:{minute:02d}" for hour in hours for minute in minutes)
+    return {
+        "when": f"daily at {at} ({settings.TIME_ZONE})",
+        "periods": [
+            periods.period_last_ended(now, cadence=cadence, time_zone=settings.TIME_ZONE)
+            for cadence in Cadence.values
+        ],
+    }
+
+
+class SubscriberForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The rules of the subscription table as form errors, not database errors."""
+
+    class Meta:
+        model = Subscriber
+        fields = (
+            "email",
+            "cadence",
+            "status",
+            "tags",
+            "forecasters",
+            "user",
+            "include_review_queue",
+        )
+
+    def clean_email(self) -> str:
+        # Stored lower-cased (a constraint): "Alice@Example.org" is the same address.
+        return mailable_address(self.cleaned_data["email"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("status") == SubscriberStatus.CONFIRMED and self.instance.confirmed_at is None:
+            # Double opt-in: only the person behind the address confirms it, by the link.
+            self.add_error(
+                "status",
+                "Only the subscriber can confirm, with the link in the confirmation e-mail.",
+            )
+        if data.get("include_review_queue") and data.get("user") is None:
+            self.add_error(
+                "include_review_queue", "The review queue needs a user whose queue it is."
+            )
+        return data
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(ModelAdmin):
+    form = SubscriberForm
+    list_display = (
+        "email",
+        "cadence",
+        "status",
+        "filters",
+        "include_review_queue",
+        "last_delivery",
+        "permanent_failures",
+        "confirmed_at",
+    )
+    list_filter = ("status", "cadence", "include_review_queue")
+    search_fields = ("email",)
+    filter_horizontal = ("tags", "forecasters")
+    autocomplete_fields = ("user",)
+    readonly_fields = (
+        "token_version",
+        "confirmation_sent_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "permanent_failures",
+        "created_at",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Subscriber]:
+        latest = DigestDelivery.objects.filter(subscriber=OuterRef("pk")).order_by(
+            "-period_start", "-pk"
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                last_status=Subquery(latest.values("status")[:1]),
+                last_period=Subquery(latest.values("period_start")[:1]),
+            )
+            .prefetch_related("tags", "forecasters")
+        )
+
+    @admin.display(description="filters")
+    def filters(self, obj: Subscriber) -> str:
+        names = [tag.name for tag in obj.tags.all()] + [f.name for f in obj.forecasters.all()]
+        return ", ".join(names) or "everything"
+
+    @admin.display(description="last delivery", ordering="last_period")
+    def last_delivery(self, obj: Subscriber) -> str:
+        status = getattr(obj, "last_status", None)
+        if status is None:
+            return "—"
+        period = timezone.localtime(obj.last_period)  # type: ignore[attr-defined]
+        return f"{DeliveryStatus(status).label}, period from {period:%Y-%m-%d}"
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "subscriber",
+        "cadence",
+        "period_start",
+        "status",
+        "sent_at",
+        "attempts",
+        "short_error",
+    )
+    list_filter = ("status", "cadence", "period_start")
+    search_fields = ("subscriber__email", "message_id", "error")
+    list_select_related = ("subscriber",)
+    date_hierarchy = "period_start"
+
+    @admin.display(description="error")
+    def short_error(self, obj: DigestDelivery) -> str:
+        return obj.error[:80]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra = {"digest_schedule": digest_schedule(timezone.now()), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)

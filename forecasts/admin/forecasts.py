@@ -1,0 +1,499 @@
+"""The forecast admin: the editors' and reviewers' main workspace."""
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from forecasts.admin.site import FormDefaults, ModelAdmin, reviews_anything
+from forecasts.core import services as core_services
+from forecasts.core.forms import (
+    CorrectionForm,
+    ExtendForm,
+    ResolveForm,
+    add_service_errors,
+)
+from forecasts.core.models import (
+    DeadlineExtension,
+    Estimate,
+    Forecast,
+    Resolution,
+    ReviewerAssignment,
+    Status,
+)
+from forecasts.core.permissions import can_resolve, forecasts_reviewable_by
+from forecasts.extraction import ingest
+from forecasts.reviews.models import ReviewPrompt
+
+OVERDUE = "overdue"
+
+
+def _escalation_days() -> int:
+    return settings.REVIEW_ESCALATION_DAYS  # type: ignore[no-any-return]
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """The lifecycle states, plus "overdue": due and already escalated to the site admins."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        overdue = (
+            OVERDUE,
+            f"Overdue: due over {_escalation_days()} days past the deadline (escalated)",
+        )
+        choices = []
+        for status in Status:
+            choices.append((status.value, str(status.label)))
+            if status == Status.DUE:
+                choices.append(overdue)
+        return choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if not value:
+            return queryset
+        now = timezone.now()
+        if value == OVERDUE:
+            escalated_before = timezone.localdate(now) - dt.timedelta(days=_escalation_days())
+            return queryset.due(at=now).filter(resolve_by__lt=escalated_before)
+        try:
+            return queryset.with_state(value, at=now)
+        except ValueError as exc:
+            raise IncorrectLookupParameters(str(exc)) from exc
+
+
+# --- Audit trail inlines -----------------------------------------------------
+
+
+class AuditInline(admin.TabularInline):
+    """History rows written by services: whoever may see the forecast sees them, nobody edits."""
+
+    extra = 0
+    can_delete = False
+    related: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related(*self.related)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        forecast_admin = self.admin_site.get_model_admin(Forecast)
+        return forecast_admin.has_view_or_change_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ResolutionInline(AuditInline):
+    model = Resolution
+    verbose_name_plural = "resolutions and corrections"
+    fields = (
+        "outcome",
+        "known_on",
+        "evidence_url",
+        "evidence_note",
+        "resolved_by",
+        "resolved_at",
+        "correction_reason",
+        "standing",
+    )
+    readonly_fields = fields
+    related = ("resolved_by",)
+    show_change_link = True
+
+    @admin.display(description="current or superseded")
+    def standing(self, obj: Resolution) -> str:
+        return "current" if obj.is_current else "superseded"
+
+
+class DeadlineExtensionInline(AuditInline):
+    model = DeadlineExtension
+    fields = ("previous_resolve_by", "new_resolve_by", "reason", "extended_by", "extended_at")
+    readonly_fields = fields
+    related = ("extended_by",)
+
+
+class ReviewPromptInline(AuditInline):
+    model = ReviewPrompt
+    verbose_name_plural = "review prompts"
+    fields = ("step", "recipient", "user", "deadline", "claimed_at", "sent_at", "attempts")
+    readonly_fields = fields
+    related = ("user",)
+
+
+class EstimateInline(FormDefaults, admin.TabularInline):
+    model = Estimate
+    extra = 0
+    fields = ("made_on", "probability", "low", "high", "basis", "phrase", "negated", "note")
+    readonly_fields = ("created_at",)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Estimates are history: add a new one rather than rewriting an old one.
+        return False
+
+
+class ReviewerInline(FormDefaults, admin.TabularInline):
+    model = ReviewerAssignment
+    extra = 0
+    autocomplete_fields = ("reviewer",)
+    fields = ("reviewer", "assigned_at")
+    readonly_fields = ("assigned_at",)
+
+
+@admin.register(Forecast)
+class ForecastAdmin(ModelAdmin):
+    list_display = (
+        "statement",
+        "status_display",
+        "probability_display",
+        "resolve_by",
+        "days_overdue",
+        "last_prompted",
+        "outcome_display",
+        "forecaster",
+        "source",
+        "confidence_display",
+    )
+    list_filter = (
+        StatusFilter,
+        ("rejected_at", admin.EmptyFieldListFilter),
+        "source",
+        "forecaster",
+        "tags",
+    )
+    search_fields = ("statement", "quote", "slug", "resolution_criteria")
+    date_hierarchy = "resolve_by"
+    prepopulated_fields = {"slug": ("statement",)}
+    autocomplete_fields = ("source", "forecaster", "tags")
+    readonly_fields = (
+        "quote_start",
+        "quote_end",
+        "extraction_confidence",
+        "rejected_at",
+        "created_at",
+        "updated_at",
+    )
+    inlines = (
+        EstimateInline,
+        ReviewerInline,
+        ResolutionInline,
+        DeadlineExtensionInline,
+        ReviewPromptInline,
+    )
+    list_select_related = ("source", "forecaster")
+    fieldsets = (
+        (None, {"fields": ("statement", "slug", "forecaster", "source", "tags", "published_at")}),
+        ("Quote", {"fields": ("quote", "quote_start", "quote_end")}),
+        (
+            "Resolution terms",
+            {
+                "fields": (
+                    "condition",
+                    "resolution_criteria",
+                    ("made_on", "made_on_precision"),
+                    ("resolve_by", "resolve_by_note"),
+                )
+            },
+        ),
+        ("Extraction", {"fields": ("extraction_confidence", "rejected_at")}),
+        ("Record", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+    actions = ("publish", "reject", "resolve_selected")
+
+    class Media:
+        css = {"all": ("css/admin.css",)}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Forecast]:
+        last_sent = ReviewPrompt.objects.filter(
+            forecast=OuterRef("pk"), sent_at__isnull=False
+        ).order_by("-sent_at", "-pk")
+        return (
+            super()
+            .get_queryset(request)
+            .with_status(at=timezone.now())
+            .annotate(
+                last_prompted_at=Subquery(last_sent.values("sent_at")[:1]),
+                last_prompted_to=Subquery(last_sent.values("recipient")[:1]),
+            )
+        )
+
+    def get_urls(self) -> list[Any]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/resolve/",
+                self.admin_site.admin_view(self.resolve_view),
+                name="{}_{}_resolve".format(*info),
+            ),
+            path(
+                "<path:object_id>/extend/",
+                self.admin_site.admin_view(self.extend_view),
+                name="{}_{}_extend".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        """May resolve at least one forecast; which ones is checked per forecast."""
+        return reviews_anything(request)
+
+    @admin.display(description="status", ordering="status")
+    def status_display(self, obj: Forecast) -> str:
+        return str(Status(obj.status).label)  # type: ignore[attr-defined]
+
+    @admin.display(description="probability", ordering="probability")
+    def probability_display(self, obj: Forecast) -> str:
+        probability = obj.probability  # type: ignore[attr-defined]
+        return "—" if probability is None else f"{probability:.0%}"
+
+    @admin.display(description="extraction confidence", ordering="-extraction_confidence")
+    def confidence_display(self, obj: Forecast) -> str:
+        if obj.extraction_confidence is None:
+            return "—"
+        return f"{obj.extraction_confidence:.2f}" + (" (rejected)" if obj.rejected_at else "")
+
+    @admin.display(description="days overdue", ordering="-resolve_by")
+    def days_overdue(self, obj: Forecast) -> str:
+        """Days since the deadline, for due forecasts; escalated ones say so."""
+        if obj.status != Status.DUE:  # type: ignore[attr-defined]
+            return "—"
+        days = (timezone.localdate() - obj.resolve_by).days
+        return f"{days} (escalated)" if days > _escalation_days() else str(days)
+
+    @admin.display(description="last prompted", ordering="last_prompted_at")
+    def last_prompted(self, obj: Forecast) -> SafeString | str:
+        sent_at = obj.last_prompted_at  # type: ignore[attr-defined]
+        if sent_at is None:
+            return "—"
+        when = timezone.localtime(sent_at).strftime("%Y-%m-%d %H:%M")
+        return format_html("{}<br>to {}", when, obj.last_prompted_to)  # type: ignore[attr-defined]
+
+    @admin.display(description="outcome", ordering="outcome")
+    def outcome_display(self, obj: Forecast) -> str:
+        return obj.outcome or "—"  # type: ignore[attr-defined]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Forecast | None = None,
+    ) -> HttpResponse:
+        if obj is not None and obj.pk:
+            context["may_resolve"] = can_resolve(request.user, obj)  # type: ignore[arg-type]
+            context["is_resolved"] = getattr(obj, "outcome", None) is not None
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # --- Resolve and extend one forecast ---
+
+    def resolve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        forecast = self._forecast_to_review(request, object_id)
+        current = forecast.current_resolution()
+        form_class = ResolveForm if current is None else CorrectionForm
+        form = form_class(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                resolution = core_services.forecast_resolve(
+                    forecast=forecast,
+                    resolved_by=request.user,  # type: ignore[arg-type]
+                    **form.service_arguments(),
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                verb = "Resolved" if current is None else "Corrected the resolution of"
+                message = f"{verb} “{forecast}”: {resolution.get_outcome_display()}."
+                self.log_change(request, forecast, message)
+                self.message_user(request, message, messages.SUCCESS)
+                return self._back_to_change_page(forecast)
+        title = "Correct the resolution" if current is not None else "Resolve"
+        return self._review_form_response(
+            request,
+            forecast,
+            form,
+            title=title,
+            submit_label="Correct" if current is not None else "Resolve",
+            current_resolution=current,
+        )
+
+    def extend_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        forecast = self._forecast_to_review(request, object_id)
+        form = ExtendForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            try:
+                extension = core_services.forecast_extend(
+                    forecast=forecast,
+                    new_resolve_by=form.cleaned_data["new_resolve_by"],
+                    reason=form.cleaned_data["reason"],
+                    extended_by=request.user,  # type: ignore[arg-type]
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                message = (
+                    f"Extended the deadline of “{forecast}” from "
+                    f"{extension.previous_resolve_by} to {extension.new_resolve_by}."
+                )
+                self.log_change(request, forecast, message)
+                self.message_user(request, message, messages.SUCCESS)
+                return self._back_to_change_page(forecast)
+        return self._review_form_response(
+            request,
+            forecast,
+            form,
+            title="Extend the deadline",
+            submit_label="Extend the deadline",
+            current_resolution=forecast.current_resolution(),
+        )
+
+    def _forecast_to_review(self, request: HttpRequest, object_id: str) -> Forecast:
+        forecast = self.get_object(request, unquote(object_id))
+        if forecast is None:
+            raise Http404(f"No forecast with id {object_id!r}.")
+        if not can_resolve(request.user, forecast):  # type: ignore[arg-type]
+            raise PermissionDenied(f"You are not a reviewer of forecast {forecast.pk}.")
+        return forecast
+
+    def _back_to_change_page(self, forecast: Forecast) -> HttpResponseRedirect:
+        info = self.opts.app_label, self.opts.model_name
+        return HttpResponseRedirect(reverse("admin:{}_{}_change".format(*info), args=[forecast.pk]))
+
+    def _review_form_response(
+        self,
+        request: HttpRequest,
+        forecast: Forecast,
+        form: forms.Form,
+        **context: Any,
+    ) -> TemplateResponse:
+        admin_form = admin.helpers.AdminForm(
+            form, [(None, {"fields": list(form.fields)})], {}, model_admin=self
+        )
+        return TemplateResponse(
+            request,
+            "admin/forecasts/forecast/review_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": forecast,
+                "adminform": admin_form,
+                "errors": admin.helpers.AdminErrorList(form, []),
+                **context,
+            },
+        )
+
+    # --- Bulk actions ---
+
+    @admin.action(description="Accept (publish) the selected drafts", permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[Forecast]) -> None:
+        report = ingest.candidates_accept(forecasts=queryset)
+        self.message_user(request, f"Published {report.published} forecast(s).", messages.SUCCESS)
+        if report.needs_deadline:
+            self.message_user(
+                request,
+                f"Not published, the text gave no deadline: set one (and replace the note) "
+                f"first: {'; '.join(str(forecast) for forecast in report.needs_deadline)}",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Reject the selected drafts", permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Forecast]) -> None:
+        count = ingest.candidates_reject(forecasts=queryset)
+        self.message_user(
+            request,
+            f"Rejected {count} draft(s); published forecasts are never rejected.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Resolve selected forecasts…", permissions=["resolve"])
+    def resolve_selected(
+        self, request: HttpRequest, queryset: QuerySet[Forecast]
+    ) -> TemplateResponse | None:
+        """Ask for the outcome and evidence, then resolve every selected forecast or none."""
+        forecasts = list(queryset)
+        reviewable = set(
+            forecasts_reviewable_by(request.user)  # type: ignore[arg-type]
+            .filter(pk__in=[forecast.pk for forecast in forecasts])
+            .values_list("pk", flat=True)
+        )
+        refused = [forecast for forecast in forecasts if forecast.pk not in reviewable]
+        if refused:
+            # All or nothing: a selection with someone else's forecast is refused whole.
+            raise PermissionDenied(
+                "You are not a reviewer of: " + "; ".join(str(forecast) for forecast in refused)
+            )
+        form = ResolveForm(request.POST if "confirm" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                self._resolve_all(request, forecasts, form)
+            except _ResolveRefused as refusal:
+                form.add_error(
+                    None,
+                    f"Nothing was resolved: “{refusal.forecast}” was refused: "
+                    + " ".join(refusal.error.messages),
+                )
+            else:
+                self.message_user(
+                    request, f"Resolved {len(forecasts)} forecast(s).", messages.SUCCESS
+                )
+                return None
+        admin_form = admin.helpers.AdminForm(
+            form, [(None, {"fields": list(form.fields)})], {}, model_admin=self
+        )
+        return TemplateResponse(
+            request,
+            "admin/forecasts/forecast/resolve_selected.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Resolve the selected forecasts",
+                "forecasts": forecasts,
+                "adminform": admin_form,
+                "errors": admin.helpers.AdminErrorList(form, []),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @transaction.atomic
+    def _resolve_all(
+        self, request: HttpRequest, forecasts: list[Forecast], form: ResolveForm
+    ) -> None:
+        for forecast in forecasts:
+            try:
+                core_services.forecast_resolve(
+                    forecast=forecast,
+                    resolved_by=request.user,  # type: ignore[arg-type]
+                    **form.service_arguments(),
+                )
+            except ValidationError as exc:
+                raise _ResolveRefused(forecast, exc) from exc
+            self.log_change(request, forecast, "Resolved with the bulk action.")
+
+
+class _ResolveRefused(Exception):
+    """One forecast of a bulk resolution was refused; the transaction is rolled back."""
+
+    def __init__(self, forecast: Forecast, error: ValidationError) -> None:
+        super().__init__(str(forecast))
+        self.forecast, self.error = forecast, error

@@ -1,0 +1,411 @@
+"""The record: sources, forecasters, tags, forecasts, estimates, resolutions, extensions,
+reviewer assignments, and the invariants the database itself guards.
+
+Lifecycle states are never stored: they are derived from the data by
+:class:`~forecasts.core.querysets.ForecastQuerySet` (``draft → open → due → resolved | annulled``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from forecasts.core.choices import Basis, DatePrecision, Outcome, Status
+from forecasts.core.dates import EARLIEST_DATE, LATEST_DATE, dates_out_of_range
+from forecasts.core.querysets import ForecastQuerySet
+
+__all__ = [
+    "EARLIEST_DATE",
+    "LATEST_DATE",
+    "Basis",
+    "DatePrecision",
+    "DeadlineExtension",
+    "Estimate",
+    "Forecast",
+    "ForecastQuerySet",
+    "Forecaster",
+    "Outcome",
+    "Resolution",
+    "ReviewerAssignment",
+    "Source",
+    "Status",
+    "Tag",
+    "dates_out_of_range",
+    "validate_probability",
+]
+
+
+def validate_probability(value: float) -> None:
+    """Reject NaN, infinities and values outside [0, 1] with one clear message."""
+    if not isinstance(value, int | float) or not math.isfinite(value) or not 0 <= value <= 1:
+        raise ValidationError(
+            "A probability must be a number from 0 to 1 (got %(value)s).",
+            code="probability_range",
+            params={"value": value},
+        )
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Forecaster(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", "Person"
+        OUTLET = "outlet", "Outlet"
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    url = models.URLField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Source(models.Model):
+    """Where predictions came from: usually one article."""
+
+    key = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="Stable identifier, used to re-import without duplicates.",
+    )
+    title = models.CharField(max_length=300)
+    url = models.URLField(max_length=500, blank=True)
+    publisher = models.CharField(max_length=200, blank=True)
+    author = models.CharField(max_length=200, blank=True)
+    published_on = models.DateField()
+    published_precision = models.CharField(
+        max_length=10, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    text = models.TextField(blank=True, help_text="Full text, when supplied at run time.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-published_on", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["url"], condition=~Q(url=""), name="source_url_unique_when_set"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if errors := dates_out_of_range(published_on=self.published_on):
+            raise ValidationError(errors)
+
+
+class Forecast(models.Model):
+    """One binary proposition, phrased so that YES means the predicted thing happened."""
+
+    slug = models.SlugField(max_length=200, unique=True)
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="forecasts")
+    forecaster = models.ForeignKey(Forecaster, on_delete=models.PROTECT, related_name="forecasts")
+    statement = models.CharField(
+        max_length=500, help_text="The proposition; YES means it happened."
+    )
+    quote = models.CharField(
+        max_length=1000, blank=True, help_text="The sentence it comes from, verbatim (short)."
+    )
+    quote_start = models.PositiveIntegerField(null=True, blank=True)
+    quote_end = models.PositiveIntegerField(null=True, blank=True)
+    resolution_criteria = models.TextField()
+    made_on = models.DateField(help_text="When the forecast was made (published).")
+    made_on_precision = models.CharField(
+        max_length=10, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    resolve_by = models.DateField(help_text="Deadline: the forecast is due the day after.")
+    resolve_by_note = models.CharField(
+        max_length=300, blank=True, help_text="How a vague horizon was made explicit."
+    )
+    condition = models.CharField(
+        max_length=500, blank=True, help_text="For conditional forecasts: the condition (if …)."
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="forecasts")
+    reviewers = models.ManyToManyField(  # type: ignore[var-annotated]  # swappable user model
+        settings.AUTH_USER_MODEL,
+        through="ReviewerAssignment",
+        blank=True,
+        related_name="forecasts_to_review",
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty while the forecast is a draft."
+    )
+    extraction_confidence = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="For drafts proposed from the source text: how sure the extractor was (0-1).",
+    )
+    rejected_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="An editor rejected this draft; kept so extracting again does not re-propose it.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ForecastQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["resolve_by", "pk"]
+        indexes = [models.Index(fields=["resolve_by"]), models.Index(fields=["published_at"])]
+        permissions = [("resolve_forecast", "Can resolve forecasts (as a member of Reviewers)")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolve_by__gte=F("made_on")),
+                name="forecast_deadline_not_before_made",
+                violation_error_message=(
+                    "The deadline cannot be before the date the forecast was made."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=(Q(quote_start__isnull=True) & Q(quote_end__isnull=True))
+                | (
+                    Q(quote_start__isnull=False)
+                    & Q(quote_end__isnull=False)
+                    & Q(quote_end__gt=F("quote_start"))
+                ),
+                name="forecast_quote_offsets_consistent",
+                violation_error_message="Quote offsets must both be set, with end after start.",
+            ),
+            models.CheckConstraint(condition=~Q(statement=""), name="forecast_statement_not_empty"),
+            models.CheckConstraint(
+                condition=Q(extraction_confidence__isnull=True)
+                | (Q(extraction_confidence__gte=0) & Q(extraction_confidence__lte=1)),
+                name="forecast_extraction_confidence_in_unit_interval",
+                violation_error_message="An extraction confidence must be from 0 to 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(rejected_at__isnull=True) | Q(published_at__isnull=True),
+                name="forecast_rejected_only_while_draft",
+                violation_error_message="A published forecast cannot be rejected.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.statement
+
+    def get_absolute_url(self) -> str:
+        return reverse("forecasts:detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        if errors := dates_out_of_range(made_on=self.made_on, resolve_by=self.resolve_by):
+            raise ValidationError(errors)
+        if self.pk and self.made_on:
+            earliest = (
+                Estimate.objects.filter(forecast_id=self.pk)
+                .order_by("made_on")
+                .values_list("made_on", flat=True)
+                .first()
+            )
+            if earliest is not None and earliest < self.made_on:
+                raise ValidationError(
+                    {
+                        "made_on": f"An estimate of this forecast is dated {earliest}, before "
+                        f"{self.made_on}: a forecast cannot be made after its own estimates. "
+                        "Move or delete that estimate first."
+                    }
+                )
+
+    def current_resolution(self) -> Resolution | None:
+        return self.resolutions.filter(is_current=True).first()
+
+    def latest_estimate(self) -> Estimate | None:
+        return self.estimates.order_by("-made_on", "-pk").first()
+
+
+class ReviewerAssignment(models.Model):
+    forecast = models.ForeignKey(Forecast, on_delete=models.CASCADE)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["forecast", "reviewer"], name="reviewer_assigned_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} reviews {self.forecast_id}"
+
+
+class Estimate(models.Model):
+    """A probability for the forecast's proposition at a point in time; the latest stands."""
+
+    forecast = models.ForeignKey(Forecast, on_delete=models.CASCADE, related_name="estimates")
+    probability = models.FloatField(validators=[validate_probability])
+    low = models.FloatField(null=True, blank=True, validators=[validate_probability])
+    high = models.FloatField(null=True, blank=True, validators=[validate_probability])
+    basis = models.CharField(max_length=10, choices=Basis.choices)
+    phrase = models.CharField(
+        max_length=100, blank=True, help_text="The verbal phrase, when the basis is a phrase."
+    )
+    negated = models.BooleanField(
+        default=False,
+        help_text="The phrase qualified the negation of the proposition, so P = 1 − P(phrase).",
+    )
+    made_on = models.DateField()
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["forecast", "made_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(probability__gte=0) & Q(probability__lte=1),
+                name="estimate_probability_in_unit_interval",
+                violation_error_message="A probability must be from 0 to 1.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(low__isnull=True) & Q(high__isnull=True))
+                | (
+                    Q(low__gte=0)
+                    & Q(low__lte=F("probability"))
+                    & Q(high__gte=F("probability"))
+                    & Q(high__lte=1)
+                ),
+                name="estimate_range_brackets_probability",
+                violation_error_message="The range must satisfy 0 ≤ low ≤ probability ≤ high ≤ 1.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(basis=Basis.NUMBER) & Q(phrase="") & Q(negated=False))
+                | (Q(basis=Basis.PHRASE) & ~Q(phrase="")),
+                name="estimate_phrase_matches_basis",
+                violation_error_message=(
+                    "A phrase-based estimate names its phrase; a numeric one has none."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.probability:.0%} on {self.made_on}"
+
+    def clean(self) -> None:
+        # Here rather than only in the service, so the admin's estimate forms keep it too.
+        errors = dates_out_of_range(made_on=self.made_on)
+        forecast = self._forecast_in_hand()
+        if (
+            not errors
+            and forecast is not None
+            and isinstance(self.made_on, dt.date)
+            and isinstance(forecast.made_on, dt.date)
+            and self.made_on < forecast.made_on
+        ):
+            errors["made_on"] = (
+                f"An estimate cannot predate the forecast (made {forecast.made_on})."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def _forecast_in_hand(self) -> Forecast | None:
+        """The forecast, also while both are unsaved (an inline on the admin's add page)."""
+        try:
+            return self.forecast
+        except Forecast.DoesNotExist:
+            return None
+
+
+class Resolution(models.Model):
+    """An outcome with its evidence. A correction is a new row; history is never overwritten."""
+
+    forecast = models.ForeignKey(Forecast, on_delete=models.CASCADE, related_name="resolutions")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    known_on = models.DateField(help_text="The day the outcome became known.")
+    evidence_url = models.URLField(max_length=500, blank=True)
+    evidence_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    resolved_at = models.DateTimeField(default=timezone.now)
+    is_current = models.BooleanField(default=True)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    correction_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["forecast", "resolved_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=Outcome.values),
+                name="resolution_outcome_valid",
+                violation_error_message="The outcome must be YES, NO or ANNULLED.",
+            ),
+            models.UniqueConstraint(
+                fields=["forecast"],
+                condition=Q(is_current=True),
+                name="one_current_resolution_per_forecast",
+                violation_error_message="This forecast already has a current resolution.",
+            ),
+            models.CheckConstraint(
+                condition=Q(supersedes__isnull=True) | ~Q(correction_reason=""),
+                name="resolution_correction_has_reason",
+                violation_error_message="A correction must give its reason.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(evidence_url="") | ~Q(evidence_note=""),
+                name="resolution_has_evidence",
+                violation_error_message="A resolution needs evidence: a URL, a note, or both.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} ({self.known_on})"
+
+
+class DeadlineExtension(models.Model):
+    """A deadline moved later ("not yet knowable"): who, when, why. Never edited."""
+
+    forecast = models.ForeignKey(Forecast, on_delete=models.CASCADE, related_name="extensions")
+    previous_resolve_by = models.DateField()
+    new_resolve_by = models.DateField()
+    reason = models.TextField()
+    extended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    extended_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-extended_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(new_resolve_by__gt=F("previous_resolve_by")),
+                name="extension_moves_the_deadline_later",
+                violation_error_message="An extension must move the deadline later.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="extension_has_a_reason",
+                violation_error_message="Say why the deadline is extended.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.previous_resolve_by} → {self.new_resolve_by}"
+
+    def clean(self) -> None:
+        if errors := dates_out_of_range(new_resolve_by=self.new_resolve_by):
+            raise ValidationError(errors)

@@ -1,0 +1,88 @@
+"""Benchmark: extraction quality on the labelled corpus and speed on 1,000-word articles.
+
+Not a test: it prints figures. Quality is precision and recall against our labels
+(forecasts/extraction/corpus/, plus the seed article's labels when ../shared/seeds is
+there). Speed is articles per second through ``extraction.extract`` on synthetic
+1,000-word articles stitched from the corpus paragraphs, best of --repeat runs.
+"""
+
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from forecasts.extraction import pipeline as extraction
+from forecasts.extraction.quality import LabelledArticle, article_score, corpus_load, total
+
+WORDS = 1000
+
+
+def _articles(corpus: list[LabelledArticle], count: int) -> list[str]:
+    """``count`` different articles of about WORDS words from the corpus paragraphs."""
+    paragraphs = [
+        paragraph
+        for article in corpus
+        for paragraph in article.text.split("\n\n")
+        if len(paragraph.split()) > 5
+    ]
+    articles = []
+    for index in range(count):
+        chosen: list[str] = []
+        words, cursor = 0, index
+        while words < WORDS:
+            paragraph = paragraphs[cursor % len(paragraphs)]
+            chosen.append(paragraph)
+            words += len(paragraph.split())
+            cursor += 7  # a stride co-prime with most corpus sizes mixes the sources
+        articles.append("\n\n".join(chosen))
+    return articles
+
+
+class Command(BaseCommand):
+    help = "Print extraction precision and recall on the labelled corpus, and articles per second."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--articles", type=int, default=300, help="1,000-word articles to time")
+        parser.add_argument("--repeat", type=int, default=3)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["articles"] < 1 or options["repeat"] < 1:
+            raise CommandError("--articles and --repeat must be positive.")
+        seeds = Path(settings.BASE_DIR).parent / "shared" / "seeds"
+        if not seeds.is_dir():
+            self.stderr.write(f"bench_extraction: {seeds} is missing; seed labels are skipped.")
+        corpus = corpus_load(seeds_dir=seeds if seeds.is_dir() else None)
+        scores = []
+        for article in corpus:
+            score = article_score(article)
+            scores.append(score)
+            self.stdout.write(str(score))
+            for miss in score.misses:
+                self.stdout.write(f"    missed: {miss}")
+            for quote in score.spurious:
+                self.stdout.write(f"    spurious: {quote}")
+        overall = total(scores)
+        self.stdout.write(str(overall))
+
+        texts = _articles(corpus, options["articles"])
+        words = sum(len(text.split()) for text in texts) / len(texts)
+        best = float("inf")
+        for run in range(options["repeat"]):
+            began = time.perf_counter()
+            for text in texts:
+                extraction.extract(text, corpus[0].published)
+            elapsed = time.perf_counter() - began
+            best = min(best, elapsed)
+            self.stderr.write(
+                f"bench_extraction: run {run + 1}/{options['repeat']}: {len(texts)} articles "
+                f"in {elapsed:.2f} s"
+            )
+        rate = len(texts) / best
+        self.stdout.write(
+            f"summary: precision {overall.precision:.2f}, recall {overall.recall:.2f} "
+            f"({overall.true_positives + overall.false_negatives} labelled predictions in "
+            f"{len(corpus)} articles); {rate:,.0f} articles/s on {words:,.0f}-word articles "
+            f"(targets: precision ≥ 0.8, recall ≥ 0.9, ≥ 100 articles/s)"
+        )

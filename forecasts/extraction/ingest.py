@@ -1,0 +1,351 @@
+"""Ingesting article text and turning extracted candidates into draft forecasts.
+
+The command (``ingest_article``) and the admin ("Extract forecasts", "Accept",
+"Reject") call these; the reading itself is :mod:`forecasts.extraction` (pure).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+from django.utils.text import slugify
+
+from forecasts.core.changes import public_pages_changed
+from forecasts.core.models import LATEST_DATE, Forecast, Forecaster, Source
+from forecasts.core.services import forecast_create, forecasts_publish, source_text_attach
+from forecasts.extraction import pipeline as extraction
+
+#: Articles larger than this are refused (a long feature is ~100 kB of UTF-8).
+MAX_ARTICLE_BYTES = 1_000_000
+#: Drafts whose text named no deadline carry this note until an editor sets one;
+#: accepting them is refused while it stands.
+NO_DEADLINE_NOTE = "NO DEADLINE IN THE TEXT"
+_PLACEHOLDER_DAYS = 365
+
+
+def article_text_decode(*, data: bytes, name: str = "the article") -> str:
+    """UTF-8 text from uploaded or read bytes, or a ``ValidationError`` saying why not."""
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise ValidationError(
+            f"{name} is {len(data):,} bytes; the limit is {MAX_ARTICLE_BYTES:,} bytes."
+        )
+    if not data.strip():
+        raise ValidationError(f"{name} is empty.")
+    if b"\x00" in data:
+        raise ValidationError(f"{name} is not text (it contains NUL bytes: a binary file?).")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"{name} is not UTF-8 text (invalid byte at position {exc.start}); "
+            "convert it to UTF-8 first."
+        ) from None
+    return article_text_check(text=text, name=name)
+
+
+def article_text_check(*, text: str, name: str = "the article") -> str:
+    """Refuse empty, oversized or control-character-laden text; normalise line ends."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ValidationError(f"{name} is empty.")
+    if len(text.encode("utf-8")) > MAX_ARTICLE_BYTES:
+        raise ValidationError(f"{name} is over the limit of {MAX_ARTICLE_BYTES:,} bytes.")
+    controls = sum(1 for char in text if unicodedata.category(char) == "Cc" and char not in "\n\t")
+    if controls > max(2, len(text) // 1000):
+        raise ValidationError(f"{name} is not text ({controls} control characters).")
+    return text
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    source: Source
+    source_created: bool
+    created: list[Forecast]
+    already_present: int
+
+    def __str__(self) -> str:
+        verb = "stored" if self.source_created else "already stored"
+        return (
+            f"Source “{self.source}” {verb}; {len(self.created)} draft forecast(s) proposed, "
+            f"{self.already_present} already present."
+        )
+
+
+@transaction.atomic
+def source_ingest(
+    *,
+    text: str,
+    url: str,
+    title: str,
+    published_on: dt.date,
+    forecaster_name: str = "",
+    min_confidence: float = extraction.PROPOSE_AT,
+) -> IngestReport:
+    """Store an article (with its text) and its candidates as drafts; idempotent per URL.
+
+    Ingesting the same URL again with the same text proposes nothing new; with a
+    different text it is refused, so a source's quotes never point into a text
+    other than the one stored. The same text already stored without a URL (a
+    source entered by hand, like the seed) is that source: it gets the URL. The
+    same text under another URL is refused, so a syndicated copy cannot score
+    the same forecasts twice.
+    """
+    text = article_text_check(text=text)
+    if not url:
+        raise ValidationError({"url": "The article's URL is required."})
+    source = Source.objects.select_for_update().filter(url=url).first()
+    if source is None:
+        source = _same_text_source(text=text, url=url)
+    created_source = source is None
+    if source is None:
+        source = Source(
+            key=_source_key(url=url, title=title),
+            title=title or url,
+            url=url,
+            published_on=published_on,
+            text=text,
+        )
+        source.full_clean()
+        source.save()
+        transaction.on_commit(public_pages_changed)
+    elif source.text and source.text != text:
+        raise ValidationError(
+            f"{url} was already ingested (source “{source}”) with a different text. "
+            "Edit that source in the admin if the article changed."
+        )
+    elif not source.text:
+        source_text_attach(source=source, text=text)
+    forecaster = (
+        forecaster_for_name(name=forecaster_name)
+        if forecaster_name
+        else forecaster_for_source(source=source)
+    )
+    before = source.forecasts.count()
+    created = source_extract(source=source, forecaster=forecaster, min_confidence=min_confidence)
+    return IngestReport(
+        source=source, source_created=created_source, created=created, already_present=before
+    )
+
+
+def _same_text_source(*, text: str, url: str) -> Source | None:
+    """The source already holding exactly ``text`` with no URL, given ``url`` now."""
+    source = Source.objects.select_for_update().filter(text=text).order_by("pk").first()
+    if source is None:
+        return None
+    if source.url:
+        raise ValidationError(
+            f"This text was already ingested from {source.url} (source “{source}”). "
+            "A copy of an article under another address would "
+            "score its forecasts twice."
+        )
+    source.url = url
+    source.full_clean()
+    source.save(update_fields=["url"])
+    transaction.on_commit(public_pages_changed)
+    return source
+
+
+def _source_key(*, url: str, title: str) -> str:
+    digest = hashlib.sha256(url.encode()).hexdigest()[:10]
+    stem = slugify(title)[:150] or "article"
+    return f"{stem}-{digest}"
+
+
+def forecaster_for_name(*, name: str) -> Forecaster:
+    name = name.strip()
+    existing = Forecaster.objects.filter(name__iexact=name).first()
+    if existing is not None:
+        return existing
+    forecaster = Forecaster(name=name, slug=_unique_forecaster_slug(name))
+    forecaster.full_clean()
+    forecaster.save()
+    return forecaster
+
+
+def forecaster_for_source(*, source: Source) -> Forecaster:
+    """Who is held to account when nobody is named: whoever most of the source's forecasts
+    name already, else the author, else the publisher or site."""
+    if source.pk is not None:
+        usual = (
+            Forecaster.objects.filter(forecasts__source=source)
+            .annotate(named=Count("forecasts"))
+            .order_by("-named", "pk")
+            .first()
+        )
+        if usual is not None:
+            return usual
+    if source.author:
+        return forecaster_for_name(name=source.author)
+    outlet = source.publisher or urlsplit(source.url).hostname or "Unattributed source"
+    existing = Forecaster.objects.filter(name__iexact=outlet).first()
+    if existing is not None:
+        return existing
+    forecaster = Forecaster(
+        name=outlet, slug=_unique_forecaster_slug(outlet), kind=Forecaster.Kind.OUTLET
+    )
+    forecaster.full_clean()
+    forecaster.save()
+    return forecaster
+
+
+def _unique_forecaster_slug(name: str) -> str:
+    base = slugify(name)[:190] or "forecaster"
+    slug, n = base, 1
+    while Forecaster.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def source_extract(
+    *,
+    source: Source,
+    forecaster: Forecaster | None = None,
+    min_confidence: float = extraction.PROPOSE_AT,
+) -> list[Forecast]:
+    """Propose the source text's candidates as draft forecasts; returns the new ones.
+
+    Idempotent: a candidate already stored for this source (draft, published or
+    rejected) is never proposed again, so running it twice creates nothing. Nor is
+    one whose quote overlaps a quote the source's forecasts already carry.
+    """
+    if not source.text.strip():
+        raise ValidationError(f"“{source}” has no text to extract forecasts from.")
+    if forecaster is None:
+        forecaster = forecaster_for_source(source=source)
+    stored = Forecast.objects.filter(source=source)
+    present = set(stored.values_list("slug", flat=True))
+    # Quotes an editor already made forecasts of (entered by hand or accepted earlier).
+    covered = [
+        (start, stop)
+        for start, stop in stored.values_list("quote_start", "quote_end")
+        if start is not None and stop is not None
+    ]
+    created = []
+    for candidate in extraction.extract(source.text, source.published_on):
+        if candidate.confidence < min_confidence:
+            continue
+        slug = _candidate_slug(source, candidate)
+        end = candidate.start + len(candidate.quote)
+        overlaps = any(candidate.start < stop and start < end for start, stop in covered)
+        if slug in present or overlaps:
+            continue
+        created.append(_draft_create(source, forecaster, candidate, slug))
+        present.add(slug)
+    return created
+
+
+def _candidate_slug(source: Source, candidate: extraction.Candidate) -> str:
+    return f"{source.key[:180]}-x{candidate.start}"
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _draft_create(
+    source: Source, forecaster: Forecaster, candidate: extraction.Candidate, slug: str
+) -> Forecast:
+    # A far-off year in the text ("by 9999") is no deadline the tracker can hold.
+    if candidate.deadline is not None and candidate.deadline <= LATEST_DATE:
+        resolve_by = candidate.deadline
+        note = candidate.deadline_note
+    else:
+        resolve_by = source.published_on + dt.timedelta(days=_PLACEHOLDER_DAYS)
+        note = (
+            f"{NO_DEADLINE_NOTE}: placeholder one year after publication. "
+            "Set the deadline and replace this note before accepting."
+        )
+    statement = _truncate(candidate.statement, 500)
+    criteria = f"YES if: {statement.rstrip('.')} (by {resolve_by:%d %B %Y})."
+    if candidate.conditional:
+        criteria += f" Conditional on: {candidate.condition} Annulled if that never holds."
+    criteria += " Proposed by extraction: an editor should make this precise."
+    quote = candidate.quote[:1000]
+    # A number the text states is stored as that number (basis "number", already FOR the
+    # statement); a verbal hedge as its phrase, which the lexicon reads.
+    stated = candidate.stated_probability is not None
+    forecast = forecast_create(
+        slug=slug,
+        source=source,
+        forecaster=forecaster,
+        statement=statement,
+        quote=quote,
+        resolution_criteria=criteria,
+        made_on=source.published_on,
+        made_on_precision=source.published_precision,
+        resolve_by=resolve_by,
+        resolve_by_note=_truncate(note, 300),
+        condition=_truncate(candidate.condition, 500),
+        published_at=None,
+        probability=candidate.probability if stated else None,
+        phrase="" if stated else candidate.phrase,
+        negated=candidate.negated and not stated,
+        estimate_note=_estimate_note(candidate),
+    )
+    # The text may repeat a quote (pull-quotes): point at the one the candidate came from.
+    forecast.quote_start, forecast.quote_end = candidate.start, candidate.start + len(quote)
+    forecast.extraction_confidence = candidate.confidence
+    forecast.save(update_fields=["quote_start", "quote_end", "extraction_confidence"])
+    return forecast
+
+
+def _estimate_note(candidate: extraction.Candidate) -> str:
+    stated = candidate.stated_probability
+    if stated is None:
+        parts = [f"Extracted: “{candidate.matched}” read as '{candidate.phrase}'"]
+        if candidate.negated:
+            parts.append("it qualifies the opposite of the statement, so P = 1 − p")
+    else:
+        parts = [f"Extracted: the number stated in “{candidate.matched}” ({_percent(stated)})"]
+        if candidate.negated:
+            parts.append(
+                f"it is the chance of the opposite of the statement, so P = 1 − {_percent(stated)}"
+                f" = {_percent(candidate.probability)}"
+            )
+    if candidate.weak:
+        parts.append("weak evidence (comparative, superlative, modal or vague)")
+    parts.append(f"confidence {candidate.confidence:.2f}")
+    if candidate.reasons:
+        parts.append("notes: " + "; ".join(candidate.reasons))
+    return ". ".join(parts) + "."
+
+
+def _percent(probability: float) -> str:
+    return f"{probability * 100:.3g} %"
+
+
+@dataclass(frozen=True)
+class AcceptReport:
+    published: int
+    needs_deadline: list[Forecast]
+
+
+@transaction.atomic
+def candidates_accept(*, forecasts: QuerySet[Forecast]) -> AcceptReport:
+    """Publish the selected drafts that are not rejected and have a real deadline."""
+    waiting = forecasts.filter(published_at__isnull=True, rejected_at__isnull=True)
+    needs_deadline = list(waiting.filter(resolve_by_note__startswith=NO_DEADLINE_NOTE))
+    ready = waiting.exclude(pk__in=[forecast.pk for forecast in needs_deadline])
+    return AcceptReport(
+        published=forecasts_publish(forecasts=Forecast.objects.filter(pk__in=ready.values("pk"))),
+        needs_deadline=needs_deadline,
+    )
+
+
+@transaction.atomic
+def candidates_reject(*, forecasts: QuerySet[Forecast]) -> int:
+    """Mark the selected drafts rejected (published forecasts are never touched)."""
+    now = timezone.now()
+    return Forecast.objects.filter(
+        pk__in=forecasts.filter(published_at__isnull=True, rejected_at__isnull=True).values("pk")
+    ).update(rejected_at=now, updated_at=now)

@@ -1,0 +1,87 @@
+"""The review workflow's record: every prompt, reminder and escalation, and used links."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from forecasts.core.models import Forecast
+
+
+class ReviewStep(models.TextChoices):
+    PROMPT = "prompt", "Prompt"
+    REMINDER = "reminder", "First reminder"
+    SECOND_REMINDER = "second_reminder", "Second reminder"
+    ESCALATION = "escalation", "Escalation to the admins"
+
+
+class ReviewPrompt(models.Model):
+    """One step of the review workflow for one forecast and one person.
+
+    The row is the claim: it is inserted before the e-mail is sent (the unique
+    constraint makes a second insert fail), then marked sent. A claim whose
+    sender died is taken over by a later run once it is stale.
+    """
+
+    forecast = models.ForeignKey(Forecast, on_delete=models.CASCADE, related_name="review_prompts")
+    step = models.CharField(max_length=20, choices=ReviewStep.choices)
+    deadline = models.DateField(
+        help_text="The deadline the step is about: an extension starts the steps again."
+    )
+    recipient = models.EmailField(help_text="Lower-cased address the step goes to.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="review_prompts",
+    )
+    claim = models.UUIDField(help_text="The run that holds (or held) the claim.")
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-claimed_at", "pk"]
+        indexes = [models.Index(fields=["sent_at", "claimed_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["forecast", "deadline", "step", "recipient"],
+                name="review_prompt_once_per_step_and_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(step__in=ReviewStep.values), name="review_prompt_step_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(recipient=Lower("recipient")) & ~Q(recipient=""),
+                name="review_prompt_recipient_lower_case",
+            ),
+            models.CheckConstraint(
+                condition=Q(sent_at__isnull=True) | Q(sent_at__gte=F("claimed_at")),
+                name="review_prompt_sent_after_claim",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} to {self.recipient} for forecast {self.forecast_id}"
+
+
+class ReviewLinkUse(models.Model):
+    """A one-click review link that has been used: each link works once."""
+
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token.")
+    forecast = models.ForeignKey(Forecast, on_delete=models.CASCADE, related_name="link_uses")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    action = models.CharField(max_length=10)
+    used_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-used_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} link for forecast {self.forecast_id} used {self.used_at:%Y-%m-%d}"

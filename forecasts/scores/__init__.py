@@ -1,0 +1,2 @@
+"""Scores: the pure maths, scoring every scope from the record, snapshots, leaderboards and
+the phrase table."""

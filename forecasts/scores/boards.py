@@ -1,0 +1,227 @@
+"""Leaderboards: forecasters, sources and tags ranked by score, filtered by tag and period.
+
+Unfiltered boards read the latest snapshot; every function runs a fixed number of
+queries whatever the amount of data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.core.validators import slug_re
+from django.db.models import F, OuterRef, Subquery
+
+from forecasts.core.models import Resolution, Tag
+from forecasts.scores.compute import scope_snapshots, scored_forecasts
+from forecasts.scores.models import ScoreSnapshot
+from forecasts.scores.rows import score_rows
+from forecasts.scores.scopes import scope_model, scopes_named
+
+# sort parameter: (snapshot attribute, descending, label)
+LEADERBOARD_SORTS = {
+    "rank": ("shrunk_brier", False, "Ranking score"),
+    "brier": ("brier", False, "Brier"),
+    "resolved": ("resolved_count", True, "Resolved"),
+    "log_loss": ("log_loss", False, "Log loss"),
+    "skill": ("skill_vs_coin", True, "Skill"),
+}
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    slug: str
+    name: str
+    snapshot: ScoreSnapshot
+    history: list[float | None] = field(default_factory=list)
+
+    @property
+    def trend(self) -> str:
+        """'improving' when the Brier score fell since the first snapshot, etc."""
+        values = [v for v in self.history if v is not None]
+        if len(values) < 2:
+            return ""  # not enough history to tell
+        if abs(values[-1] - values[0]) < 1e-9:
+            return "steady"
+        return "improving" if values[-1] < values[0] else "worsening"
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    """The leaderboards' tag and period filters, validated.
+
+    A period keeps the forecasts whose outcome became known in it: ``all``,
+    ``12m`` (the last twelve months) or a calendar year such as ``2020``.
+    """
+
+    tag: Tag | None = None
+    period: str = "all"
+    known_from: dt.date | None = None
+    known_until: dt.date | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.tag is not None or self.period != "all"
+
+    def query(self, **extra: str) -> str:
+        """The query string that keeps these filters (plus ``extra``) in a link."""
+        params = {"tag": self.tag.slug if self.tag else "", "period": self.period, **extra}
+        return urlencode({k: v for k, v in params.items() if v and v != "all"})
+
+
+FIRST_YEAR = 1900
+
+
+def board_sort_check(sort: str) -> str:
+    """``sort`` when it is one of :data:`LEADERBOARD_SORTS`; ``ValueError`` otherwise."""
+    if sort not in LEADERBOARD_SORTS:
+        raise ValueError(f"Unknown sort {sort!r}; use one of {', '.join(LEADERBOARD_SORTS)}.")
+    return sort
+
+
+def board_filters(*, tag: str | None, period: str | None, today: dt.date) -> BoardFilters:
+    """Parse the ``tag`` and ``period`` query parameters; ``ValueError`` says what is wrong."""
+    chosen_tag = None
+    if tag:
+        # Only a slug can name a tag; PostgreSQL refuses a NUL byte in a query (a 500).
+        chosen_tag = Tag.objects.filter(slug=tag).first() if slug_re.fullmatch(tag) else None
+        if chosen_tag is None:
+            raise ValueError(f"There is no tag {tag!r}.")
+    period = period or "all"
+    if period == "all":
+        return BoardFilters(tag=chosen_tag)
+    if period == "12m":
+        year_ago = today.replace(year=today.year - 1, day=min(today.day, 28))
+        return BoardFilters(tag=chosen_tag, period=period, known_from=year_ago, known_until=today)
+    if period.isascii() and period.isdigit() and FIRST_YEAR <= int(period) <= today.year:
+        year = int(period)
+        return BoardFilters(
+            tag=chosen_tag,
+            period=period,
+            known_from=dt.date(year, 1, 1),
+            known_until=min(dt.date(year, 12, 31), today),
+        )
+    raise ValueError(
+        f"Unknown period {period!r}; use 'all', '12m' or a year from {FIRST_YEAR} to {today.year}."
+    )
+
+
+def period_choices(*, today: dt.date) -> list[tuple[str, str]]:
+    """The periods worth offering: all time, the last year, and each year with outcomes."""
+    first = (
+        Resolution.objects.filter(is_current=True, forecast__published_at__isnull=False)
+        .order_by("known_on")
+        .values_list("known_on", flat=True)
+        .first()
+    )
+    years = range(today.year, (first.year if first else today.year) - 1, -1)
+    return [("all", "All time"), ("12m", "Last 12 months")] + [(str(y), str(y)) for y in years]
+
+
+def tag_choices() -> list[tuple[str, str]]:
+    return list(Tag.objects.order_by("name").values_list("slug", "name"))
+
+
+@dataclass(frozen=True)
+class Board:
+    """One page of a leaderboard and how many rows the whole board has."""
+
+    rows: list[BoardRow]
+    total: int
+
+
+def leaderboard(
+    kind: str,
+    *,
+    sort: str = "rank",
+    filters: BoardFilters | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    today: dt.date | None = None,
+    scored: list[ScoreSnapshot] | None = None,
+) -> Board:
+    """A page of forecasters (or sources, or tags) by score, with each row's Brier history.
+
+    Unfiltered boards read the latest snapshot, sorted and sliced by the database.
+    Filtered boards are scored afresh from the forecasts the filters keep (the
+    snapshots hold no per-tag or per-period breakdown), without history; pass
+    ``scored`` (from :func:`filtered_snapshots`) to share that work between boards.
+    ``sort`` is one of :data:`LEADERBOARD_SORTS` (``ValueError`` otherwise).
+    """
+    board_sort_check(sort)
+    if filters is not None and filters.active:
+        if scored is None:
+            scored = filtered_snapshots(filters, today=today or dt.date.today())
+        return _filtered_board(kind, sort, scored, limit, offset)
+    spec = scope_model(kind)
+    named = spec.model._default_manager.filter(pk=OuterRef("scope_id"))
+    latest = ScoreSnapshot.objects.filter(scope_kind=kind).order_by("-as_of").values("as_of")[:1]
+    snapshots = (
+        ScoreSnapshot.objects.filter(scope_kind=kind, as_of=Subquery(latest))
+        .annotate(
+            scope_slug=Subquery(named.values(spec.key_field)[:1]),
+            scope_name=Subquery(named.values(spec.name_field)[:1]),
+        )
+        .filter(scope_slug__isnull=False)
+    )
+    attribute, descending, _ = LEADERBOARD_SORTS[sort]
+    column = F(attribute).desc(nulls_last=True) if descending else F(attribute).asc(nulls_last=True)
+    ordered = snapshots.order_by(column, "scope_name", "scope_id")
+    page = list(ordered[offset : offset + limit] if limit is not None else ordered[offset:])
+    if limit is None or (offset == 0 and len(page) < limit):
+        total = offset + len(page)  # the whole board was read: no need to count
+    else:
+        total = snapshots.count()
+    history: dict[int, list[float | None]] = {s.scope_id: [] for s in page}
+    if page:
+        points = (
+            ScoreSnapshot.objects.filter(scope_kind=kind, scope_id__in=list(history))
+            .order_by("as_of")
+            .values_list("scope_id", "brier")
+        )
+        for scope_id, brier in points:
+            history[scope_id].append(brier)
+    rows = [
+        BoardRow(slug=s.scope_slug, name=s.scope_name, snapshot=s, history=history[s.scope_id])
+        for s in page
+    ]
+    return Board(rows=rows, total=total)
+
+
+def filtered_snapshots(filters: BoardFilters, *, today: dt.date) -> list[ScoreSnapshot]:
+    """Unsaved snapshots of every scope, scored from the forecasts the filters keep.
+
+    Three queries; a page showing several filtered boards computes this once.
+    """
+    as_of = filters.known_until or today
+    scored = scored_forecasts(
+        score_rows(
+            as_of=as_of,
+            known_from=filters.known_from,
+            tag_id=filters.tag.pk if filters.tag else None,
+        )
+    )
+    return scope_snapshots(scored, as_of=as_of)
+
+
+def _filtered_board(
+    kind: str, sort: str, snapshots: list[ScoreSnapshot], limit: int | None, offset: int
+) -> Board:
+    mine = [s for s in snapshots if s.scope_kind == kind]
+    names = scopes_named(kind, [s.scope_id for s in mine])
+    board = [
+        BoardRow(slug=names[s.scope_id].slug, name=names[s.scope_id].name, snapshot=s)
+        for s in mine
+        if s.scope_id in names
+    ]
+    attribute, descending, _ = LEADERBOARD_SORTS[sort]
+
+    def key(row: BoardRow) -> tuple[bool, float, str, int]:
+        value = getattr(row.snapshot, attribute)
+        number = float(value or 0)
+        return (value is None, -number if descending else number, row.name, row.snapshot.scope_id)
+
+    board.sort(key=key)
+    end = None if limit is None else offset + limit
+    return Board(rows=board[offset:end], total=len(board))

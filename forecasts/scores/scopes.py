@@ -1,0 +1,72 @@
+"""The scopes scores are kept for: everything, a forecaster, a source, a tag.
+
+:data:`SCOPES` is the one map from a scope kind to its model, the field its pages
+are keyed by, the field it is named by and how its forecasts are found; boards,
+phrase tables, the API and the digests all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+from forecasts.core.models import Forecast, Forecaster, ForecastQuerySet, Source, Tag
+from forecasts.scores.models import ScopeKind
+
+
+@dataclass(frozen=True)
+class ScopeModel:
+    model: type[models.Model]
+    key_field: str  # what its public page's URL holds (slug, or a source's key)
+    name_field: str
+    member: str  # the Forecast field that puts a forecast in it
+
+
+SCOPES: dict[str, ScopeModel] = {
+    ScopeKind.FORECASTER: ScopeModel(Forecaster, "slug", "name", "forecaster_id"),
+    ScopeKind.SOURCE: ScopeModel(Source, "key", "title", "source_id"),
+    ScopeKind.TAG: ScopeModel(Tag, "slug", "name", "tags"),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str
+    id: int
+    slug: str
+    name: str
+
+
+SCOPE_ORDER = {kind: position for position, kind in enumerate(ScopeKind.values)}
+EVERYTHING = Scope(kind=ScopeKind.ALL, id=0, slug="", name="Everything")
+
+
+def scope_model(kind: str) -> ScopeModel:
+    """``ValueError`` for a kind that is not a forecaster, source or tag."""
+    if kind not in SCOPES:
+        raise ValueError(f"Unknown scope kind {kind!r}; use one of {', '.join(SCOPES)}.")
+    return SCOPES[kind]
+
+
+def scopes_named(kind: str, ids: list[int]) -> dict[int, Scope]:
+    """Names and slugs of the given scopes: one query (none for 'all')."""
+    if kind == ScopeKind.ALL:
+        return {0: EVERYTHING}
+    spec = scope_model(kind)
+    rows: Any = spec.model._default_manager.filter(pk__in=ids).values_list(
+        "pk", spec.key_field, spec.name_field
+    )
+    return {pk: Scope(kind=kind, id=pk, slug=slug, name=name) for pk, slug, name in rows}
+
+
+def scope_find(*, kind: str, scope_id: int) -> Scope | None:
+    """The named scope, or None when there is no such forecaster, source or tag
+    (everything is id 0, and nothing else)."""
+    return scopes_named(kind, [scope_id]).get(scope_id)
+
+
+def forecasts_in_scope(kind: str, scope_id: int) -> ForecastQuerySet:
+    """Every forecast (drafts too) of a forecaster, source or tag."""
+    return Forecast.objects.filter(**{scope_model(kind).member: scope_id})

@@ -1,0 +1,84 @@
+"""Reads of the stored snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from forecasts.scores.models import ScopeKind, ScoreSnapshot
+from forecasts.scores.scopes import SCOPE_ORDER, Scope, scopes_named
+
+
+@dataclass(frozen=True)
+class Scoreboard:
+    as_of: dt.date | None
+    overall: ScoreSnapshot | None
+    history: list[ScoreSnapshot]
+
+
+def scoreboard() -> Scoreboard:
+    """The overall scores, latest and over time (the leaderboards are read separately)."""
+    history = list(ScoreSnapshot.objects.filter(scope_kind=ScopeKind.ALL).order_by("as_of"))
+    if not history:
+        return Scoreboard(None, None, [])
+    return Scoreboard(as_of=history[-1].as_of, overall=history[-1], history=history)
+
+
+@dataclass(frozen=True)
+class ScopeSnapshot:
+    scope: Scope
+    snapshot: ScoreSnapshot
+
+
+@dataclass(frozen=True)
+class LatestScores:
+    as_of: dt.date | None
+    items: list[ScopeSnapshot]
+
+
+def scores_latest(*, kind: str | None = None) -> LatestScores:
+    """Every scope's snapshot from the latest snapshot date, best (lowest shrunk Brier) first
+    within each kind. At most five queries."""
+    snapshots = ScoreSnapshot.objects.all()
+    if kind is not None:
+        if kind not in ScopeKind.values:
+            raise ValueError(f"Unknown scope kind {kind!r}; use one of {', '.join(ScopeKind)}.")
+        snapshots = snapshots.filter(scope_kind=kind)
+    latest = snapshots.order_by("-as_of").values_list("as_of", flat=True).first()
+    if latest is None:
+        return LatestScores(as_of=None, items=[])
+    rows = list(snapshots.filter(as_of=latest))
+    ids: dict[str, list[int]] = {}
+    for row in rows:
+        ids.setdefault(row.scope_kind, []).append(row.scope_id)
+    scopes = {kind: scopes_named(kind, kind_ids) for kind, kind_ids in ids.items()}
+    items = [
+        ScopeSnapshot(scope=scopes[row.scope_kind][row.scope_id], snapshot=row)
+        for row in rows
+        if row.scope_id in scopes[row.scope_kind]
+    ]
+    items.sort(
+        key=lambda item: (
+            SCOPE_ORDER[item.scope.kind],
+            item.snapshot.shrunk_brier is None,
+            item.snapshot.shrunk_brier or 0.0,
+            item.scope.name,
+        )
+    )
+    return LatestScores(as_of=latest, items=items)
+
+
+def snapshot_history(*, scope: Scope) -> QuerySet[ScoreSnapshot]:
+    """A scope's snapshots, newest first."""
+    return ScoreSnapshot.objects.filter(scope_kind=scope.kind, scope_id=scope.id).order_by("-as_of")
+
+
+def latest_overall() -> ScoreSnapshot | None:
+    """The newest snapshot of everything: the headline scores and the phrase table."""
+    return ScoreSnapshot.objects.filter(scope_kind=ScopeKind.ALL).order_by("-as_of").first()
+
+
+def scope_history(kind: str, scope_id: int) -> list[ScoreSnapshot]:
+    return list(ScoreSnapshot.objects.filter(scope_kind=kind, scope_id=scope_id).order_by("as_of"))

@@ -1,0 +1,114 @@
+"""Reads that put several domains together for one page: the scorecard's headline and the
+forecaster, source and tag pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import F
+from django.shortcuts import get_object_or_404
+
+from forecasts.core.models import Forecast, Forecaster, ForecastQuerySet, Source, Tag
+from forecasts.core.selectors import forecast_status_counts
+from forecasts.scores import maths
+from forecasts.scores.models import ScopeKind, ScoreSnapshot
+from forecasts.scores.phrase_table import phrase_table
+from forecasts.scores.selectors import latest_overall, scope_history
+
+
+@dataclass(frozen=True)
+class Headline:
+    tracked: int
+    resolved: int
+    due: int
+    open: int
+    overall: ScoreSnapshot | None
+
+
+def headline(*, at: dt.datetime) -> Headline:
+    by_status = forecast_status_counts(at=at)
+    return Headline(
+        tracked=sum(by_status.values()) - by_status["draft"],
+        resolved=by_status.get("resolved", 0),
+        due=by_status.get("due", 0),
+        open=by_status.get("open", 0),
+        overall=latest_overall(),
+    )
+
+
+SCOPE_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class ScopePage:
+    obj: Any
+    forecasts: list[Forecast]  # one page of them
+    total: int
+    number: int
+    pages: int
+    latest: ScoreSnapshot | None
+    history: list[ScoreSnapshot]
+    phrases: list[maths.PhraseCalibration]
+
+
+def _scope_page(
+    kind: str,
+    obj: Any,
+    forecasts: ForecastQuerySet,
+    *,
+    at: dt.datetime,
+    number: int,
+    order: tuple[Any, ...] = ("resolve_by", "pk"),
+) -> ScopePage:
+    """``ValueError`` when ``number`` is past the last page."""
+    published = forecasts.published()
+    total = published.count()
+    pages = max(1, -(-total // SCOPE_PAGE_SIZE))
+    if not 1 <= number <= pages:
+        raise ValueError(
+            f"Page {number} does not exist: there {'is' if pages == 1 else 'are'} {pages}."
+        )
+    offset = (number - 1) * SCOPE_PAGE_SIZE
+    listed = list(
+        published.with_status(at=at)
+        .select_related("forecaster", "source")
+        .order_by(*order)[offset : offset + SCOPE_PAGE_SIZE]
+    )
+    history = scope_history(kind, obj.pk)
+    return ScopePage(
+        obj=obj,
+        forecasts=listed,
+        total=total,
+        number=number,
+        pages=pages,
+        latest=history[-1] if history else None,
+        history=history,
+        phrases=phrase_table(forecasts),
+    )
+
+
+def forecaster_page(*, slug: str, at: dt.datetime, number: int = 1) -> ScopePage:
+    forecaster = get_object_or_404(Forecaster, slug=slug)
+    forecasts = Forecast.objects.filter(forecaster=forecaster)
+    return _scope_page(ScopeKind.FORECASTER, forecaster, forecasts, at=at, number=number)
+
+
+def tag_page(*, slug: str, at: dt.datetime, number: int = 1) -> ScopePage:
+    tag = get_object_or_404(Tag, slug=slug)
+    forecasts = Forecast.objects.filter(tags=tag)
+    return _scope_page(ScopeKind.TAG, tag, forecasts, at=at, number=number)
+
+
+def source_page(*, key: str, at: dt.datetime, number: int = 1) -> ScopePage:
+    source = get_object_or_404(Source, key=key)
+    # The source page lists quotes in the order they appear in the text.
+    return _scope_page(
+        ScopeKind.SOURCE,
+        source,
+        Forecast.objects.filter(source=source),
+        at=at,
+        number=number,
+        order=(F("quote_start").asc(nulls_last=True), "pk"),
+    )

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from forecasts.web import views
+
+# Included by forecasts/urls.py under the "forecasts" namespace.
+urlpatterns = [
+    path("", views.scorecard, name="home"),
+    path("leaderboards/<slug:name>/", views.leaderboard, name="leaderboard"),
+    path("forecasters/<slug:slug>/", views.forecaster_detail, name="forecaster"),
+    path("sources/<slug:key>/", views.source_detail, name="source"),
+    path("tags/<slug:slug>/", views.tag_detail, name="tag"),
+    path("forecasts/", views.forecast_list, name="list"),
+    path("forecasts/<slug:slug>/", views.forecast_detail, name="detail"),
+    path("scores/", views.scores, name="scores"),
+]

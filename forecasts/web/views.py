@@ -1,0 +1,282 @@
+"""Public pages: thin adapters over selectors."""
+
+import logging
+from collections.abc import Callable
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from forecasts.core import selectors as core_selectors
+from forecasts.core.models import Status
+from forecasts.scores import boards
+from forecasts.scores.compute import SHRINK_PSEUDOCOUNT
+from forecasts.scores.forecast import forecast_score, published_brier
+from forecasts.scores.models import ScopeKind, ScoreSnapshot
+from forecasts.scores.phrase_table import scorecard_phrases
+from forecasts.scores.selectors import scope_history, scoreboard
+from forecasts.web import charts
+from forecasts.web import selectors as page_selectors
+from forecasts.web.caching import cached_public_page
+
+PAGE_SIZE = 50
+logger = logging.getLogger(__name__)
+
+
+@require_safe
+@cached_public_page
+def forecast_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    now = timezone.now()
+    try:
+        forecasts = core_selectors.forecast_public_list(at=now, status=status or None)
+    except ValueError as exc:
+        return render(
+            request,
+            "forecasts/forecast_list.html",
+            _list_context(status, error=str(exc)),
+            status=400,
+        )
+    page = Paginator(forecasts, PAGE_SIZE).get_page(request.GET.get("page"))
+    for forecast in page.object_list:
+        forecast.brier = published_brier(forecast)
+    return render(request, "forecasts/forecast_list.html", _list_context(status, page=page))
+
+
+def _list_context(status: str, **extra: object) -> dict[str, object]:
+    choices = [(value, Status(value).label) for value in core_selectors.PUBLIC_STATUSES]
+    return {"status": status, "status_choices": choices, **extra}
+
+
+@require_safe
+@cached_public_page
+def forecast_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    forecast = core_selectors.forecast_public_detail(slug=slug, at=timezone.now())
+    resolutions = list(forecast.resolutions.all())
+    estimates = list(forecast.estimates.all())
+    current = next((r for r in resolutions if r.is_current), None)
+    return render(
+        request,
+        "forecasts/forecast_detail.html",
+        {
+            "forecast": forecast,
+            "estimates": estimates,
+            "current_resolution": current,
+            "earlier_resolutions": [r for r in resolutions if not r.is_current],
+            "score": forecast_score(forecast=forecast, estimates=estimates, resolution=current),
+            "probability_chart": charts.forecast_probability_chart(forecast, estimates, current),
+        },
+    )
+
+
+@require_safe
+@cached_public_page
+def scores(request: HttpRequest) -> HttpResponse:
+    sort, filters = "rank", boards.BoardFilters()
+    return render(
+        request,
+        "forecasts/scores.html",
+        {
+            "scoreboard": scoreboard(),
+            "boards": [
+                _board_context(name, sort, filters, limit=TOP_ROWS)
+                for name in ("forecasters", "sources", "tags")
+            ],
+            **_filter_context(sort, filters),
+        },
+    )
+
+
+# --- Scorecard and scope pages -----------------------------------------------------
+
+
+# Leaderboards on the scorecard show the top rows; the full boards are paged.
+TOP_ROWS = 10
+BOARDS = {
+    # URL name: (scope kind, caption, column label, detail route)
+    "forecasters": (ScopeKind.FORECASTER, "Forecasters", "Forecaster", "forecasts:forecaster"),
+    "sources": (ScopeKind.SOURCE, "Sources", "Source", "forecasts:source"),
+    "tags": (ScopeKind.TAG, "Tags", "Tag", "forecasts:tag"),
+}
+
+
+def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "forecasts/bad_request.html", {"message": message}, status=400)
+
+
+def _board_options(request: HttpRequest) -> tuple[str, boards.BoardFilters]:
+    """The sort and filters asked for; ``ValueError`` with a message when they are wrong."""
+    sort = boards.board_sort_check(request.GET.get("sort", "rank"))
+    filters = boards.board_filters(
+        tag=request.GET.get("tag"), period=request.GET.get("period"), today=timezone.localdate()
+    )
+    return sort, filters
+
+
+def _board_context(
+    name: str,
+    sort: str,
+    filters: boards.BoardFilters,
+    *,
+    limit: int,
+    offset: int = 0,
+    scored: list[ScoreSnapshot] | None = None,
+) -> dict[str, object]:
+    kind, caption, label, route = BOARDS[name]
+    board = boards.leaderboard(
+        kind,
+        sort=sort,
+        filters=filters,
+        limit=limit,
+        offset=offset,
+        today=timezone.localdate(),
+        scored=scored,
+    )
+    return {
+        "name": name,
+        "board": board,
+        "rows": _with_sparklines(board.rows),
+        "caption": caption,
+        "label": label,
+        "route": route,
+    }
+
+
+def _filter_context(sort: str, filters: boards.BoardFilters) -> dict[str, object]:
+    return {
+        "sort": sort,
+        "filters": filters,
+        "query": filters.query(sort=sort if sort != "rank" else ""),
+        "sort_urls": {name: "?" + filters.query(sort=name) for name in boards.LEADERBOARD_SORTS},
+        "sorts": [(name, label) for name, (_, _, label) in boards.LEADERBOARD_SORTS.items()],
+        "tag_choices": boards.tag_choices(),
+        "period_choices": boards.period_choices(today=timezone.localdate()),
+        "pseudocount": SHRINK_PSEUDOCOUNT,
+    }
+
+
+@require_safe
+@cached_public_page
+def scorecard(request: HttpRequest) -> HttpResponse:
+    try:
+        sort, filters = _board_options(request)
+    except ValueError as exc:
+        return _bad_request(request, str(exc))
+    now = timezone.now()
+    headline = page_selectors.headline(at=now)
+    history = scope_history(ScopeKind.ALL, 0)
+    scored = (
+        boards.filtered_snapshots(filters, today=timezone.localdate(now))
+        if filters.active
+        else None
+    )
+    return render(
+        request,
+        "forecasts/scorecard.html",
+        {
+            "headline": headline,
+            "calibration_chart": charts.snapshot_calibration_chart(
+                headline.overall, name="everything"
+            )
+            if headline.overall
+            else None,
+            "history_chart": charts.snapshot_history_chart(history, name="everything"),
+            "boards": [
+                _board_context(name, sort, filters, limit=TOP_ROWS, scored=scored)
+                for name in ("forecasters", "sources")
+            ],
+            **_filter_context(sort, filters),
+            "phrases": scorecard_phrases(headline.overall),
+            "awaiting_verdict": core_selectors.awaiting_verdict(at=now),
+            "coming_due": core_selectors.coming_due(at=now),
+            "recently_resolved": core_selectors.recently_resolved(),
+        },
+    )
+
+
+@require_safe
+@cached_public_page
+def leaderboard(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in BOARDS:
+        raise Http404("No such leaderboard.")
+    try:
+        sort, filters = _board_options(request)
+        page = _page_number(request.GET.get("page"))
+    except ValueError as exc:
+        return _bad_request(request, str(exc))
+    context = _board_context(name, sort, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    board = context["board"]
+    assert isinstance(board, boards.Board)
+    pages = max(1, -(-board.total // PAGE_SIZE))
+    if page > pages:
+        return _bad_request(request, f"Page {page} is past the last page ({pages}).")
+    return render(
+        request,
+        "forecasts/leaderboard.html",
+        {**context, **_filter_context(sort, filters), "page": page, "pages": pages},
+    )
+
+
+def _page_number(value: str | None) -> int:
+    if value is None or value == "":
+        return 1
+    if not (value.isascii() and value.isdigit()) or len(value) > 9 or int(value) < 1:
+        raise ValueError(f"Page must be a whole number from 1, not {value!r}.")
+    return int(value)
+
+
+@require_safe
+@cached_public_page
+def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    return _scope_detail(request, "Forecaster", page_selectors.forecaster_page, slug=slug)
+
+
+@require_safe
+@cached_public_page
+def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    return _scope_detail(request, "Tag", page_selectors.tag_page, slug=slug)
+
+
+@require_safe
+@cached_public_page
+def source_detail(request: HttpRequest, key: str) -> HttpResponse:
+    return _scope_detail(request, "Source", page_selectors.source_page, key=key)
+
+
+def _scope_detail(
+    request: HttpRequest,
+    kind: str,
+    selector: Callable[..., page_selectors.ScopePage],
+    **lookup: str,
+) -> HttpResponse:
+    try:
+        number = _page_number(request.GET.get("page"))
+        page = selector(**lookup, at=timezone.now(), number=number)
+    except ValueError as exc:
+        return _bad_request(request, str(exc))
+    context = _scope_context(page, kind)
+    if kind == "Source":
+        quotes = core_selectors.source_quotes(page.obj)
+        context["text_parts"] = core_selectors.highlighted_text(page.obj, quotes)
+    return render(request, "forecasts/scope_detail.html", context)
+
+
+def _scope_context(page: page_selectors.ScopePage, kind: str) -> dict[str, object]:
+    name = getattr(page.obj, "name", None) or page.obj.title
+    return {
+        "page": page,
+        "kind": kind,
+        "calibration_chart": charts.snapshot_calibration_chart(page.latest, name=name)
+        if page.latest and page.latest.resolved_count
+        else None,
+        "history_chart": charts.snapshot_history_chart(page.history, name=name),
+    }
+
+
+def _with_sparklines(
+    rows: list[boards.BoardRow],
+) -> list[tuple[boards.BoardRow, charts.Chart]]:
+    sparks = charts.brier_sparklines([(row.name, row.history) for row in rows])
+    return list(zip(rows, sparks, strict=True))

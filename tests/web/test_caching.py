@@ -1,0 +1,86 @@
+"""Public pages are cached for anonymous readers and invalidated by the writes that change them."""
+
+import datetime as dt
+import hashlib
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from forecasts.core import services as core_services
+from forecasts.models import Forecast
+from forecasts.scores import services as score_services
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/", "/forecasts/", "/scores/", "/forecasts/trump-wins-second-term/"]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_second_view_runs_no_query_and_sends_cache_headers(
+    client, seeded, url, django_assert_num_queries
+):
+    first = client.get(url)
+    assert first.status_code == 200
+    assert "public" in first["Cache-Control"]
+    assert "max-age=60" in first["Cache-Control"]
+    with django_assert_num_queries(0):
+        second = client.get(url)
+    assert second.content == first.content
+
+
+def test_a_resolution_invalidates_the_pages(client, seeded, django_capture_on_commit_callbacks):
+    url = reverse("forecasts:detail", args=["dprk-concessions-during-campaign"])
+    assert "waiting for a reviewer" in client.get(url).content.decode()
+    forecast = Forecast.objects.get(slug="dprk-concessions-during-campaign")
+    with django_capture_on_commit_callbacks(execute=True):
+        core_services.forecast_resolve(
+            forecast=forecast, outcome="NO", known_on=dt.date(2020, 11, 4), note="None offered."
+        )
+    html = client.get(url).content.decode()
+    assert "waiting for a reviewer" not in html
+    assert "None offered." in html
+
+
+def test_a_new_snapshot_invalidates_the_scorecard(
+    client, seeded, django_capture_on_commit_callbacks
+):
+    assert "Their Brier score" not in client.get("/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        score_services.scores_snapshot(as_of=dt.date(2026, 11, 28))
+    assert "Their Brier score" in client.get("/").content.decode()
+
+
+def test_logged_in_users_are_not_served_the_cache(client, seeded, django_assert_max_num_queries):
+    client.get("/forecasts/")
+    client.force_login(UserFactory(username="rita"))
+    response = client.get("/forecasts/")
+    assert "My reviews" in response.content.decode()
+    assert "public" not in response.get("Cache-Control", "")
+
+
+def test_errors_are_not_cached(client, seeded):
+    assert client.get("/forecasts/", {"status": "bogus"}).status_code == 400
+    assert client.get("/forecasts/", {"status": "bogus"}).status_code == 400
+
+
+def test_while_one_request_renders_a_changed_page_others_get_the_previous_version(
+    client, seeded, django_assert_max_num_queries
+):
+    from django.core.cache import cache
+
+    from forecasts.core.changes import public_pages_changed, public_version
+
+    before = client.get("/").content
+    public_pages_changed()
+    # Another worker has just started rendering the new version.
+    path = hashlib.sha256(b"/").hexdigest()
+    assert cache.add(f"public-page-render:{path}:{public_version()}", 1)
+    with django_assert_max_num_queries(0):
+        assert client.get("/").content == before  # served at once, not rendered again
+    public_pages_changed()
+    with CaptureQueriesContext(connection) as rendering:
+        assert client.get("/").status_code == 200  # nobody rendering: this one does
+    assert len(rendering.captured_queries) > 0
