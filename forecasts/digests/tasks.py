@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
-from forecasts.digests import services
+from forecasts.digests import sending
 from forecasts.mail.outbox import seconds_until_stale
 
 
@@ -25,7 +25,7 @@ def digests_send(self: Task, now: str | None = None) -> str:  # type: ignore[typ
     temporary SMTP failures are retried once their claims are stale.
     """
     moment = dt.datetime.fromisoformat(now) if now else timezone.now()
-    report = services.digests_send(now=moment)
+    report = sending.digests_send(now=moment)
     if report.deferred and self.request.retries < (self.max_retries or 0):
         raise self.retry(countdown=seconds_until_stale(settings.DIGEST_CLAIM_STALE_MINUTES))
     return str(report)

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from forecasts.digests import links as digest_links
-from forecasts.digests import services as digest_services
+from forecasts.digests import subscriptions
 from forecasts.digests.forms import DigestPreferencesForm, StaffDigestForm, SubscribeForm
 from forecasts.digests.models import Subscriber, SubscriberStatus
 from forecasts.mail.links import LinkRefused
@@ -46,7 +46,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         form = SubscribeForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            digest_services.subscriber_subscribe(
+            subscriptions.subscriber_subscribe(
                 email=data["email"],
                 cadence=data["cadence"],
                 tags=data["tags"],
@@ -75,7 +75,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             LinkRefused("gone", "This subscription has ended; subscribe again."),
         )
     if request.method == "POST":
-        subscriber = digest_services.subscriber_confirm(subscriber=subscriber, now=timezone.now())
+        subscriber = subscriptions.subscriber_confirm(subscriber=subscriber, now=timezone.now())
     if subscriber.status == SubscriberStatus.CONFIRMED:
         return render(
             request,
@@ -97,7 +97,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         form = DigestPreferencesForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            subscriber = digest_services.subscriber_update_preferences(
+            subscriber = subscriptions.subscriber_update_preferences(
                 subscriber=subscriber,
                 cadence=data["cadence"],
                 tags=data["tags"],
@@ -133,9 +133,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except LinkRefused as refused:
         return _refused(request, refused)
     if request.method == "POST":
-        subscriber = digest_services.subscriber_unsubscribe(
-            subscriber=subscriber, now=timezone.now()
-        )
+        subscriber = subscriptions.subscriber_unsubscribe(subscriber=subscriber, now=timezone.now())
         return render(
             request, "digests/unsubscribed.html", {"subscriber": subscriber, "token": token}
         )
@@ -156,7 +154,7 @@ def staff_digest(request: HttpRequest) -> HttpResponse:
         form = StaffDigestForm(request.POST)
         if form.is_valid():
             try:
-                current = digest_services.subscriber_staff_opt_in(
+                current = subscriptions.subscriber_staff_opt_in(
                     user=user,
                     cadence=form.cleaned_data["cadence"],
                     include_review_queue=form.cleaned_data["include_review_queue"],

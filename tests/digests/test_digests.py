@@ -17,8 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from forecasts.digests import links as digest_links
-from forecasts.digests import periods
-from forecasts.digests import services as digest_services
+from forecasts.digests import periods, subscriptions
+from forecasts.digests import sending as digest_services
 from forecasts.digests.report import digest_period_report
 from forecasts.models import (
     DeliveryStatus,
@@ -345,8 +345,8 @@ def test_tampered_expired_and_superseded_links_are_refused(client, news, setting
     assert client.get(f"/digests/confirm/{confirm}/").status_code == 410
 
     # Unsubscribed, then subscribed again: links from before no longer work.
-    digest_services.subscriber_unsubscribe(subscriber=row, now=timezone.now())
-    digest_services.subscriber_subscribe(
+    subscriptions.subscriber_unsubscribe(subscriber=row, now=timezone.now())
+    subscriptions.subscriber_subscribe(
         email="reader@example.org", cadence="weekly", now=timezone.now()
     )
     assert client.post(f"/digests/unsubscribe/{manage}/").status_code == 410

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from forecasts.core import services as core_services
-from forecasts.digests import services as digest_services
+from forecasts.digests import sending as digest_services
 from forecasts.models import (
     EARLIEST_DATE,
     LATEST_DATE,

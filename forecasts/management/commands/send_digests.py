@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from forecasts.digests import services as digest_services
+from forecasts.digests import sending as digest_services
 
 
 class Command(BaseCommand):

@@ -36,7 +36,7 @@ from django.urls import reverse
 from forecasts.core.models import Estimate, Forecast, Forecaster, Resolution, Source, Tag
 from forecasts.devtools.sink import CountingSink, free_port
 from forecasts.digests import periods
-from forecasts.digests import services as digest_services
+from forecasts.digests import sending as digest_services
 from forecasts.digests.models import Subscriber, SubscriberStatus
 
 PREFIX = "bench-digest"

@@ -1,0 +1,158 @@
+"""Digest subscriptions: double opt-in, preferences, unsubscribing, and the staff digest.
+
+Nothing but the confirmation e-mail is sent to an address until it confirms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from forecasts.core.models import Forecaster, Tag
+from forecasts.digests import links as digest_links
+from forecasts.digests.models import (
+    Cadence,
+    Subscriber,
+    SubscriberStatus,
+)
+from forecasts.mail import builder as emails
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+def subscriber_subscribe(
+    *,
+    email: str,
+    cadence: str,
+    tags: Iterable[Tag] = (),
+    forecasters: Iterable[Forecaster] = (),
+    now: dt.datetime,
+) -> bool:
+    """Ask ``email`` to confirm a subscription; True when a confirmation was sent.
+
+    The caller must not tell the person which way it went (that would reveal who
+    is subscribed). Nothing is sent to a confirmed address, nor more than one
+    confirmation per ``DIGEST_CONFIRM_RESEND_MINUTES`` to any address.
+    """
+    address = email.strip().lower()
+    if cadence not in Cadence.values:
+        raise ValueError(f"Unknown cadence {cadence!r}.")
+    try:
+        with transaction.atomic():
+            subscriber, _ = Subscriber.objects.select_for_update().get_or_create(email=address)
+            if subscriber.status == SubscriberStatus.CONFIRMED:
+                return False
+            resend_after = dt.timedelta(minutes=settings.DIGEST_CONFIRM_RESEND_MINUTES)
+            sent = subscriber.confirmation_sent_at
+            if subscriber.status == SubscriberStatus.PENDING and sent and now - sent < resend_after:
+                return False
+            if subscriber.status != SubscriberStatus.PENDING:
+                # Links from the ended subscription must not control the new one.
+                subscriber.token_version += 1
+                subscriber.status = SubscriberStatus.PENDING
+            subscriber.cadence = cadence
+            subscriber.confirmation_sent_at = now
+            subscriber.save()
+            subscriber.tags.set(list(tags))
+            subscriber.forecasters.set(list(forecasters))
+    except IntegrityError:
+        # Someone subscribed the same address at the same moment: theirs stands.
+        return False
+    message = emails.build_message(
+        "subscription_confirm",
+        {
+            "confirm_url": digest_links.confirm_url(subscriber),
+            "cadence": subscriber.get_cadence_display().lower(),
+            "max_age_days": settings.DIGEST_CONFIRM_MAX_AGE_DAYS,
+            "site_url": settings.SITE_URL,
+        },
+        to=[address],
+        headers={"Auto-Submitted": "auto-generated"},
+    )
+    try:
+        message.send()
+    except Exception:
+        # The page must look the same either way (an error only for addresses not yet
+        # subscribed would tell who is); let the next request try again at once.
+        logger.exception("Digest confirmation to subscriber %s could not be sent.", subscriber.pk)
+        Subscriber.objects.filter(pk=subscriber.pk).update(confirmation_sent_at=None)
+        return False
+    return True
+
+
+def subscriber_confirm(*, subscriber: Subscriber, now: dt.datetime) -> Subscriber:
+    """Confirm a pending subscription (a confirmed one stays as it is)."""
+    Subscriber.objects.filter(pk=subscriber.pk, status=SubscriberStatus.PENDING).update(
+        status=SubscriberStatus.CONFIRMED, confirmed_at=now, permanent_failures=0
+    )
+    subscriber.refresh_from_db()
+    return subscriber
+
+
+def subscriber_update_preferences(
+    *,
+    subscriber: Subscriber,
+    cadence: str,
+    tags: Iterable[Tag],
+    forecasters: Iterable[Forecaster],
+    now: dt.datetime,
+) -> Subscriber:
+    """Change cadence and filters; a paused or unsubscribed subscriber who saves
+    preferences from their own link is subscribed again (their address is proven)."""
+    if cadence not in Cadence.values:
+        raise ValueError(f"Unknown cadence {cadence!r}.")
+    with transaction.atomic():
+        subscriber.cadence = cadence
+        if subscriber.status in (SubscriberStatus.PAUSED, SubscriberStatus.UNSUBSCRIBED):
+            subscriber.status = SubscriberStatus.CONFIRMED
+            subscriber.confirmed_at = now
+            subscriber.unsubscribed_at = None
+            subscriber.permanent_failures = 0
+        subscriber.save()
+        subscriber.tags.set(list(tags))
+        subscriber.forecasters.set(list(forecasters))
+    return subscriber
+
+
+def subscriber_unsubscribe(*, subscriber: Subscriber, now: dt.datetime) -> Subscriber:
+    """Stop every digest at once. Idempotent: a second click changes nothing."""
+    Subscriber.objects.filter(pk=subscriber.pk).exclude(
+        status=SubscriberStatus.UNSUBSCRIBED
+    ).update(status=SubscriberStatus.UNSUBSCRIBED, unsubscribed_at=now)
+    subscriber.refresh_from_db()
+    return subscriber
+
+
+def subscriber_staff_opt_in(
+    *, user: Any, cadence: str, include_review_queue: bool, now: dt.datetime
+) -> Subscriber:
+    """A staff member's digest, to their account's address, with their overdue review queue.
+
+    The address comes from the account, which the admins set up: no confirmation e-mail.
+    """
+    if not (user.is_active and user.is_staff):
+        raise ValueError("Only active staff members have a staff digest.")
+    address = (user.email or "").strip().lower()
+    if not address:
+        raise ValueError("Your account has no e-mail address; ask an admin to add one.")
+    with transaction.atomic():
+        subscriber, _ = Subscriber.objects.select_for_update().get_or_create(email=address)
+        if subscriber.status != SubscriberStatus.CONFIRMED:
+            if subscriber.status != SubscriberStatus.PENDING:
+                subscriber.token_version += 1
+            subscriber.status = SubscriberStatus.CONFIRMED
+            subscriber.confirmed_at = now
+            subscriber.unsubscribed_at = None
+            subscriber.permanent_failures = 0
+        subscriber.user = user
+        subscriber.cadence = cadence
+        subscriber.include_review_queue = include_review_queue
+        subscriber.save()
+    return subscriber
