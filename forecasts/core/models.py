@@ -55,6 +55,11 @@ def validate_probability(value: float) -> None:
 class Tag(models.Model):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
+    synthetic = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Written by the developer tools (benchmarks, load tests), which remove it.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -73,6 +78,11 @@ class Forecaster(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSON)
     url = models.URLField(max_length=500, blank=True)
     description = models.TextField(blank=True)
+    synthetic = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Written by the developer tools (benchmarks, load tests), which remove it.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -99,6 +109,11 @@ class Source(models.Model):
     )
     text = models.TextField(blank=True, help_text="Full text, when supplied at run time.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    synthetic = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Written by the developer tools (benchmarks, load tests), which remove it.",
+    )
 
     class Meta:
         ordering = ["-published_on", "title"]
@@ -163,13 +178,23 @@ class Forecast(models.Model):
         help_text="An editor rejected this draft; kept so extracting again does not re-propose it.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    synthetic = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Written by the developer tools (benchmarks, load tests), which remove it.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ForecastQuerySet.as_manager()
 
     class Meta:
         ordering = ["resolve_by", "pk"]
-        indexes = [models.Index(fields=["resolve_by"]), models.Index(fields=["published_at"])]
+        indexes = [
+            models.Index(fields=["resolve_by"]),
+            models.Index(fields=["published_at"]),
+            # Clearing synthetic data finds its rows without scanning the real ones.
+            models.Index(fields=["id"], condition=Q(synthetic=True), name="forecast_synthetic"),
+        ]
         permissions = [("resolve_forecast", "Can resolve forecasts (as a member of Reviewers)")]
         constraints = [
             models.CheckConstraint(

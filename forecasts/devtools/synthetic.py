@@ -1,9 +1,10 @@
 """Synthetic forecasts for benchmarks and load tests, and removing them again.
 
-Every row written here is marked: ``Source.key``, ``Forecaster.slug``,
-``Tag.slug`` and ``Forecast.slug`` start with :data:`PREFIX`, so
-:func:`synthetic_clear` can remove exactly what :func:`synthetic_generate`
-wrote and nothing else.
+Every row written here carries the ``synthetic`` flag (sources, forecasters,
+tags, forecasts), so :func:`synthetic_clear` removes exactly what
+:func:`synthetic_generate` wrote and nothing else: a real forecast whose slug
+happens to start with "synthetic-" is not touched. (Keys and slugs still start
+with :data:`PREFIX`, for people reading the pages.)
 
 The data is shaped for the scoring code: forecasters differ in skill (each has
 its own noise and over-confidence), estimates drift toward the outcome as the
@@ -149,11 +150,26 @@ def synthetic_sizes_check(
 
 def _synthetic_present() -> bool:
     """Whether any synthetic row (forecast, source, forecaster or tag) exists."""
-    return (
-        Forecast.objects.filter(slug__startswith=PREFIX).exists()
-        or Source.objects.filter(key__startswith=PREFIX).exists()
-        or Forecaster.objects.filter(slug__startswith=PREFIX).exists()
-        or Tag.objects.filter(slug__startswith=PREFIX).exists()
+    return any(
+        model._default_manager.filter(synthetic=True).exists()
+        for model in (Forecast, Source, Forecaster, Tag)
+    )
+
+
+def _names_taken() -> str:
+    """Which real (unflagged) rows already hold a key or slug the generator writes."""
+    names = (
+        (Forecast, "slug", f"{PREFIX}forecast-"),
+        (Source, "key", f"{PREFIX}source-"),
+        (Forecaster, "slug", f"{PREFIX}forecaster-"),
+        (Tag, "slug", f"{PREFIX}topic-"),
+    )
+    return ", ".join(
+        f"{model._meta.verbose_name_plural} named {prefix}…"
+        for model, field, prefix in names
+        if model._default_manager.filter(
+            synthetic=False, **{f"{field}__startswith": prefix}
+        ).exists()
     )
 
 
@@ -208,6 +224,12 @@ def synthetic_generate(
             "Synthetic data is already present; clear it first (synthetic_clear, "
             "or generate_synthetic --clear)."
         )
+    if taken := _names_taken():
+        raise ValidationError(
+            f"Real rows hold the names synthetic data would use ({taken}); they are not "
+            "synthetic (not flagged), so they are neither replaced nor removed. Rename them "
+            "first."
+        )
     started = time.perf_counter()
     today = today or timezone.localdate()
     rng = random.Random(seed)  # noqa: S311  # reproducible data, not secrets
@@ -259,9 +281,7 @@ def synthetic_clear(*, batch_size: int = 5000, progress: Progress | None = None)
     """
     if batch_size < 1:
         raise ValidationError(f"batch_size must be at least 1 (got {batch_size}).")
-    pks = list(
-        Forecast.objects.filter(slug__startswith=PREFIX).order_by("pk").values_list("pk", flat=True)
-    )
+    pks = list(Forecast.objects.filter(synthetic=True).order_by("pk").values_list("pk", flat=True))
     total = len(pks)
     for start in range(0, total, batch_size):
         chunk = pks[start : start + batch_size]
@@ -270,14 +290,14 @@ def synthetic_clear(*, batch_size: int = 5000, progress: Progress | None = None)
         if progress is not None:
             progress(start + len(chunk), total)
     with transaction.atomic():
-        Tag.objects.filter(slug__startswith=PREFIX).delete()
-        Source.objects.filter(key__startswith=PREFIX, forecasts__isnull=True).delete()
-        Forecaster.objects.filter(slug__startswith=PREFIX, forecasts__isnull=True).delete()
+        Tag.objects.filter(synthetic=True).delete()
+        Source.objects.filter(synthetic=True, forecasts__isnull=True).delete()
+        Forecaster.objects.filter(synthetic=True, forecasts__isnull=True).delete()
     return total
 
 
 def _forecasts_delete(*, first_pk: int, last_pk: int) -> None:
-    forecasts = Forecast.objects.filter(slug__startswith=PREFIX, pk__range=(first_pk, last_pk))
+    forecasts = Forecast.objects.filter(synthetic=True, pk__range=(first_pk, last_pk))
     # Nothing hangs off these rows, so each goes as one DELETE with a subquery,
     # without loading them (a million estimates). Only resolutions and the
     # forecasts themselves pass through the collector, a batch at a time.
@@ -303,6 +323,7 @@ def _sources_create(rng: random.Random, *, count: int, now: dt.datetime) -> list
                 author=f"Synthetic Author {number % 97 + 1}",
                 published_on=FIRST_DAY + dt.timedelta(days=rng.randrange(span + 1)),
                 created_at=now,
+                synthetic=True,
             )
             for number in range(1, count + 1)
         ]
@@ -328,6 +349,7 @@ def _forecasters_create(rng: random.Random, *, count: int) -> list[tuple[int, _S
                 name=f"Synthetic forecaster {number:04d}",
                 slug=f"{PREFIX}forecaster-{number:04d}",
                 kind=Forecaster.Kind.OUTLET if number % 10 == 0 else Forecaster.Kind.PERSON,
+                synthetic=True,
             )
             for number in range(1, count + 1)
         ]
@@ -338,7 +360,11 @@ def _forecasters_create(rng: random.Random, *, count: int) -> list[tuple[int, _S
 def _tags_create(*, count: int) -> list[int]:
     created = Tag.objects.bulk_create(
         [
-            Tag(name=f"Synthetic topic {number:03d}", slug=f"{PREFIX}topic-{number:03d}")
+            Tag(
+                name=f"Synthetic topic {number:03d}",
+                slug=f"{PREFIX}topic-{number:03d}",
+                synthetic=True,
+            )
             for number in range(1, count + 1)
         ]
     )
@@ -503,6 +529,7 @@ class _BatchWriter:
                 else:
                     outcome = Outcome.YES if happened else Outcome.NO
         forecast = Forecast(
+            synthetic=True,
             slug=f"{PREFIX}forecast-{number:07d}",
             source_id=rng.choice(self.source_ids),
             forecaster_id=forecaster_id,

@@ -62,6 +62,11 @@ class Subscriber(models.Model):
         default=0, help_text="Permanent delivery failures in a row; reset by a delivery."
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    synthetic = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Written by the developer tools (benchmarks, load tests), which remove it.",
+    )
 
     class Meta:
         ordering = ["email"]

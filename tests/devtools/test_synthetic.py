@@ -47,20 +47,20 @@ def report():
 
 
 def synthetic_forecasts():
-    return Forecast.objects.filter(slug__startswith=PREFIX)
+    return Forecast.objects.filter(synthetic=True)
 
 
 def synthetic_rows():
     return {
         "forecasts": synthetic_forecasts().count(),
-        "estimates": Estimate.objects.filter(forecast__slug__startswith=PREFIX).count(),
-        "resolutions": Resolution.objects.filter(forecast__slug__startswith=PREFIX).count(),
+        "estimates": Estimate.objects.filter(forecast__synthetic=True).count(),
+        "resolutions": Resolution.objects.filter(forecast__synthetic=True).count(),
         "tag links": Forecast.tags.through.objects.filter(
-            Q(forecast__slug__startswith=PREFIX) | Q(tag__slug__startswith=PREFIX)
+            Q(forecast__synthetic=True) | Q(tag__synthetic=True)
         ).count(),
-        "forecasters": Forecaster.objects.filter(slug__startswith=PREFIX).count(),
-        "sources": Source.objects.filter(key__startswith=PREFIX).count(),
-        "tags": Tag.objects.filter(slug__startswith=PREFIX).count(),
+        "forecasters": Forecaster.objects.filter(synthetic=True).count(),
+        "sources": Source.objects.filter(synthetic=True).count(),
+        "tags": Tag.objects.filter(synthetic=True).count(),
     }
 
 
@@ -76,8 +76,8 @@ def test_writes_exactly_the_sizes_asked_for(report):
     assert rows["forecasters"] == report.forecasters == 7
     assert rows["sources"] == report.sources == 5
     assert rows["tags"] == report.tags == 4
-    assert Forecast.objects.filter(source__key__startswith=PREFIX).count() == 300
-    assert Forecast.objects.filter(forecaster__slug__startswith=PREFIX).count() == 300
+    assert Forecast.objects.filter(source__synthetic=True).count() == 300
+    assert Forecast.objects.filter(forecaster__synthetic=True).count() == 300
 
 
 def test_the_report_is_one_summary_line(report):
@@ -97,9 +97,7 @@ def test_each_forecast_starts_with_an_estimate_on_its_made_on(report):
 
 
 def test_estimates_stay_between_made_on_and_deadline_and_before_the_outcome(report):
-    estimates = Estimate.objects.filter(forecast__slug__startswith=PREFIX).select_related(
-        "forecast"
-    )
+    estimates = Estimate.objects.filter(forecast__synthetic=True).select_related("forecast")
     known_on = dict(Resolution.objects.values_list("forecast_id", "known_on"))
     for estimate in estimates:
         forecast = estimate.forecast
@@ -111,12 +109,12 @@ def test_estimates_stay_between_made_on_and_deadline_and_before_the_outcome(repo
 
 def test_every_row_passes_the_models_validation(report):
     samples = [
-        *Source.objects.filter(key__startswith=PREFIX),
-        *Forecaster.objects.filter(slug__startswith=PREFIX),
-        *Tag.objects.filter(slug__startswith=PREFIX),
+        *Source.objects.filter(synthetic=True),
+        *Forecaster.objects.filter(synthetic=True),
+        *Tag.objects.filter(synthetic=True),
         *synthetic_forecasts()[::10],
-        *Estimate.objects.filter(forecast__slug__startswith=PREFIX)[::10],
-        *Resolution.objects.filter(forecast__slug__startswith=PREFIX),
+        *Estimate.objects.filter(forecast__synthetic=True)[::10],
+        *Resolution.objects.filter(forecast__synthetic=True),
     ]
     for row in samples:
         row.full_clean()
@@ -124,7 +122,7 @@ def test_every_row_passes_the_models_validation(report):
 
 
 def test_resolutions_are_one_per_forecast_after_the_forecast_and_known_by_today(report):
-    resolutions = Resolution.objects.filter(forecast__slug__startswith=PREFIX)
+    resolutions = Resolution.objects.filter(forecast__synthetic=True)
     duplicated = (
         resolutions.filter(is_current=True)
         .values("forecast")
@@ -142,7 +140,7 @@ def test_resolutions_are_one_per_forecast_after_the_forecast_and_known_by_today(
 
 
 def test_phrase_estimates_carry_the_lexicon_reading_and_numbers_carry_none(report):
-    estimates = Estimate.objects.filter(forecast__slug__startswith=PREFIX)
+    estimates = Estimate.objects.filter(forecast__synthetic=True)
     worded = list(estimates.filter(basis=Basis.PHRASE))
     assert 0.12 < len(worded) / 1000 < 0.28
     for estimate in worded:
@@ -187,7 +185,7 @@ def test_lifecycle_mix_is_realistic(report):
 def test_estimates_improve_toward_the_deadline(report):
     outcome = dict(
         Resolution.objects.filter(
-            forecast__slug__startswith=PREFIX, outcome__in=[Outcome.YES, Outcome.NO]
+            forecast__synthetic=True, outcome__in=[Outcome.YES, Outcome.NO]
         ).values_list("forecast_id", "outcome")
     )
     history = defaultdict(list)
@@ -227,7 +225,7 @@ def test_forecasters_differ_in_skill():
 def test_same_seed_gives_the_same_data_whatever_the_batch_size():
     def snapshot():
         return list(
-            Estimate.objects.filter(forecast__slug__startswith=PREFIX)
+            Estimate.objects.filter(forecast__synthetic=True)
             .order_by("forecast__slug", "made_on", "pk")
             .values_list("forecast__slug", "made_on", "probability", "phrase")
         )
@@ -284,7 +282,7 @@ def test_clear_removes_synthetic_rows_and_only_those(report):
     real.tags.add(TagFactory())
     real_resolution = ResolutionFactory(forecast=real)
     # A corrected synthetic resolution: the superseded row is PROTECTed.
-    corrected = Resolution.objects.filter(forecast__slug__startswith=PREFIX).first()
+    corrected = Resolution.objects.filter(forecast__synthetic=True).first()
     forecast_resolve(
         forecast=corrected.forecast,
         outcome=Outcome.ANNULLED,
@@ -313,11 +311,27 @@ def test_clear_removes_synthetic_rows_and_only_those(report):
     assert synthetic_clear() == 0
 
 
+def test_clear_never_takes_a_real_forecast_named_like_synthetic_data(report):
+    # A real forecast about synthetic fuels, say: its slug is no mark of synthetic data.
+    real = ForecastFactory(slug="synthetic-fuels-cheaper-than-jet-fuel-by-2030")
+    assert synthetic_clear() == 300
+    assert Forecast.objects.get() == real
+    assert real.estimates.count() == 1
+
+
+def test_refuses_to_generate_over_real_rows_holding_its_names():
+    real = ForecastFactory(slug=f"{PREFIX}forecast-0000001")
+    with pytest.raises(ValidationError, match=r"\(forecasts named synthetic-forecast-"):
+        synthetic_generate(**SIZES, seed=1, today=TODAY)
+    assert list(Forecast.objects.all()) == [real]
+    assert not Source.objects.filter(synthetic=True).exists()
+
+
 def test_clear_keeps_synthetic_sources_a_real_forecast_uses(report):
-    source = Source.objects.filter(key__startswith=PREFIX).first()
+    source = Source.objects.filter(synthetic=True).first()
     real = ForecastFactory(source=source)
     synthetic_clear()
-    assert list(Source.objects.filter(key__startswith=PREFIX)) == [source]
+    assert list(Source.objects.filter(synthetic=True)) == [source]
     assert Forecast.objects.get() == real
 
 

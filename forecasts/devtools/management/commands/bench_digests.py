@@ -25,11 +25,13 @@ import smtplib
 import sys
 import time
 import zoneinfo
-from typing import Any
+from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import models
+from django.db.models import QuerySet
 from django.test.utils import override_settings
 from django.urls import reverse
 
@@ -41,6 +43,14 @@ from forecasts.digests.models import Subscriber, SubscriberStatus
 
 PREFIX = "bench-digest"
 DOMAIN = "bench.invalid"
+_M = TypeVar("_M", bound=models.Model)
+
+
+def _ours(model: type[_M]) -> QuerySet[_M]:
+    """The rows this benchmark wrote: flagged synthetic, and named by it (the load test's
+    synthetic rows are not its to remove)."""
+    field = {Source: "key", Subscriber: "email"}.get(model, "slug")
+    return model._default_manager.filter(synthetic=True, **{f"{field}__startswith": PREFIX})
 
 
 def _peak_rss_mb() -> float:
@@ -58,7 +68,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, subscribers: int, **options: Any) -> None:
         if subscribers < 1:
             raise CommandError("--subscribers must be at least 1.")
-        if Subscriber.objects.filter(email__startswith=f"{PREFIX}-").exists():
+        if _ours(Subscriber).exists():
             self._clean()
         zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
         now = dt.datetime(2001, 1, 8, 6, 15, tzinfo=zone)
@@ -127,14 +137,21 @@ class Command(BaseCommand):
 
     def _populate(self, count: int, week: periods.Period) -> None:
         source = Source.objects.create(
-            key=f"{PREFIX}-source", title="Bench source", published_on=week.first_day
+            key=f"{PREFIX}-source",
+            title="Bench source",
+            published_on=week.first_day,
+            synthetic=True,
         )
         topics = [
-            Tag.objects.create(name=f"{PREFIX} topic {n}", slug=f"{PREFIX}-topic-{n}")
+            Tag.objects.create(
+                name=f"{PREFIX} topic {n}", slug=f"{PREFIX}-topic-{n}", synthetic=True
+            )
             for n in range(3)
         ]
         pundits = [
-            Forecaster.objects.create(name=f"{PREFIX} pundit {n}", slug=f"{PREFIX}-pundit-{n}")
+            Forecaster.objects.create(
+                name=f"{PREFIX} pundit {n}", slug=f"{PREFIX}-pundit-{n}", synthetic=True
+            )
             for n in range(3)
         ]
         inside = week.start + dt.timedelta(days=2)
@@ -150,6 +167,7 @@ class Command(BaseCommand):
                 else week.first_day + dt.timedelta(days=200)
             )
             forecast = Forecast.objects.create(
+                synthetic=True,
                 slug=f"{PREFIX}-{n}",
                 source=source,
                 forecaster=pundits[n % 3],
@@ -175,6 +193,7 @@ class Command(BaseCommand):
             [
                 Subscriber(
                     email=f"{PREFIX}-{n}@{DOMAIN}",
+                    synthetic=True,
                     status=SubscriberStatus.CONFIRMED,
                     confirmed_at=week.start - dt.timedelta(days=30),
                 )
@@ -199,9 +218,9 @@ class Command(BaseCommand):
         return time.perf_counter() - began, time.process_time() - began_cpu
 
     def _clean(self) -> None:
-        Subscriber.objects.filter(email__startswith=f"{PREFIX}-").delete()
-        Resolution.objects.filter(forecast__slug__startswith=f"{PREFIX}-").delete()
-        Forecast.objects.filter(slug__startswith=f"{PREFIX}-").delete()
-        Source.objects.filter(key__startswith=f"{PREFIX}-").delete()
-        Forecaster.objects.filter(slug__startswith=f"{PREFIX}-").delete()
-        Tag.objects.filter(slug__startswith=f"{PREFIX}-").delete()
+        _ours(Subscriber).delete()
+        Resolution.objects.filter(forecast__in=_ours(Forecast)).delete()
+        _ours(Forecast).delete()
+        _ours(Source).delete()
+        _ours(Forecaster).delete()
+        _ours(Tag).delete()

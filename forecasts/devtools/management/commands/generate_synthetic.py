@@ -16,8 +16,8 @@ NAME = "generate_synthetic"
 
 class Command(BaseCommand):
     help = (
-        "Fill the database with synthetic forecasts (slugs starting 'synthetic-') for "
-        "benchmarks and load tests. --clear removes earlier synthetic data first; "
+        "Fill the database with synthetic forecasts (flagged synthetic) for benchmarks and "
+        "load tests. --clear removes earlier synthetic data (only flagged rows) first; "
         "with --forecasts 0 it only clears."
     )
 

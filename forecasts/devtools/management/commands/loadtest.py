@@ -140,7 +140,7 @@ class Command(BaseCommand):
                 controller.stop()
         if not options["keep"]:
             self._note("removing the synthetic data and readers")
-            Subscriber.objects.filter(email__startswith=f"{READERS}-").delete()
+            Subscriber.objects.filter(synthetic=True).delete()
             call_command("generate_synthetic", "--clear", "--forecasts", "0")
             call_command("snapshot_scores")
         output = Path(options["output"])
@@ -171,18 +171,19 @@ class Command(BaseCommand):
             raise CommandError(f"{errors} requests failed under load (see {log_path}).")
 
     def _ensure_data(self, forecasts: int, subscribers: int) -> None:
-        have = Forecast.objects.filter(slug__startswith="synthetic-").count()
+        have = Forecast.objects.filter(synthetic=True).count()
         if have != forecasts:
             self._note(f"{have:,} synthetic forecasts; generating {forecasts:,}")
             call_command("generate_synthetic", "--clear", "--forecasts", str(forecasts))
         call_command("snapshot_scores")
-        readers = Subscriber.objects.filter(email__startswith=f"{READERS}-")
+        readers = Subscriber.objects.filter(synthetic=True)
         if readers.count() != subscribers:
             readers.delete()
             now = timezone.now()
             Subscriber.objects.bulk_create(
                 Subscriber(
                     email=f"{READERS}-{n}@loadtest.invalid",
+                    synthetic=True,
                     cadence=Cadence.WEEKLY,
                     status=SubscriberStatus.CONFIRMED,
                     confirmed_at=now,
@@ -204,7 +205,7 @@ class Command(BaseCommand):
             _get(base + url)
         self._note(f"{name}: {len(urls)} URLs, {options['duration']} s, starting background jobs")
         # Each phase's digest run sends the week just ended afresh to every reader.
-        DigestDelivery.objects.filter(subscriber__email__startswith=f"{READERS}-").delete()
+        DigestDelivery.objects.filter(subscriber__synthetic=True).delete()
         jobs = {
             "score snapshot": _manage(env, "snapshot_scores"),
             "digest run": _manage(env, "send_digests", f"--now={_next_monday().isoformat()}"),
@@ -269,11 +270,11 @@ class Command(BaseCommand):
 
 def _phases() -> dict[str, list[str]]:
     """The URLs of each phase: the pages a reader opens, and the API's lists."""
-    synthetic = Forecast.objects.published().filter(slug__startswith="synthetic-")
+    synthetic = Forecast.objects.published().filter(synthetic=True)
     forecasts = list(synthetic.order_by("-pk").values_list("slug", flat=True)[:5])
-    forecaster = Forecaster.objects.filter(slug__startswith="synthetic-").order_by("pk").first()
-    source = Source.objects.filter(key__startswith="synthetic-").order_by("pk").first()
-    tag = Tag.objects.filter(slug__startswith="synthetic-").order_by("pk").first()
+    forecaster = Forecaster.objects.filter(synthetic=True).order_by("pk").first()
+    source = Source.objects.filter(synthetic=True).order_by("pk").first()
+    tag = Tag.objects.filter(synthetic=True).order_by("pk").first()
     if not (forecasts and forecaster and source and tag):
         raise CommandError("No synthetic data to load-test (generate_synthetic failed?).")
     pages = [
