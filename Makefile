@@ -7,7 +7,7 @@ SEED_TEXT ?= ../shared/seeds/000_67102e3550562e4c.txt
 COMPOSE_SCHEMA ?= ../shared/schemas/compose-spec.json
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run setup bench loadtest ci audit browser test test-faults lint format typecheck migrations-check pytest check-compose lock clean
+.PHONY: help venv run setup bench loadtest ci audit browser test test-faults lint format typecheck imports migrations-check pytest check-compose lock clean
 
 help:
 	@echo "make run    - set everything up and run web server, Celery worker and beat"
@@ -51,7 +51,7 @@ bench: venv
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py generate_synthetic --clear --forecasts 0
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py snapshot_scores
 
-test: venv lint typecheck migrations-check pytest
+test: venv lint typecheck imports migrations-check pytest
 
 # Known vulnerabilities in the pinned dependencies. --strict fails when a package
 # could not be checked, so an unreachable vulnerability service is a failure, not
@@ -74,6 +74,11 @@ format: venv
 
 typecheck: venv
 	DEBUG=1 $(BIN)/mypy
+
+# The import contracts in pyproject.toml: layers, independent domains, pure modules,
+# no cycles (docs/ARCHITECTURE.md).
+imports: venv
+	$(BIN)/lint-imports
 
 migrations-check: venv
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run

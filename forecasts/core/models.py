@@ -2,7 +2,7 @@
 reviewer assignments, and the invariants the database itself guards.
 
 Lifecycle states are never stored: they are derived from the data by
-:class:`~forecasts.core.querysets.ForecastQuerySet` (``draft → open → due → resolved | annulled``).
+:class:`ForecastQuerySet` (``draft → open → due → resolved | annulled``).
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ import math
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.urls import reverse
 from django.utils import timezone
 
 from forecasts.core.choices import Basis, DatePrecision, Outcome, Status
-from forecasts.core.dates import EARLIEST_DATE, LATEST_DATE, dates_out_of_range
-from forecasts.core.querysets import ForecastQuerySet
+from forecasts.core.dates import EARLIEST_DATE, LATEST_DATE, dates_out_of_range, local_date
 
 __all__ = [
     "EARLIEST_DATE",
@@ -129,6 +128,78 @@ class Source(models.Model):
     def clean(self) -> None:
         if errors := dates_out_of_range(published_on=self.published_on):
             raise ValidationError(errors)
+
+
+class ForecastQuerySet(models.QuerySet["Forecast"]):
+    """Lifecycle states, derived from the data as of a moment ``at``."""
+
+    def _current_resolutions(self) -> models.QuerySet[Resolution]:
+        # order_by(): the default ordering would join forecasts into every subquery.
+        return Resolution.objects.filter(forecast=OuterRef("pk"), is_current=True).order_by()
+
+    def drafts(self) -> ForecastQuerySet:
+        return self.filter(published_at__isnull=True)
+
+    def candidates(self) -> ForecastQuerySet:
+        """Drafts still waiting for an editor: not rejected."""
+        return self.drafts().filter(rejected_at__isnull=True)
+
+    def published(self) -> ForecastQuerySet:
+        return self.filter(published_at__isnull=False)
+
+    def unresolved(self) -> ForecastQuerySet:
+        return self.published().filter(~Exists(self._current_resolutions()))
+
+    def resolved(self) -> ForecastQuerySet:
+        """Resolved YES or NO (annulled forecasts are not resolved: they are never scored)."""
+        decided = self._current_resolutions().filter(outcome__in=[Outcome.YES, Outcome.NO])
+        return self.published().filter(Exists(decided))
+
+    def annulled(self) -> ForecastQuerySet:
+        annulled = self._current_resolutions().filter(outcome=Outcome.ANNULLED)
+        return self.published().filter(Exists(annulled))
+
+    def open(self, *, at: dt.datetime) -> ForecastQuerySet:
+        return self.unresolved().filter(resolve_by__gte=local_date(at))
+
+    def due(self, *, at: dt.datetime) -> ForecastQuerySet:
+        """Published, unresolved, and the deadline day has passed."""
+        return self.unresolved().filter(resolve_by__lt=local_date(at))
+
+    def with_status(self, *, at: dt.datetime) -> ForecastQuerySet:
+        """Annotate ``status``, ``outcome``, ``probability`` (the estimate standing now) and
+        ``published_probability`` (the first estimate, which the headline score uses)."""
+        current = self._current_resolutions()
+        estimates = Estimate.objects.filter(forecast=OuterRef("pk"))
+        latest = estimates.order_by("-made_on", "-pk")
+        first = estimates.order_by("made_on", "pk")
+        return self.annotate(
+            outcome=Subquery(current.values("outcome")[:1]),
+            probability=Subquery(latest.values("probability")[:1]),
+            published_probability=Subquery(first.values("probability")[:1]),
+        ).annotate(
+            status=models.Case(
+                models.When(published_at__isnull=True, then=Value(Status.DRAFT)),
+                models.When(outcome=Outcome.ANNULLED, then=Value(Status.ANNULLED)),
+                models.When(outcome__isnull=False, then=Value(Status.RESOLVED)),
+                models.When(resolve_by__lt=local_date(at), then=Value(Status.DUE)),
+                default=Value(Status.OPEN),
+                output_field=models.CharField(),
+            )
+        )
+
+    def with_state(self, state: str, *, at: dt.datetime) -> ForecastQuerySet:
+        """Filter by a :class:`Status` value; raises ``ValueError`` for an unknown one."""
+        filters = {
+            Status.DRAFT: lambda: self.drafts(),
+            Status.OPEN: lambda: self.open(at=at),
+            Status.DUE: lambda: self.due(at=at),
+            Status.RESOLVED: lambda: self.resolved(),
+            Status.ANNULLED: lambda: self.annulled(),
+        }
+        if state not in filters:
+            raise ValueError(f"Unknown status {state!r}; use one of {', '.join(Status.values)}.")
+        return filters[Status(state)]()
 
 
 class Forecast(models.Model):
