@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Prefetch
+from django.urls import reverse
 
 from forecasts.core.models import Estimate, Forecast, Forecaster, Resolution
 from forecasts.core.selectors import forecasts_to_review
@@ -40,8 +41,6 @@ class DigestForecast:
 
     @property
     def path(self) -> str:
-        from django.urls import reverse
-
         return reverse("forecasts:detail", kwargs={"slug": self.slug})
 
 

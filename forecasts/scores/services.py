@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from forecasts.core.changes import public_pages_changed
@@ -137,8 +138,6 @@ def scores_recompute_run(*, today: dt.date) -> SnapshotReport:
 
 
 def _pending_is_free(stale: dt.datetime) -> object:
-    from django.db.models import Q
-
     return Q(pending_since__isnull=True) | Q(pending_since__lt=stale)
 
 
