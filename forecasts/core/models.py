@@ -37,8 +37,19 @@ __all__ = [
     "Status",
     "Tag",
     "dates_out_of_range",
+    "synthetic_flag",
     "validate_probability",
 ]
+
+
+def synthetic_flag() -> models.BooleanField[bool, bool]:
+    """Marks rows the developer tools wrote (benchmarks, load tests): they remove exactly
+    the rows so marked, whatever their names."""
+    return models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Written by the developer tools (benchmarks, load tests), which remove it.",
+    )
 
 
 def validate_probability(value: float) -> None:
@@ -54,11 +65,7 @@ def validate_probability(value: float) -> None:
 class Tag(models.Model):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
-    synthetic = models.BooleanField(
-        default=False,
-        editable=False,
-        help_text="Written by the developer tools (benchmarks, load tests), which remove it.",
-    )
+    synthetic = synthetic_flag()
 
     class Meta:
         ordering = ["name"]
@@ -77,11 +84,7 @@ class Forecaster(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERSON)
     url = models.URLField(max_length=500, blank=True)
     description = models.TextField(blank=True)
-    synthetic = models.BooleanField(
-        default=False,
-        editable=False,
-        help_text="Written by the developer tools (benchmarks, load tests), which remove it.",
-    )
+    synthetic = synthetic_flag()
 
     class Meta:
         ordering = ["name"]
@@ -108,11 +111,7 @@ class Source(models.Model):
     )
     text = models.TextField(blank=True, help_text="Full text, when supplied at run time.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    synthetic = models.BooleanField(
-        default=False,
-        editable=False,
-        help_text="Written by the developer tools (benchmarks, load tests), which remove it.",
-    )
+    synthetic = synthetic_flag()
 
     class Meta:
         ordering = ["-published_on", "title"]
@@ -249,11 +248,7 @@ class Forecast(models.Model):
         help_text="An editor rejected this draft; kept so extracting again does not re-propose it.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    synthetic = models.BooleanField(
-        default=False,
-        editable=False,
-        help_text="Written by the developer tools (benchmarks, load tests), which remove it.",
-    )
+    synthetic = synthetic_flag()
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ForecastQuerySet.as_manager()

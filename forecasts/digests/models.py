@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from forecasts.core.models import Forecaster, Tag
+from forecasts.core.models import Forecaster, Tag, synthetic_flag
 
 
 class Cadence(models.TextChoices):
@@ -62,11 +62,7 @@ class Subscriber(models.Model):
         default=0, help_text="Permanent delivery failures in a row; reset by a delivery."
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    synthetic = models.BooleanField(
-        default=False,
-        editable=False,
-        help_text="Written by the developer tools (benchmarks, load tests), which remove it.",
-    )
+    synthetic = synthetic_flag()
 
     class Meta:
         ordering = ["email"]
