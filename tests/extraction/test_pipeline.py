@@ -6,8 +6,9 @@ import pytest
 
 from forecasts.core import phrases
 from forecasts.extraction import pipeline as extraction
-from forecasts.extraction.pipeline import PROPOSE_AT, deadline_find, extract, proposed, sentences
+from forecasts.extraction.pipeline import PROPOSE_AT, deadline_find, extract, proposed
 from forecasts.extraction.quality import article_score, corpus_load, total
+from forecasts.extraction.sentences import sentences
 from tests.conftest import SEED_ARTICLE, skip_outside_ci
 
 PUBLISHED = dt.date(2019, 11, 1)
