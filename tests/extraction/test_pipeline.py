@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 
 from forecasts.core import phrases
-from forecasts.extraction import pipeline as extraction
-from forecasts.extraction.pipeline import PROPOSE_AT, deadline_find, extract, proposed
+from forecasts.extraction.deadlines import deadline_find, election_day
+from forecasts.extraction.pipeline import PROPOSE_AT, extract, proposed
 from forecasts.extraction.quality import article_score, corpus_load, total
 from forecasts.extraction.sentences import sentences
 from tests.conftest import SEED_ARTICLE, skip_outside_ci
@@ -221,9 +221,9 @@ def test_no_deadline_is_said_not_guessed():
 
 
 def test_presidential_elections_are_computed_not_listed():
-    assert extraction.election_day(2020) == dt.date(2020, 11, 3)
-    assert extraction.election_day(2024) == dt.date(2024, 11, 5)
-    assert extraction.election_day(2032) == dt.date(2032, 11, 2)
+    assert election_day(2020) == dt.date(2020, 11, 3)
+    assert election_day(2024) == dt.date(2024, 11, 5)
+    assert election_day(2032) == dt.date(2032, 11, 2)
 
 
 def test_dates_before_publication_are_not_deadlines():
@@ -538,7 +538,7 @@ def test_expectations_that_are_reports_or_no_forecast_are_kept_back(text, reason
 )
 def test_reports_past_and_present_are_kept_with_low_confidence_and_a_reason(text, reason):
     (candidate,) = none_proposed(text)
-    assert candidate.confidence < extraction.PROPOSE_AT
+    assert candidate.confidence < PROPOSE_AT
     assert any(reason in r for r in candidate.reasons), candidate.reasons
 
 
