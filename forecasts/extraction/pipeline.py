@@ -35,7 +35,6 @@ No Django here: the service layer stores candidates as draft forecasts.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 from dataclasses import dataclass
 
@@ -46,6 +45,7 @@ from forecasts.extraction.deadlines import (
     Deadline,
     deadline_find,
 )
+from forecasts.extraction.hedges import CLAUSE_BREAK, MODALS, Hedge, clause_spans, overlaps, primary
 from forecasts.extraction.sentences import sentences
 
 __all__ = [
@@ -58,9 +58,6 @@ __all__ = [
 #: Candidates at or above this confidence are proposed to editors; the rest are kept
 #: (with their reasons) only for inspection.
 PROPOSE_AT = 0.5
-
-# Modal hedges: often capability or possibility rather than a forecast.
-_MODALS = frozenset({"could", "may", "might", "perhaps", "possibly", "maybe", "might happen"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +103,6 @@ def _past_dates(text: str, published: dt.date) -> bool:
 # Clauses, polarity, statements
 # --------------------------------------------------------------------------------------
 
-_CLAUSE_BREAK = re.compile(
-    r",\s+but\s+|;\s+|:\s+|\s+[\u2013\u2014-]\s+|,\s+(?:while|whereas|and)\s+"
-)
 _ANAPHORIC = re.compile(
     r"^(?:(?:at\s+the\s+moment|for\s+now|for\s+the\s+moment|however|still),?\s+)*"
     r"(?:this|that|which|it|such\s+an?\s+\w+)(?:\s+(?:scenario|outcome|prospect|scenario))?"
@@ -183,37 +177,17 @@ _MODAL_FRAME = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Hedge:
-    start: int  # offsets in the text
-    end: int
-    phrase: phrases.Phrase
-    # "phrase": a lexicon phrase.  "expectation": "we expect", read as the lexicon's
-    # "expected".  "number": a stated probability (``stated``), matched by the
-    # ``_STATED_FRAMES`` entry named ``frame``; its ``phrase`` is the number's own reading,
-    # with no text, so that the polarity rules apply to it unchanged.
-    kind: str = "phrase"
-    stated: float | None = None
-    frame: str = ""
-
-
-def _hedges(text: str, start: int, end: int) -> list[_Hedge]:
+def _hedges(text: str, start: int, end: int) -> list[Hedge]:
     sentence = text[start:end]
-    lexicon = [
-        _Hedge(start + s, start + e, phrase) for s, e, phrase in phrases.phrases_in(sentence)
-    ]
+    lexicon = [Hedge(start + s, start + e, phrase) for s, e, phrase in phrases.phrases_in(sentence)]
     found = _stated_numbers(sentence, start)
-    found += [h for h in _expectations(sentence, start) if not _overlaps(h, found)]
+    found += [h for h in _expectations(sentence, start) if not overlaps(h, found)]
     if not found:
         return lexicon
     # A lexicon word inside a stated number ("80% likely", "put the odds of an unlikely
     # upset at 10%") is part of it, not a hedge of its own.
-    found += [h for h in lexicon if not _overlaps(h, found)]
+    found += [h for h in lexicon if not overlaps(h, found)]
     return sorted(found, key=lambda h: h.start)
-
-
-def _overlaps(hedge: _Hedge, others: list[_Hedge]) -> bool:
-    return any(hedge.start < other.end and other.start < hedge.end for other in others)
 
 
 # --------------------------------------------------------------------------------------
@@ -320,7 +294,7 @@ def _stated_reading(value: float) -> phrases.Phrase:
     )
 
 
-def _stated_numbers(sentence: str, offset: int) -> list[_Hedge]:
+def _stated_numbers(sentence: str, offset: int) -> list[Hedge]:
     """Stated probabilities in ``sentence`` (offsets + ``offset``); the longest match wins
     where frames overlap."""
     if not _KIND_WORDS.search(sentence.lower()) or not _STATED_TRIGGER.search(sentence):
@@ -338,10 +312,10 @@ def _stated_numbers(sentence: str, offset: int) -> list[_Hedge]:
                 frame = "percent_likely" if m.group("likely") else "chance"
             found.append((start, m.end(), frame, value))
     found.sort(key=lambda f: (f[0] - f[1], f[0]))
-    chosen: list[_Hedge] = []
+    chosen: list[Hedge] = []
     for start, end, frame, value in found:
-        hedge = _Hedge(offset + start, offset + end, _stated_reading(value), "number", value, frame)
-        if not _overlaps(hedge, chosen):
+        hedge = Hedge(offset + start, offset + end, _stated_reading(value), "number", value, frame)
+        if not overlaps(hedge, chosen):
             chosen.append(hedge)
     return chosen
 
@@ -355,7 +329,7 @@ _EXPECTATION = re.compile(
 )
 
 
-def _expectations(sentence: str, offset: int) -> list[_Hedge]:
+def _expectations(sentence: str, offset: int) -> list[Hedge]:
     """The author's own expectations ("we expect", "I don't expect", "our expectation is").
 
     Third-person ones ("analysts expect") are reports of others' views and are not read.
@@ -363,7 +337,7 @@ def _expectations(sentence: str, offset: int) -> list[_Hedge]:
     if "xpect" not in sentence and "nticipat" not in sentence:
         return []
     return [
-        _Hedge(
+        Hedge(
             offset + m.start(),
             offset + m.end(),
             phrases.LEXICON["not expected" if m.group("neg") else "expected"],
@@ -620,37 +594,6 @@ def _infinitive(gerund: str) -> str:
     return stem
 
 
-def _clauses(text: str, start: int, end: int, hedges: list[_Hedge]) -> list[tuple[int, int]]:
-    """Split a sentence at clause breaks only between hedges (one hedge per clause)."""
-    if len(hedges) < 2:
-        return [(start, end)]
-    cuts: list[tuple[int, int]] = []
-    for first, second in itertools.pairwise(hedges):
-        for m in _CLAUSE_BREAK.finditer(text, first.end, second.start):
-            cuts.append((m.start(), m.end()))
-            break
-    spans: list[tuple[int, int]] = []
-    cursor = start
-    for cut_start, cut_end in cuts:
-        spans.append((cursor, cut_start))
-        cursor = cut_end
-    spans.append((cursor, end))
-    return spans
-
-
-def _primary(hedges: list[_Hedge]) -> _Hedge:
-    """The most specific hedge: a stated number, then a non-modal, non-weak phrase, then
-    weak, then modal."""
-
-    def rank(hedge: _Hedge) -> tuple[int, int]:
-        if hedge.stated is not None:
-            return (-1, hedge.start)
-        modal = hedge.phrase.text in _MODALS
-        return (2 if modal else 1 if hedge.phrase.weak else 0, hedge.start)
-
-    return min(hedges, key=rank)
-
-
 def _split_condition(clause: str) -> tuple[str, str, int]:
     """(condition, main clause, offset of the main clause in ``clause``)."""
     lead = _DISCOURSE.match(clause)
@@ -827,7 +770,7 @@ def _confidence(
     doubts: tuple[str, ...] = (),
 ) -> tuple[float, tuple[str, ...]]:
     reasons: list[str] = []
-    modal = hedge.text in _MODALS
+    modal = hedge.text in MODALS
     if stated:
         score = 0.7  # +0.1 below when nothing speaks against it: the author's own number
     elif modal:
@@ -893,8 +836,8 @@ def extract(text: str, published: dt.date) -> list[Candidate]:
         hedges = _hedges(text, s_start, s_end)
         if not hedges:
             continue
-        clauses = _clauses(text, s_start, s_end, hedges)
-        groups: list[tuple[int, int, list[_Hedge], bool]] = []
+        clauses = clause_spans(text, s_start, s_end, hedges)
+        groups: list[tuple[int, int, list[Hedge], bool]] = []
         for c_start, c_end in clauses:
             inside = [h for h in hedges if c_start <= h.start < c_end]
             if not inside:
@@ -956,16 +899,16 @@ def _candidate(
     s_end: int,
     g_start: int,
     g_end: int,
-    hedges: list[_Hedge],
+    hedges: list[Hedge],
     author_judges: bool,
     published: dt.date,
 ) -> Candidate:
-    hedge = _primary(hedges)
+    hedge = primary(hedges)
     clause = text[g_start:g_end]
     # The clause qualified by the hedge: for an anaphoric tail, the clause before it.
     content_end = g_end
     if author_judges:
-        tail = _CLAUSE_BREAK.search(clause)
+        tail = CLAUSE_BREAK.search(clause)
         content_end = g_start + tail.start() if tail else g_end
     content = text[g_start:content_end]
     condition, main, _ = _split_condition(content)
