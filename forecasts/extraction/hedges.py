@@ -19,7 +19,6 @@ __all__ = ["CLAUSE_BREAK", "MODALS", "Hedge", "clause_spans", "overlaps", "prima
 # Modal hedges: often capability or possibility rather than a forecast.
 MODALS = frozenset({"could", "may", "might", "perhaps", "possibly", "maybe", "might happen"})
 
-
 CLAUSE_BREAK = re.compile(
     r",\s+but\s+|;\s+|:\s+|\s+[\u2013\u2014-]\s+|,\s+(?:while|whereas|and)\s+"
 )

@@ -46,6 +46,18 @@ from forecasts.extraction.deadlines import (
     deadline_find,
 )
 from forecasts.extraction.hedges import CLAUSE_BREAK, MODALS, Hedge, clause_spans, overlaps, primary
+from forecasts.extraction.propositions import (
+    DISCOURSE,
+    clean_condition,
+    hedged_proposition,
+    modal_to_will,
+    of_complement,
+    rewrite_negative,
+    sentence_case,
+    split_condition,
+    strip_reporting,
+    subject_form,
+)
 from forecasts.extraction.sentences import sentences
 
 __all__ = [
@@ -108,72 +120,6 @@ _ANAPHORIC = re.compile(
     r"(?:this|that|which|it|such\s+an?\s+\w+)(?:\s+(?:scenario|outcome|prospect|scenario))?"
     r"\s+(?:is|seems|looks|appears|remains|would\s+be)\b",
     re.IGNORECASE,
-)
-_DISCOURSE = re.compile(
-    r"^(?:(?:regardless|however|alternatively|still|meanwhile|moreover|besides|yet|so|"
-    r"and|but|then|instead|overall|in\s+short|in\s+any\s+case|at\s+this\s+point|"
-    r"at\s+the\s+moment|for\s+now|on\s+balance|in\s+our\s+view|for\s+his\s+part|"
-    r"for\s+their\s+part)\b,?\s*)+",
-    re.IGNORECASE,
-)
-_IF_START = re.compile(
-    r"^(?:if|unless|should|provided\s+that|as\s+long\s+as|in\s+case|assuming)\b",
-    re.IGNORECASE,
-)
-_IF_TRAILING = re.compile(r"[\s,]+(?:if|unless|provided\s+that|as\s+long\s+as)\s+", re.IGNORECASE)
-
-# A negative predicate: the hedge then qualifies NOT X.  Each rule rewrites the
-# predicate to its positive form for the statement.
-_NEGATIVE_PREDICATES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b(will|would|to)\s+(?:remain|stay)\s+(?:out\s+of\s+reach|elusive)", re.I),
-     r"\1 be reached"),
-    (re.compile(r"\b(will|would|to|may|might|could)\s+fail\s+to\s+", re.I), r"\1 "),
-    (re.compile(r"\b(will|would|can|could|may|might|shall)\s+not\s+", re.I), r"\1 "),
-    (re.compile(r"\bwon['\u2019]t\s+", re.I), "will "),
-    (re.compile(r"\bwouldn['\u2019]t\s+", re.I), "would "),
-    (re.compile(r"\b(will|would|to)\s+never\s+", re.I), r"\1 "),
-    (re.compile(r"\bnot\s+to\s+", re.I), "to "),
-    (re.compile(r"\b(will|would|to)\s+miss\s+", re.I), r"\1 reach "),
-)  # fmt: skip
-
-_FRAMES: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(pattern, re.I | re.S)
-    for pattern in (
-        # "what is unlikely is that X", "the most likely scenario is that X"
-        r"^.*?\bis\s+that\s+(?P<x>.+)$",
-        # "it is unlikely that X", "it seems likely that X"
-        r"\b(?:it|that|this)\s+(?:is|seems|looks|appears|remains)\s+\w+(?:\s+\w+)?\s+that\s+"
-        r"(?P<x>.+)$",
-        # "there is a real possibility that X"
-        r"\bthere\s+(?:is|are)\s+(?:a|an|some|little|no)?\s*[\w\s]*?"
-        r"(?:chance|possibility|speculation|odds|risk)\s+that\s+(?P<x>.+)$",
-        r"\b(?:we|i)\s+(?:believe|doubt|expect)\s+(?:that\s+)?(?P<x>.+)$",
-    )
-)
-_THAT_AFTER_HEDGE = re.compile(r"\s+(?:\w+\s+){0,2}?that\s+(?P<x>.+)$", re.I | re.S)
-_TO_FRAME = re.compile(
-    r"^(?P<s>.+?)\s+(?:(?:still|also|now)\s+)?(?:is|are|isn['\u2019]t|aren['\u2019]t|seems?|looks?|appears?)\s+"
-    r"(?:(?:also|still|now|not|very|highly|more|less|most)\s+)*"
-    r"(?P<h>(?:(?!to\b)\w+\s+){0,2}(?!to\b)\w+)\s+to\s+(?P<v>.+)$",
-    re.I | re.S,
-)
-# "Steve Beigen, who is thought to be the next deputy secretary"
-_WHO_FRAME = re.compile(
-    r"(?P<s>(?:[A-Z][\w.\u2019']*\s+)*[A-Z][\w.\u2019']*),\s+who\s+(?:is|are)\s+"
-    r"(?:(?:also|still|now|widely|generally)\s+)?(?P<h>(?:(?!to\b)\w+\s+){0,2}(?!to\b)\w+)\s+to\s+(?P<v>.+)$",
-    re.S,
-)
-# "Mr. Trump still appears poised for a second term"
-_POISED_FRAME = re.compile(
-    r"^(?P<s>.+?)\s+(?:(?:still|also|now)\s+)?(?:appears?|seems?|looks?|is|are)\s+poised\s+"
-    r"(?:(?P<for>for)|to)\s+(?P<v>.+)$",
-    re.I | re.S,
-)
-_MODAL_FRAME = re.compile(
-    r"^(?P<s>.+?)\s+(?:may|might|could|will\s+probably|will\s+likely|probably\s+will|"
-    r"likely\s+will|will\s+almost\s+certainly|will\s+certainly|will\s+possibly|"
-    r"will\s+perhaps)\s+(?:also\s+|still\s+|well\s+|even\s+)?(?:not\s+)?(?P<v>.+)$",
-    re.I | re.S,
 )
 
 
@@ -366,10 +312,10 @@ def _expectation_proposition(main: str, matched: str) -> tuple[str, str | None]:
     The second item is a reason to doubt the reading, when the expected thing is no
     future event.
     """
-    body = _DISCOURSE.sub("", main.strip().rstrip(".!?;:, "))
+    body = DISCOURSE.sub("", main.strip().rstrip(".!?;:, "))
     at = body.find(matched)
     if at < 0:
-        return _proposition(main, matched), None
+        return hedged_proposition(main, matched), None
     rest = body[at + len(matched) :]
     m = re.match(r"\s+to\s+(?P<see>see\s+)?(?P<v>.+)$", rest, re.S)
     if m is not None:  # "we expect to raise prices", "we expect to see a cut in June"
@@ -378,7 +324,7 @@ def _expectation_proposition(main: str, matched: str) -> tuple[str, str | None]:
         return f"{'I' if matched.lower().startswith('i') else 'we'} will {m.group('v')}", None
     m = re.match(r"\s+(?!that\b)(?P<s>.+?)\s+to\s+(?P<v>.+)$", rest, re.S)
     if m is not None and _FINITE.search(m.group("s")) is None:
-        return f"{_subject_form(m.group('s'))} will {m.group('v')}", None
+        return f"{subject_form(m.group('s'))} will {m.group('v')}", None
     m = re.match(r",?\s+that\s+(?P<x>.+)$", rest, re.S)
     clause = m.group("x") if m is not None else rest.strip()
     if m is not None or _FINITE.search(clause) is not None:  # "I expect (that) X will V"
@@ -400,12 +346,6 @@ _GIVEN_TO = re.compile(
     r"[\w'\u2019.-]+)\s+$",
     re.IGNORECASE,
 )
-_SUBJECT_PRONOUNS = {"him": "he", "her": "she", "them": "they", "us": "we", "me": "I"}
-
-
-def _subject_form(noun_phrase: str) -> str:
-    noun_phrase = noun_phrase.strip()
-    return _SUBJECT_PRONOUNS.get(noun_phrase.lower(), noun_phrase)
 
 
 def _subject(before: str) -> str | None:
@@ -415,14 +355,14 @@ def _subject(before: str) -> str | None:
         return m.group("s")
     m = _GIVEN_TO.search(before)
     if m is not None:
-        return _subject_form(m.group("s"))
+        return subject_form(m.group("s"))
     return None
 
 
 def _stated_proposition(main: str, matched: str, frame: str) -> str | None:
     """What the stated number is the probability of, or None when the clause does not say
     (the number refers back to an earlier sentence, say)."""
-    body = _DISCOURSE.sub("", main.strip().rstrip(".!?;:, "))
+    body = DISCOURSE.sub("", main.strip().rstrip(".!?;:, "))
     at = body.find(matched)
     if at < 0:
         return None
@@ -433,14 +373,14 @@ def _stated_proposition(main: str, matched: str, frame: str) -> str | None:
             return None
         if m.group("x"):
             return m.group("x") + after
-        return _of_complement(m.group("g") + after, None)
+        return of_complement(m.group("g") + after, None)
     that = re.match(r",?\s+that\s+(?P<x>.+)$", after, re.S)
     if that is not None:
         return that.group("x")
     if frame == "chance":
         of = re.match(r"\s+of\s+(?P<g>.+)$", after, re.S)
         if of is not None:
-            return _of_complement(of.group("g"), _subject(before))
+            return of_complement(of.group("g"), _subject(before))
         to = re.match(r"\s+to\s+(?P<v>.+)$", after, re.S)
         subject = _subject(before)
         if to is not None and subject is not None:
@@ -458,227 +398,6 @@ def _stated_proposition(main: str, matched: str, frame: str) -> str | None:
         if copula is not None and to is not None:
             return f"{copula.group('s')} will {to.group('v')}"
     return None
-
-
-_NOUN_PHRASE_START = frozenset(
-    re.split(
-        r"\s+",
-        "the this that these those his her its their our my your he she it they we him them us",
-    )
-)
-# Words ending in -ing that are not verbs where a gerund would stand.
-_ING_NOUNS = frozenset(
-    re.split(
-        r"\s+",
-        "during nothing something anything everything thing bring string spring sting swing "
-        "morning evening ceiling building housing funding spending lending borrowing pricing "
-        "polling ruling meeting hearing offering listing rating ranking warning landing "
-        "recording wedding clothing lightning shipping banking mining marketing engineering "
-        "accounting manufacturing restructuring wrongdoing uprising upbringing",
-    )
-)
-
-
-# Words that follow a verb ("winning the title") but not an adjective ("rising prices").
-_VERB_FOLLOWERS = frozenset(
-    re.split(r"\s+", "the a an in on at by before to up down out off its their his her this into")
-)
-
-
-def _is_gerund(word: str) -> bool:
-    word = word.lower().strip(",.;:")
-    return len(word) >= 5 and word.endswith("ing") and word not in _ING_NOUNS
-
-
-def _of_complement(complement: str, subject: str | None) -> str | None:
-    """ "(X has a 30% chance) of winning" -> "X will win"; "of the bank cutting rates" ->
-    "the bank will cut rates"; "of a recession" -> "there will be a recession"."""
-    words = complement.split()
-    negative = bool(words) and words[0].lower() == "not"
-    if negative:
-        words = words[1:]
-    if not words:
-        return None
-    no = "not " if negative else ""
-    if _is_gerund(words[0]):
-        if subject is not None:
-            return f"{subject} will {no}{_infinitive(words[0])} {' '.join(words[1:])}".strip()
-        if negative or (len(words) > 1 and words[1].lower() in _VERB_FOLLOWERS):
-            return None  # "a 60% chance of winning the title": whose win, the clause omits
-        return f"there will be {complement}"  # an adjective: "of rising prices"
-    if words[0].lower() in _NOUN_PHRASE_START or words[0][:1].isupper():
-        for index in range(1, min(6, len(words))):
-            not_ = words[index].lower() == "not"
-            verb_at = index + 1 if not_ else index
-            if verb_at < len(words) and _is_gerund(words[verb_at]):
-                noun_phrase = _subject_form(" ".join(words[:index]))
-                neg = "not " if not_ or negative else ""
-                tail = " ".join(words[verb_at + 1 :])
-                return f"{noun_phrase} will {neg}{_infinitive(words[verb_at])} {tail}".strip()
-    if negative:
-        return None
-    if subject is not None:  # "Labour has a 40% chance of a majority"
-        return f"{subject} will have {complement}"
-    return f"there will be {complement}"
-
-
-_ING_IRREGULAR = {
-    "dying": "die",
-    "lying": "lie",
-    "tying": "tie",
-    "vying": "vie",
-    "being": "be",
-    "fuelling": "fuel",
-    "duelling": "duel",
-    "signalling": "signal",
-    "totalling": "total",
-    "equalling": "equal",
-}
-_KEEP_DOUBLE = frozenset({"add", "err", "egg", "ebb", "odd"})
-_VOWELS = frozenset("aeiou")
-# Stems ending consonant-vowel-consonant that take back the "e" the -ing dropped
-# ("promot-ing", "includ-ing"); other such stems do not ("visit-ing", "happen-ing",
-# "offer-ing").  _E_EXCEPTIONS: common verbs that take it back all the same;
-# _NO_E: common ones that never had it.
-_E_ENDINGS = ("at", "ut", "ot", "id", "ud", "od", "ad", "ed", "ib", "ob", "ub", "in", "um",
-              "im", "am", "ir", "ur", "ar", "ol", "il", "ul", "ik", "ok", "ak", "ag")  # fmt: skip
-_E_EXCEPTIONS = frozenset({"ignor", "restor", "explor", "ador", "implor", "deplor", "invit",
-                           "unit", "ignit", "excit", "recit", "compet", "complet", "delet",
-                           "deplet", "conven", "interven", "postpon", "interfer", "adher",
-                           "coher", "persever", "escap", "chang", "arrang", "exchang", "rang",
-                           "challeng", "aveng", "reveng", "plung", "hing", "cring", "infring",
-                           "creat", "quot", "guid", "becom", "overcom", "welcom"})  # fmt: skip
-_NO_E = frozenset({"focus", "bias", "combat", "pivot", "ballot", "gossip", "visit"})
-
-
-def _infinitive(gerund: str) -> str:
-    """The base form of an -ing verb, by the spelling rules (best effort: editors check)."""
-    word = gerund.lower().strip(",.;:")
-    if word in _ING_IRREGULAR:
-        return _ING_IRREGULAR[word]
-    stem = word[:-3]
-    if stem in _NO_E or stem.endswith(("ee", "oe", "ye")) or len(stem) < 2:
-        return stem
-    last, previous = stem[-1], stem[-2]
-    if last == previous and last not in _VOWELS and last not in "lsfz" and stem not in _KEEP_DOUBLE:
-        return stem[:-1]  # "winning", "cutting"
-    if (
-        stem.endswith(("ell", "oll"))
-        and len(stem) >= (6 if stem[-3] == "e" else 7)
-        and stem[-4] not in _VOWELS
-    ):
-        return stem[:-1]  # British "travelling", "cancelling", "controlling"
-    if stem in _E_EXCEPTIONS:
-        return stem + "e"
-    if last in "vzuc" and not stem.endswith(("zz", "ck")):
-        return stem + "e"  # "leaving", "realizing", "continuing", "producing"
-    if stem.endswith(("iat", "uat", "quir")):
-        return stem + "e"  # "negotiating", "evaluating", "requiring"
-    if last == "s" and not stem.endswith("ss"):
-        return stem + "e"  # "raising", "closing", "collapsing"
-    if last == "g" and previous in "rld":
-        return stem + "e"  # "merging", "indulging", "judging"
-    if last == "l" and previous not in _VOWELS and previous not in "rwl":
-        return stem + "e"  # "doubling", "settling"
-    consonant_vowel_consonant = (
-        last not in _VOWELS
-        and last not in "wxy"
-        and previous in _VOWELS
-        and (len(stem) == 2 or stem[-3] not in _VOWELS)
-    )
-    if consonant_vowel_consonant:
-        syllables = len(re.findall(r"[aeiouy]+", stem))
-        # A one-syllable stem that did not double its consonant had a silent "e" ("make").
-        if syllables == 1 or stem.endswith(_E_ENDINGS):
-            return stem + "e"
-    return stem
-
-
-def _split_condition(clause: str) -> tuple[str, str, int]:
-    """(condition, main clause, offset of the main clause in ``clause``)."""
-    lead = _DISCOURSE.match(clause)
-    offset = lead.end() if lead else 0
-    body = clause[offset:]
-    if _IF_START.match(body):
-        comma = body.rfind(",")
-        then = re.search(r",?\s+then\s+", body)
-        if then is not None:
-            return body[: then.start()], body[then.end() :], offset + then.end()
-        if comma > 0:
-            condition, main = body[:comma], body[comma + 1 :]
-            return condition, main.lstrip(), offset + comma + 1 + (len(main) - len(main.lstrip()))
-    trailing = _IF_TRAILING.search(body)
-    if trailing is not None:
-        return body[trailing.end() :], body[: trailing.start()], offset
-    return "", body, offset
-
-
-def _clean_condition(condition: str) -> str:
-    condition = re.sub(r"^(?:if|unless|should|provided\s+that|as\s+long\s+as|assuming)\s+",
-                       "", condition.strip(), flags=re.I)  # fmt: skip
-    condition = condition.rstrip(" ,.;")
-    return condition[:1].upper() + condition[1:] + "." if condition else ""
-
-
-_NEGATIVE_TRIGGER = re.compile(r"\b(?:not|never|fail|remain|stay|miss)\b|n['\u2019]t\b", re.I)
-_SUBORDINATE = re.compile(r",|\b(?:that|which|who|because|while|although|hoping)\b", re.I)
-
-
-def _rewrite_negative(text: str) -> tuple[str, bool]:
-    """Rewrite the main predicate's negation away; negations in subordinate clauses
-    ("an agreement that would not require ...") do not flip the proposition."""
-    if _NEGATIVE_TRIGGER.search(text) is None:
-        return text, False
-    boundary = _SUBORDINATE.search(text, 1)
-    head, rest = (text[: boundary.start()], text[boundary.start() :]) if boundary else (text, "")
-    for pattern, replacement in _NEGATIVE_PREDICATES:
-        rewritten, count = pattern.subn(replacement, head, count=1)
-        if count:
-            return rewritten + rest, True
-    return text, False
-
-
-def _proposition(main: str, hedge_text: str) -> str:
-    """The proposition the hedge qualifies, with the hedge frame removed (best effort)."""
-    body = main.strip().rstrip(".!?;:, ")
-    body = _DISCOURSE.sub("", body)
-    at = body.lower().find(hedge_text.lower())
-    if at >= 0:
-        # "it is unlikely that X", "what is unlikely is that X", "the chances are slight that X"
-        m = _THAT_AFTER_HEDGE.match(body, at + len(hedge_text))
-        if m is not None:
-            return m.group("x")
-    for frame in _FRAMES:
-        m = frame.search(body)
-        if m is not None and _contains(body[: m.start("x")], hedge_text):
-            return m.group("x")
-    m = _POISED_FRAME.match(body)
-    if m is not None:
-        verb = "will secure" if m.group("for") else "will"
-        return f"{m.group('s')} {verb} {m.group('v')}"
-    m = _WHO_FRAME.search(body)
-    if m is not None and phrases.normalize(hedge_text).startswith(phrases.normalize(m.group("h"))):
-        return f"{m.group('s')} will {m.group('v')}"
-    m = _TO_FRAME.match(body)
-    if m is not None and (
-        _contains(m.group("h"), hedge_text) or _contains(hedge_text, m.group("h"))
-    ):
-        return f"{m.group('s')} will {m.group('v')}"
-    m = _MODAL_FRAME.match(body)
-    if m is not None:
-        return f"{m.group('s')} will {m.group('v')}"
-    return body
-
-
-def _contains(haystack: str, needle: str) -> bool:
-    return phrases.normalize(needle) in phrases.normalize(haystack)
-
-
-def _sentence_case(text: str) -> str:
-    text = " ".join(text.split()).rstrip(".!?;:, ")
-    if not text:
-        return text
-    return text[:1].upper() + text[1:] + "."
 
 
 # --------------------------------------------------------------------------------------
@@ -911,13 +630,13 @@ def _candidate(
         tail = CLAUSE_BREAK.search(clause)
         content_end = g_start + tail.start() if tail else g_end
     content = text[g_start:content_end]
-    condition, main, _ = _split_condition(content)
+    condition, main, _ = split_condition(content)
     conditional = bool(condition)
     matched = text[hedge.start : hedge.end]
     doubts: tuple[str, ...] = ()  # reasons the frame was not read as a forecast
     if author_judges or hedge.start >= content_end:
-        subject = _strip_reporting(main)
-        proposition = _modal_to_will(subject)
+        subject = strip_reporting(main)
+        proposition = modal_to_will(subject)
     elif hedge.kind == "number":
         found = _stated_proposition(main, matched, hedge.frame)
         if found is None:
@@ -927,8 +646,8 @@ def _candidate(
         proposition, doubt = _expectation_proposition(main, matched)
         doubts = () if doubt is None else (doubt,)
     else:
-        proposition = _proposition(main, matched)
-    proposition, negated = _rewrite_negative(proposition)
+        proposition = hedged_proposition(main, matched)
+    proposition, negated = rewrite_negative(proposition)
     reading = phrases.estimate(hedge.phrase, negated=negated)
     deadline = deadline_find(content, published) or (
         deadline_find(condition, published) if condition else None
@@ -955,7 +674,7 @@ def _candidate(
         sentence_start=s_start,
         sentence_end=s_end,
         quote=clause,
-        statement=_sentence_case(proposition),
+        statement=sentence_case(proposition),
         phrase=hedge.phrase.text,
         matched=matched,
         stated_probability=hedge.stated,
@@ -965,7 +684,7 @@ def _candidate(
         negated=negated,
         weak=hedge.phrase.weak,
         conditional=conditional,
-        condition=_clean_condition(condition) if conditional else "",
+        condition=clean_condition(condition) if conditional else "",
         deadline=deadline.date if deadline else None,
         deadline_expression=deadline.expression if deadline else "",
         deadline_note=(
@@ -976,22 +695,3 @@ def _candidate(
         confidence=confidence,
         reasons=reasons,
     )
-
-
-_REPORTING_PREFIX = re.compile(
-    r"^(?:there\s+(?:is|was)\s+(?:some\s+|much\s+|growing\s+)?speculation\s+that\s+|"
-    r"(?:many|some|others|critics|analysts)\s+\w+\s+(?:that\s+)?)",
-    re.IGNORECASE,
-)
-
-
-def _strip_reporting(text: str) -> str:
-    body = _DISCOURSE.sub("", text.strip())
-    return _REPORTING_PREFIX.sub("", body)
-
-
-def _modal_to_will(text: str) -> str:
-    m = _MODAL_FRAME.match(text.strip().rstrip(",.;"))
-    if m is None:
-        return text.strip().rstrip(",.;")
-    return f"{m.group('s')} will {m.group('v')}"
