@@ -1,35 +1,43 @@
 """Article text -> candidate forecasts.  Pure (stdlib, dateutil and ``phrases``), deterministic.
 
-The pipeline, per sentence:
+This module puts the steps together; each step is a module of its own, and imports point
+from here down (sentences, deadlines, hedges, propositions <- confidence <- numbers <-
+pipeline).  Per sentence:
 
 1. Split the text into sentences (paragraph breaks and bullets end a sentence too), with
-   character offsets into the original text.
-2. Find hedges: lexicon phrases (:func:`forecasts.phrases.phrases_in`); stated
+   character offsets into the original text (:mod:`~forecasts.extraction.sentences`).
+2. Find hedges: lexicon phrases (:func:`forecasts.core.phrases.phrases_in`); stated
    probabilities ("a 70% chance that X", "X has a one-in-three chance of V-ing", "we put
    the odds of X at 30%", "the probability that X is 0.7"), whose number is the reading;
    and the author's own expectations ("we expect X to V", "I don't expect that X will V",
-   "our expectation is that X"), read as the lexicon's "expected".  Plain "will" and
-   "should" are deliberately not hedges: they would flood editors with candidates.
-   A sentence with two hedges in separate clauses ("X could happen, but it is expected
-   that Y") gives two candidates; an anaphoric tail ("..., but this scenario is less
-   probable") qualifies the clause before it instead.
+   "our expectation is that X"), read as the lexicon's "expected"
+   (:mod:`~forecasts.extraction.numbers`).  Plain "will" and "should" are deliberately
+   not hedges: they would flood editors with candidates.  A sentence with two hedges in
+   separate clauses ("X could happen, but it is expected that Y") gives two candidates
+   (:mod:`~forecasts.extraction.hedges`); an anaphoric tail ("..., but this scenario is
+   less probable") qualifies the clause before it instead.
 3. Resolve polarity so the probability is FOR the proposition in ``statement``: the hedge
    qualifies what follows it ("it is unlikely that X", "what is unlikely is that X", "X is
    unlikely to V", "X may V"); a negative predicate ("will remain out of reach", "will not",
    "fail to") makes the hedge qualify NOT X, so P(X) = 1 - p (``negated``).  Negation of the
-   hedge itself ("not likely", "not unlikely") is the lexicon's job.
-4. Conditionals ("If Y, X may ...", "X may ... if Y") keep Y as ``condition``.
-5. Find a deadline (:func:`deadline_find`): explicit dates, relative expressions and the
-   political calendar (:data:`CALENDAR_NOTES`).  No deadline -> ``deadline`` is None and
-   ``deadline_note`` says so; we never guess.
-6. Score confidence.  Reports of others' views, descriptions of the past or present and
-   modals of capability inside relative clauses ("missiles that could reach Japan") are
-   kept with a low confidence and the reasons, so editors see why; only candidates at or
-   above :data:`PROPOSE_AT` count as proposed.  A number the author states is the
-   strongest evidence there is; one someone else states ("pollsters give him a 60%
-   chance", "markets are pricing in ...") is a report like any other.
+   hedge itself ("not likely", "not unlikely") is the lexicon's job
+   (:mod:`~forecasts.extraction.propositions`).
+4. Conditionals ("If Y, X may ...", "X may ... if Y") keep Y as ``condition``
+   (:mod:`~forecasts.extraction.propositions`).
+5. Find a deadline (:func:`~forecasts.extraction.deadlines.deadline_find`): explicit dates,
+   relative expressions and the political calendar
+   (:data:`~forecasts.extraction.deadlines.CALENDAR_NOTES`).  No deadline -> ``deadline``
+   is None and ``deadline_note`` says so; we never guess.
+6. Score confidence (:mod:`~forecasts.extraction.confidence`).  Reports of others' views,
+   descriptions of the past or present and modals of capability inside relative clauses
+   ("missiles that could reach Japan") are kept with a low confidence and the reasons, so
+   editors see why; only candidates at or above :data:`PROPOSE_AT` count as proposed.  A
+   number the author states is the strongest evidence there is; one someone else states
+   ("pollsters give him a 60% chance", "markets are pricing in ...") is a report like any
+   other.
 
-No Django here: the service layer stores candidates as draft forecasts.
+No Django here: the service layer (:mod:`forecasts.extraction.ingest`) stores candidates
+as draft forecasts.
 """
 
 from __future__ import annotations
