@@ -89,6 +89,7 @@ def _reported_number(through_hedge: str, hedge_offset: int) -> bool:
 
 _RELATIVE_MODAL = re.compile(r"\b(?:that|which|who|where)\s+(?:could|may|might)\b", re.IGNORECASE)
 
+# A future-tense cue; the expectation reading (numbers.py) asks the same question.
 FUTURE = re.compile(
     r"\b(?:will|won['\u2019]t|shall|going\s+to|next|upcoming|coming|future|soon|eventually|"
     r"remain|scenario|outlook|forecast|expect(?:s|ed)?|by\s+the\s+end|before\s+the|"
@@ -116,6 +117,8 @@ def confidence_score(
     author_judges: bool,
     doubts: tuple[str, ...] = (),
 ) -> tuple[float, tuple[str, ...]]:
+    """(confidence, reasons) for one hedged clause; ``doubts`` are reasons found while
+    reading its proposition.  The offsets are into ``clause``."""
     reasons: list[str] = []
     modal = hedge.text in MODALS
     if stated:
