@@ -41,8 +41,16 @@ from typing import Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from forecasts.scores.validation import (
+    FloatArray,
+    IntArray,
+    as_ints,
+    as_outcome,
+    as_outcomes,
+    as_probabilities,
+    same_length,
+    validate,
+)
 
 COIN_FLIP: Final = 0.5
 BASE_RATE: Final = "base_rate"
@@ -51,93 +59,12 @@ Z_95: Final = 1.959963984540054
 _EPS: Final = float(np.finfo(np.float64).eps)
 
 
-# --- validation -------------------------------------------------------------
-
-
-def _as_1d_array(name: str, values: npt.ArrayLike, kinds: str) -> npt.NDArray[np.generic]:
-    """Convert to a non-empty 1-D numpy array whose dtype kind is one of ``kinds``."""
-    try:
-        raw = np.asarray(values)
-    except (TypeError, ValueError) as exc:  # ragged nested sequences, for instance
-        raise ValueError(f"{name} could not be read as a 1-D array: {exc}") from exc
-    if raw.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {raw.shape}")
-    if raw.size == 0:
-        raise ValueError(f"{name} is empty")
-    if raw.dtype.kind == "O":
-        for i, item in enumerate(raw):
-            if isinstance(item, str | bytes) or item is None:
-                raise ValueError(f"{name}[{i}] = {item!r} is not a number")
-        try:
-            raw = raw.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} contains a value that is not a number: {exc}") from exc
-    if raw.dtype.kind not in kinds:
-        raise ValueError(f"{name} must hold numbers, got dtype {raw.dtype}")
-    return raw
-
-
-def _as_floats(name: str, values: npt.ArrayLike) -> FloatArray:
-    arr = _as_1d_array(name, values, kinds="biuf").astype(np.float64)
-    bad = np.flatnonzero(~np.isfinite(arr))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"{name}[{i}] = {arr[i]} is not a finite number")
-    return arr
-
-
-def _as_probabilities(name: str, values: npt.ArrayLike) -> FloatArray:
-    arr = _as_floats(name, values)
-    bad = np.flatnonzero((arr < 0.0) | (arr > 1.0))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"{name}[{i}] = {arr[i]} is outside [0, 1]")
-    return arr
-
-
-def _as_outcomes(name: str, values: npt.ArrayLike) -> FloatArray:
-    arr = _as_1d_array(name, values, kinds="biuf").astype(np.float64)
-    bad = np.flatnonzero((arr != 0.0) & (arr != 1.0))  # NaN fails both tests too
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"{name}[{i}] = {arr[i]} is not 0 or 1")
-    return arr
-
-
-def _as_ints(name: str, values: npt.ArrayLike) -> IntArray:
-    arr = _as_1d_array(name, values, kinds="iu")
-    return arr.astype(np.int64)
-
-
-def _same_length(**arrays: npt.NDArray[np.generic]) -> None:
-    lengths = {name: len(arr) for name, arr in arrays.items()}
-    if len(set(lengths.values())) > 1:
-        described = ", ".join(f"{name} has {n}" for name, n in lengths.items())
-        raise ValueError(f"length mismatch: {described}")
-
-
-def _validate(
-    probabilities: npt.ArrayLike, outcomes: npt.ArrayLike
-) -> tuple[FloatArray, FloatArray]:
-    """The checks every (probabilities, outcomes) function shares; float64 arrays out."""
-    p = _as_probabilities("probabilities", probabilities)
-    o = _as_outcomes("outcomes", outcomes)
-    _same_length(probabilities=p, outcomes=o)
-    return p, o
-
-
-def _as_outcome(value: float) -> float:
-    if isinstance(value, bool | int | float | np.integer | np.floating) and value in (0, 1):
-        return float(value)
-    raise ValueError(f"outcome = {value!r} is not 0 or 1")
-
-
 # --- plain scores -----------------------------------------------------------
 
 
 def brier_score(probabilities: npt.ArrayLike, outcomes: npt.ArrayLike) -> float:
     """Mean squared error (p − o)²; equals ``sklearn.metrics.brier_score_loss``."""
-    p, o = _validate(probabilities, outcomes)
+    p, o = validate(probabilities, outcomes)
     return float(np.mean((p - o) ** 2))
 
 
@@ -147,7 +74,7 @@ def log_loss(probabilities: npt.ArrayLike, outcomes: npt.ArrayLike) -> float:
     ε is the float64 machine epsilon, the clipping ``sklearn.metrics.log_loss``
     applies to float64 input, so p = 0 or 1 gives a large finite loss.
     """
-    p, o = _validate(probabilities, outcomes)
+    p, o = validate(probabilities, outcomes)
     clipped = np.clip(p, _EPS, 1.0 - _EPS)
     losses = np.where(o == 1.0, -np.log(clipped), -np.log(1.0 - clipped))
     return float(np.mean(losses))
@@ -220,7 +147,7 @@ def calibration_bins(
     """
     if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
         raise ValueError(f"n_bins = {n_bins!r} must be an integer of at least 1")
-    p, o = _validate(probabilities, outcomes)
+    p, o = validate(probabilities, outcomes)
     n_bins = int(n_bins)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     # side="left": a value equal to an inner edge stays in the bin below it.
@@ -283,7 +210,7 @@ def murphy_decomposition(probabilities: npt.ArrayLike, outcomes: npt.ArrayLike) 
         resolution  = Σ_k n_k (ō_k − ō)² / N        (higher is better)
         uncertainty = ō (1 − ō)
     """
-    p, o = _validate(probabilities, outcomes)
+    p, o = validate(probabilities, outcomes)
     n = p.size
     values, group, counts = np.unique(p, return_inverse=True, return_counts=True)
     group_frequency = np.bincount(group, weights=o, minlength=values.size) / counts
@@ -313,7 +240,7 @@ def brier_skill_score(
     reference forecasting exactly that): no forecast can beat a perfect
     reference, so skill is undefined rather than 0 or −∞.
     """
-    p, o = _validate(probabilities, outcomes)
+    p, o = validate(probabilities, outcomes)
     if isinstance(reference, str):
         if reference != BASE_RATE:
             raise ValueError(f"reference = {reference!r} must be a probability or {BASE_RATE!r}")
@@ -372,8 +299,8 @@ def time_averaged_brier(
         if not isinstance(item, tuple | list) or len(item) != 2:
             raise ValueError(f"estimates[{i}] = {item!r} is not a (date, probability) pair")
     days = [_as_day(f"estimates[{i}] date", day) for i, (day, _) in enumerate(items)]
-    probs = _as_probabilities("estimate probabilities", [prob for _, prob in items])
-    o = _as_outcome(outcome)
+    probs = as_probabilities("estimate probabilities", [prob for _, prob in items])
+    o = as_outcome(outcome)
     start = _as_day("start", start)
     end = _as_day("end", end)
 
@@ -415,14 +342,14 @@ def time_averaged_briers(
     forecast (or forever), so its weight is the overlap of that span with the
     forecast's scored days; no Python loop runs per forecast or per day.
     """
-    index = _as_ints("forecast_index", forecast_index)
-    days = _as_ints("estimate_days", estimate_days)
-    probs = _as_probabilities("estimate_probabilities", estimate_probabilities)
-    _same_length(forecast_index=index, estimate_days=days, estimate_probabilities=probs)
-    o = _as_outcomes("outcomes", outcomes)
-    start_days = _as_ints("starts", starts)
-    end_days = _as_ints("ends", ends)
-    _same_length(outcomes=o, starts=start_days, ends=end_days)
+    index = as_ints("forecast_index", forecast_index)
+    days = as_ints("estimate_days", estimate_days)
+    probs = as_probabilities("estimate_probabilities", estimate_probabilities)
+    same_length(forecast_index=index, estimate_days=days, estimate_probabilities=probs)
+    o = as_outcomes("outcomes", outcomes)
+    start_days = as_ints("starts", starts)
+    end_days = as_ints("ends", ends)
+    same_length(outcomes=o, starts=start_days, ends=end_days)
 
     n_forecasts = o.size
     bad = np.flatnonzero((index < 0) | (index >= n_forecasts))
@@ -508,7 +435,7 @@ def phrase_calibration(phrases: Sequence[str], outcomes: npt.ArrayLike) -> list[
         if not key:
             raise ValueError(f"phrases[{i}] = {text!r} is blank")
         keys.append(key)
-    o = _as_outcomes("outcomes", outcomes)
+    o = as_outcomes("outcomes", outcomes)
     if len(keys) != o.size:
         raise ValueError(f"length mismatch: phrases has {len(keys)}, outcomes has {o.size}")
 
@@ -608,9 +535,9 @@ def grouped_scores(
     """
     if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
         raise ValueError(f"n_bins = {n_bins!r} must be an integer of at least 1")
-    p, o = _validate(probabilities, outcomes)
-    g = _as_ints("groups", groups)
-    _same_length(groups=g, probabilities=p)
+    p, o = validate(probabilities, outcomes)
+    g = as_ints("groups", groups)
+    same_length(groups=g, probabilities=p)
     if g.min() < 0:
         raise ValueError(f"groups[{int(np.argmin(g))}] = {int(g.min())} must not be negative")
     size = int(g.max()) + 1 if n_groups is None else int(n_groups)
