@@ -35,10 +35,9 @@ from forecasts.scores.maths import (
     log_loss,
     murphy_decomposition,
     phrase_calibration,
-    time_averaged_brier,
-    time_averaged_briers,
     wilson_interval,
 )
+from forecasts.scores.time_averaged import time_averaged_brier, time_averaged_briers
 
 EPS = float(np.finfo(np.float64).eps)
 
