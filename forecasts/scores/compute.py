@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from django.utils import timezone
 
-from forecasts.scores import maths
+from forecasts.scores.grouped import grouped_scores
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.rows import ScoreRows
 from forecasts.scores.time_averaged import time_averaged_briers
@@ -139,7 +139,7 @@ def scope_snapshots(scored: ScoredForecasts, *, as_of: dt.date) -> list[ScoreSna
     group = np.cumsum(new_scope) - 1
     firsts = np.flatnonzero(new_scope)
 
-    grouped = maths.grouped_scores(
+    grouped = grouped_scores(
         group, scored.published_probabilities[members], scored.outcomes[members]
     )
     time_averaged = np.bincount(group, weights=scored.time_averaged_briers[members]) / grouped.count

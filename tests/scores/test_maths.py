@@ -24,6 +24,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 from sklearn.metrics import log_loss as sklearn_log_loss
 
+from forecasts.scores.grouped import grouped_scores
 from forecasts.scores.maths import (
     BASE_RATE,
     COIN_FLIP,
@@ -31,7 +32,6 @@ from forecasts.scores.maths import (
     brier_score,
     brier_skill_score,
     calibration_bins,
-    grouped_scores,
     log_loss,
     murphy_decomposition,
     phrase_calibration,
