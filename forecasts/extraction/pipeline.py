@@ -1,74 +1,82 @@
 """Article text -> candidate forecasts.  Pure (stdlib, dateutil and ``phrases``), deterministic.
 
-The pipeline, per sentence:
+This module puts the steps together; each step is a module of its own, and imports point
+from here down (sentences, deadlines, hedges, propositions <- confidence <- numbers <-
+pipeline).  Per sentence:
 
 1. Split the text into sentences (paragraph breaks and bullets end a sentence too), with
-   character offsets into the original text.
-2. Find hedges: lexicon phrases (:func:`forecasts.phrases.phrases_in`); stated
+   character offsets into the original text (:mod:`~forecasts.extraction.sentences`).
+2. Find hedges: lexicon phrases (:func:`forecasts.core.phrases.phrases_in`); stated
    probabilities ("a 70% chance that X", "X has a one-in-three chance of V-ing", "we put
    the odds of X at 30%", "the probability that X is 0.7"), whose number is the reading;
    and the author's own expectations ("we expect X to V", "I don't expect that X will V",
-   "our expectation is that X"), read as the lexicon's "expected".  Plain "will" and
-   "should" are deliberately not hedges: they would flood editors with candidates.
-   A sentence with two hedges in separate clauses ("X could happen, but it is expected
-   that Y") gives two candidates; an anaphoric tail ("..., but this scenario is less
-   probable") qualifies the clause before it instead.
+   "our expectation is that X"), read as the lexicon's "expected"
+   (:mod:`~forecasts.extraction.numbers`).  Plain "will" and "should" are deliberately
+   not hedges: they would flood editors with candidates.  A sentence with two hedges in
+   separate clauses ("X could happen, but it is expected that Y") gives two candidates
+   (:mod:`~forecasts.extraction.hedges`); an anaphoric tail ("..., but this scenario is
+   less probable") qualifies the clause before it instead.
 3. Resolve polarity so the probability is FOR the proposition in ``statement``: the hedge
    qualifies what follows it ("it is unlikely that X", "what is unlikely is that X", "X is
    unlikely to V", "X may V"); a negative predicate ("will remain out of reach", "will not",
    "fail to") makes the hedge qualify NOT X, so P(X) = 1 - p (``negated``).  Negation of the
-   hedge itself ("not likely", "not unlikely") is the lexicon's job.
-4. Conditionals ("If Y, X may ...", "X may ... if Y") keep Y as ``condition``.
-5. Find a deadline (:func:`deadline_find`): explicit dates, relative expressions and the
-   political calendar (:data:`CALENDAR_NOTES`).  No deadline -> ``deadline`` is None and
-   ``deadline_note`` says so; we never guess.
-6. Score confidence.  Reports of others' views, descriptions of the past or present and
-   modals of capability inside relative clauses ("missiles that could reach Japan") are
-   kept with a low confidence and the reasons, so editors see why; only candidates at or
-   above :data:`PROPOSE_AT` count as proposed.  A number the author states is the
-   strongest evidence there is; one someone else states ("pollsters give him a 60%
-   chance", "markets are pricing in ...") is a report like any other.
+   hedge itself ("not likely", "not unlikely") is the lexicon's job
+   (:mod:`~forecasts.extraction.propositions`).
+4. Conditionals ("If Y, X may ...", "X may ... if Y") keep Y as ``condition``
+   (:mod:`~forecasts.extraction.propositions`).
+5. Find a deadline (:func:`~forecasts.extraction.deadlines.deadline_find`): explicit dates,
+   relative expressions and the political calendar
+   (:data:`~forecasts.extraction.deadlines.CALENDAR_NOTES`).  No deadline -> ``deadline``
+   is None and ``deadline_note`` says so; we never guess.
+6. Score confidence (:mod:`~forecasts.extraction.confidence`).  Reports of others' views,
+   descriptions of the past or present and modals of capability inside relative clauses
+   ("missiles that could reach Japan") are kept with a low confidence and the reasons, so
+   editors see why; only candidates at or above :data:`PROPOSE_AT` count as proposed.  A
+   number the author states is the strongest evidence there is; one someone else states
+   ("pollsters give him a 60% chance", "markets are pricing in ...") is a report like any
+   other.
 
-No Django here: the service layer stores candidates as draft forecasts.
+No Django here: the service layer (:mod:`forecasts.extraction.ingest`) stores candidates
+as draft forecasts.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import itertools
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dateutil.relativedelta import relativedelta
-
 from forecasts.core import phrases
+from forecasts.extraction.confidence import confidence_score
+from forecasts.extraction.deadlines import deadline_find
+from forecasts.extraction.hedges import CLAUSE_BREAK, Hedge, clause_spans, overlaps, primary
+from forecasts.extraction.numbers import (
+    expectation_proposition,
+    expectations,
+    stated_numbers,
+    stated_proposition,
+)
+from forecasts.extraction.propositions import (
+    clean_condition,
+    hedged_proposition,
+    modal_to_will,
+    rewrite_negative,
+    sentence_case,
+    split_condition,
+    strip_reporting,
+)
+from forecasts.extraction.sentences import sentences
 
 __all__ = [
-    "CALENDAR_NOTES",
     "PROPOSE_AT",
     "Candidate",
-    "Deadline",
-    "deadline_find",
     "extract",
     "proposed",
-    "sentences",
 ]
 
 #: Candidates at or above this confidence are proposed to editors; the rest are kept
 #: (with their reasons) only for inspection.
 PROPOSE_AT = 0.5
-
-# Modal hedges: often capability or possibility rather than a forecast.
-_MODALS = frozenset({"could", "may", "might", "perhaps", "possibly", "maybe", "might happen"})
-
-
-@dataclass(frozen=True, slots=True)
-class Deadline:
-    date: dt.date
-    expression: str
-    note: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,1125 +113,27 @@ class Candidate:
         return self.confidence >= PROPOSE_AT
 
 
-# --------------------------------------------------------------------------------------
-# Sentences
-# --------------------------------------------------------------------------------------
-
-_ABBREVIATIONS = frozenset(
-    re.split(
-        r"\s+",
-        "mr mrs ms dr st jr sr vs etc inc ltd co corp gen sen rep gov prof no fig approx "
-        "jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e a.m p.m",
-    )
-)
-# "U.S." ends a sentence only when a typical sentence opener follows it.
-_COUNTRY_ABBREVIATIONS = frozenset({"u.s", "u.k", "u.n", "e.u", "u.s.a"})
-_OPENERS = frozenset(
-    re.split(
-        r"\s+",
-        "the a an it this that these those they he she we i but and in on at for if while "
-        "however meanwhile yet so there its their his her our",
-    )
-)
-_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)]*(?=\s)|\n\s*\n|\n")
-_LEADING = re.compile(r"[\s\u2022\u25cf\u25aa\-*\u2013\u2014]+")
-_LAST_TOKEN = re.compile(r"(\S+)$")
-_FIRST_WORD = re.compile(r"\s*[\"'\u201c\u2018(]*([A-Za-z]+)")
-
-
-def sentences(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each sentence, leading bullets and whitespace excluded."""
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        end = match.end()
-        if text[match.start()] == ".":
-            token = _LAST_TOKEN.search(text, start, match.start())
-            word = token.group(1).lower().lstrip("(\"'\u201c") if token else ""
-            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-                continue
-            if word in _COUNTRY_ABBREVIATIONS:
-                following = _FIRST_WORD.match(text, end)
-                if (
-                    following is None
-                    or not following.group(1)[0].isupper()
-                    or following.group(1).lower() not in _OPENERS
-                ):
-                    continue
-        yield from _trimmed(text, start, end)
-        start = end
-    yield from _trimmed(text, start, len(text))
-
-
-def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    lead = _LEADING.match(text, start, end)
-    if lead is not None:
-        start = lead.end()
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        yield start, end
-
-
-# --------------------------------------------------------------------------------------
-# Deadlines: explicit dates, relative expressions, the political calendar
-# --------------------------------------------------------------------------------------
-
-#: The documented anchors (computed, not tabulated, so they never run out).
-CALENDAR_NOTES = {
-    "presidential election": "U.S. presidential election: the Tuesday after the first "
-    "Monday in November of a year divisible by 4 (3 U.S.C. § 1).",
-    "midterm election": "U.S. midterm elections: the same Tuesday in the other even years.",
-    "end of term": "A U.S. presidential term ends at noon on 20 January after the "
-    "election (20th Amendment).",
-    "short term": "'In the short term': twelve months from publication (house reading).",
-    "near term": "'In the near term' / 'soon': six months from publication (house reading).",
-    "medium term": "'In the medium term': three years from publication (house reading).",
-    "long term": "'In the long term' states no deadline: none is proposed.",
-}
-
-_MONTHS = {
-    name: number
-    for number in range(1, 13)
-    for name in (calendar.month_name[number].lower(), calendar.month_abbr[number].lower())
-}
-_MONTH_RE = (
-    r"(?P<month>January|February|March|April|May|June|July|August|September|October|"
-    r"November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
-)
-_WEEKDAYS = {name.lower(): number for number, name in enumerate(calendar.day_name)}
-# Number words: counts in relative deadlines ("in two years", "a year") and in odds
-# ("one in three", "a hundred to one").
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "twelve": 12,
-    "eighteen": 18,
-    "twenty": 20,
-    "fifty": 50,
-    "hundred": 100,
-    "thousand": 1000,
-    "million": 1_000_000,
-}
-_NUMBERS = {**_NUMBER_WORDS, "a": 1, "an": 1}
-
-
-def election_day(year: int) -> dt.date:
-    """The Tuesday after the first Monday in November."""
-    first = dt.date(year, 11, 1)
-    first_monday = first + dt.timedelta(days=(0 - first.weekday()) % 7)
-    return first_monday + dt.timedelta(days=1)
-
-
-def _next_election(after: dt.date, *, presidential: bool) -> dt.date:
-    year = after.year
-    while True:
-        matches = year % 4 == 0 if presidential else year % 2 == 0 and year % 4 != 0
-        if matches and election_day(year) >= after:
-            return election_day(year)
-        year += 1
-
-
-def _end_of_month(year: int, month: int) -> dt.date:
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def _end_of_quarter(year: int, quarter: int) -> dt.date:
-    return _end_of_month(year, quarter * 3)
-
-
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3}
-_ORDINALS["4th"] = 4
-
-# Each rule: a pattern and a function (match, published) -> (date, note) | None.
-_DeadlineRule = tuple[re.Pattern[str], str]
-
-_YEAR = r"(?:,?\s+(?P<year>\d{4}))?"
-_N = r"(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen|a|an)"
-_DAY_NAME = r"(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-_DAY_NAME2 = r"(?P<weekday2>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-_BY = r"\b(?:by|before|until|at)\s+the\s+end\s+of\s+"
-
-_DATE_PATTERNS: tuple[tuple[str, str], ...] = (
-    # "3 November 2020", "November 3, 2020", "3 Nov"
-    ("day_month_year", r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH_RE + _YEAR + r"\b"),
-    ("month_day_year", r"\b" + _MONTH_RE + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b" + _YEAR),
-    (
-        "quarter",
-        r"\b(?:(?:the\s+)?(?P<ord>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter"
-        r"|Q(?P<q>[1-4]))(?:\s+(?:of\s+)?(?P<year>\d{4}))?",
-    ),
-    (
-        "half",
-        r"\b(?P<which>first|second)\s+half\s+of\s+(?:(?P<year>\d{4})|(?P<rel>this|next)\s+year)",
-    ),
-    ("end_of_year", _BY + r"(?:(?P<rel>the|this|next)\s+year|(?P<year>\d{4}))"),
-    ("end_of_month", _BY + _MONTH_RE + r"(?:\s+(?P<year>\d{4}))?"),
-    (
-        "end_of_term",
-        r"\b(?:end\s+of\s+(?:(?:President\s+)?[A-Z][a-z]+(?:['\u2019]s)?\s+)?"
-        r"(?:first\s+|second\s+|current\s+|the\s+)?(?:presidential\s+)?term|inauguration)",
-    ),
-    (
-        "month_year",
-        r"\b(?P<prep>in|by|before|until|at\s+the|the)\s+" + _MONTH_RE + r"(?:\s+(?P<year>\d{4}))?\b"
-        r"(?(year)|(?<=\w)(?!\s+\d))",
-    ),
-    ("next_month_name", r"\bnext\s+" + _MONTH_RE + r"\b"),
-    (
-        "year",
-        r"\b(?P<prep>in|by|before|until|during|throughout|through|for)\s+(?P<year>(?:19|20)\d{2})\b",
-    ),
-    ("relative_year", r"\b(?P<rel>this|next|the\s+coming)\s+year\b"),
-    ("term", r"\bin\s+the\s+(?P<term>short|near|medium|long)(?:\s|-)term\b"),
-    ("soon", r"\b(?:soon|shortly|in\s+the\s+coming\s+months)\b"),
-    (
-        "within",
-        r"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming\s+)?\s*"
-        + _N
-        + r"\s+(?P<unit>day|week|month|year)s?\b",
-    ),
-    ("next_unit", r"\bnext\s+(?P<unit>week|month|season|quarter)\b"),
-    ("weekday", r"\b(?:(?:on|this|by|next)\s+" + _DAY_NAME + r"|" + _DAY_NAME2 + r"['\u2019]s)\b"),
-    ("weekend", r"\bthis\s+weekend\b"),
-    ("tomorrow", r"\b(?:tomorrow|tonight)\b"),
-    ("midterms", r"\bmid-?terms?(?:\s+elections?)?\b"),
-    (
-        "election",
-        r"\b(?:(?:the|next|upcoming|coming)\s+(?:(?:U\.S\.|national|presidential|general)\s+)*"
-        r"elections?|election\s+day|re-?election|second\s+(?:[A-Z][a-z]+\s+)?term"
-        r"|the\s+vote\b|voters\s+decide)",
-    ),
-)
-
-# Every pattern above contains one of these words (or a digit): a cheap first check.
-_DEADLINE_TRIGGER = re.compile(
-    r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|monday|tuesday|wednesday|"
-    r"thursday|friday|saturday|sunday|weekend|tomorrow|tonight|term|inauguration|year|"
-    r"quarter|half|soon|shortly|coming|day|week|month|season|mid-?terms?|elections?|"
-    r"re-?election|vote|voters)",
-    re.IGNORECASE,
-)
-_COMPILED = tuple((name, re.compile(pattern)) for name, pattern in _DATE_PATTERNS)
-
-
-def _resolve(name: str, m: re.Match[str], published: dt.date) -> tuple[dt.date, str] | None:
-    groups = m.groupdict()
-    year_text = groups.get("year")
-    year = int(year_text) if year_text else None
-    if name in {"day_month_year", "month_day_year"}:
-        month, day = _MONTHS[groups["month"].lower().rstrip(".")], int(groups["day"])
-        if not 1 <= day <= calendar.monthrange(year or 2000, month)[1]:
-            return None
-        if year is None:
-            year = published.year + (dt.date(published.year, month, 1) < published.replace(day=1))
-            note = "day and month stated, year taken as the next such date after publication"
-        else:
-            note = "explicit date"
-        return dt.date(year, month, day), note
-    if name == "quarter":
-        quarter = int(groups["q"]) if groups.get("q") else _ORDINALS[groups["ord"].lower()]
-        if year is None:
-            year = published.year + (quarter * 3 < published.month)
-        return _end_of_quarter(year, quarter), "end of the quarter"
-    if name == "half":
-        if year is None:
-            year = published.year + (groups["rel"] == "next")
-        month = 6 if groups["which"] == "first" else 12
-        return _end_of_month(year, month), "end of that half-year"
-    if name == "end_of_year":
-        if year is None:
-            year = published.year + (groups["rel"] == "next")
-        return dt.date(year, 12, 31), "end of the year"
-    if name == "end_of_month":
-        month = _MONTHS[groups["month"].lower().rstrip(".")]
-        if year is None:
-            year = published.year + (month < published.month)
-        return _end_of_month(year, month), "end of that month"
-    if name == "end_of_term":
-        election = _next_election(published, presidential=True)
-        if published.month == 1 and published.day < 20 and published.year % 4 == 1:
-            return dt.date(published.year, 1, 20), CALENDAR_NOTES["end of term"]
-        return dt.date(election.year + 1, 1, 20), CALENDAR_NOTES["end of term"]
-    if name in {"month_year", "next_month_name"}:
-        month = _MONTHS[groups["month"].lower().rstrip(".")]
-        if year is None:
-            year = published.year + (month <= published.month)
-        if groups.get("prep") == "before":
-            return dt.date(year, month, 1) - dt.timedelta(days=1), "the day before that month"
-        return _end_of_month(year, month), "end of the month named"
-    if name == "year":
-        assert year is not None
-        if groups["prep"] == "for":
-            return None
-        return dt.date(year, 12, 31), "end of the year named"
-    if name == "relative_year":
-        rel = groups["rel"]
-        return dt.date(published.year + (rel != "this"), 12, 31), f"end of {rel} year"
-    if name == "term":
-        term = groups["term"]
-        months = {"short": 12, "near": 6, "medium": 36}.get(term)
-        if months is None:
-            return None
-        return published + relativedelta(months=months), CALENDAR_NOTES[f"{term} term"]
-    if name == "soon":
-        return published + relativedelta(months=6), CALENDAR_NOTES["near term"]
-    if name == "within":
-        n_text = groups["n"].lower()
-        n = int(n_text) if n_text.isdigit() else _NUMBERS[n_text]
-        unit = groups["unit"]
-        delta = {
-            "day": relativedelta(days=n),
-            "week": relativedelta(weeks=n),
-            "month": relativedelta(months=n),
-            "year": relativedelta(years=n),
-        }[unit]
-        return published + delta, f"{n} {unit}(s) from publication"
-    if name == "next_unit":
-        unit = groups["unit"]
-        if unit == "week":
-            return published + relativedelta(weeks=1, weekday=6), "end of next week (Sunday)"
-        if unit == "month":
-            nxt = published + relativedelta(months=1)
-            return _end_of_month(nxt.year, nxt.month), "end of next month"
-        if unit == "quarter":
-            quarter = (published.month - 1) // 3 + 2
-            year = published.year + (quarter > 4)
-            return _end_of_quarter(year, (quarter - 1) % 4 + 1), "end of next quarter"
-        return None  # "next season": sport-specific, no calendar here
-    if name == "weekday":
-        weekday = _WEEKDAYS[(groups["weekday"] or groups["weekday2"]).lower()]
-        days = (weekday - published.weekday()) % 7 or 7
-        return published + dt.timedelta(days=days), "the next such weekday after publication"
-    if name == "weekend":
-        days = (6 - published.weekday()) % 7 or 7
-        return published + dt.timedelta(days=days), "the Sunday after publication"
-    if name == "tomorrow":
-        return published + dt.timedelta(days=1), "the day after publication"
-    if name == "midterms":
-        return _next_election(published, presidential=False), CALENDAR_NOTES["midterm election"]
-    if name == "election":
-        return (
-            _next_election(published, presidential=True),
-            CALENDAR_NOTES["presidential election"],
-        )
-    return None
-
-
-def deadline_find(text: str, published: dt.date) -> Deadline | None:
-    """The deadline stated in ``text`` (a clause), resolved against ``published``.
-
-    Earlier-written expressions win over later ones; among expressions at the same place,
-    the more explicit (the order of the rules).  Dates before publication are ignored
-    here (they describe the past); None when nothing is found.
-    """
-    if _DEADLINE_TRIGGER.search(text) is None:
-        return None  # most clauses name no time at all: skip the twenty patterns
-    found: list[tuple[int, int, Deadline]] = []
-    for rank, (name, pattern) in enumerate(_COMPILED):
-        for m in pattern.finditer(text):
-            resolved = _resolve(name, m, published)
-            if resolved is None or resolved[0] < published:
-                continue
-            found.append((m.start(), rank, Deadline(resolved[0], m.group(0), resolved[1])))
-    if not found:
-        return None
-    found.sort(key=lambda item: (item[0], item[1]))
-    return found[0][2]
-
-
-def _past_dates(text: str, published: dt.date) -> bool:
-    """Whether the clause names a year before publication ("In February 2019, ...")."""
-    return any(int(y) < published.year for y in re.findall(r"\b((?:19|20)\d{2})\b", text))
-
-
-# --------------------------------------------------------------------------------------
-# Clauses, polarity, statements
-# --------------------------------------------------------------------------------------
-
-_CLAUSE_BREAK = re.compile(
-    r",\s+but\s+|;\s+|:\s+|\s+[\u2013\u2014-]\s+|,\s+(?:while|whereas|and)\s+"
-)
 _ANAPHORIC = re.compile(
     r"^(?:(?:at\s+the\s+moment|for\s+now|for\s+the\s+moment|however|still),?\s+)*"
     r"(?:this|that|which|it|such\s+an?\s+\w+)(?:\s+(?:scenario|outcome|prospect|scenario))?"
     r"\s+(?:is|seems|looks|appears|remains|would\s+be)\b",
     re.IGNORECASE,
 )
-_DISCOURSE = re.compile(
-    r"^(?:(?:regardless|however|alternatively|still|meanwhile|moreover|besides|yet|so|"
-    r"and|but|then|instead|overall|in\s+short|in\s+any\s+case|at\s+this\s+point|"
-    r"at\s+the\s+moment|for\s+now|on\s+balance|in\s+our\s+view|for\s+his\s+part|"
-    r"for\s+their\s+part)\b,?\s*)+",
-    re.IGNORECASE,
-)
-_IF_START = re.compile(
-    r"^(?:if|unless|should|provided\s+that|as\s+long\s+as|in\s+case|assuming)\b",
-    re.IGNORECASE,
-)
-_IF_TRAILING = re.compile(r"[\s,]+(?:if|unless|provided\s+that|as\s+long\s+as)\s+", re.IGNORECASE)
-
-# A negative predicate: the hedge then qualifies NOT X.  Each rule rewrites the
-# predicate to its positive form for the statement.
-_NEGATIVE_PREDICATES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b(will|would|to)\s+(?:remain|stay)\s+(?:out\s+of\s+reach|elusive)", re.I),
-     r"\1 be reached"),
-    (re.compile(r"\b(will|would|to|may|might|could)\s+fail\s+to\s+", re.I), r"\1 "),
-    (re.compile(r"\b(will|would|can|could|may|might|shall)\s+not\s+", re.I), r"\1 "),
-    (re.compile(r"\bwon['\u2019]t\s+", re.I), "will "),
-    (re.compile(r"\bwouldn['\u2019]t\s+", re.I), "would "),
-    (re.compile(r"\b(will|would|to)\s+never\s+", re.I), r"\1 "),
-    (re.compile(r"\bnot\s+to\s+", re.I), "to "),
-    (re.compile(r"\b(will|would|to)\s+miss\s+", re.I), r"\1 reach "),
-)  # fmt: skip
-
-_FRAMES: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(pattern, re.I | re.S)
-    for pattern in (
-        # "what is unlikely is that X", "the most likely scenario is that X"
-        r"^.*?\bis\s+that\s+(?P<x>.+)$",
-        # "it is unlikely that X", "it seems likely that X"
-        r"\b(?:it|that|this)\s+(?:is|seems|looks|appears|remains)\s+\w+(?:\s+\w+)?\s+that\s+"
-        r"(?P<x>.+)$",
-        # "there is a real possibility that X"
-        r"\bthere\s+(?:is|are)\s+(?:a|an|some|little|no)?\s*[\w\s]*?"
-        r"(?:chance|possibility|speculation|odds|risk)\s+that\s+(?P<x>.+)$",
-        r"\b(?:we|i)\s+(?:believe|doubt|expect)\s+(?:that\s+)?(?P<x>.+)$",
-    )
-)
-_THAT_AFTER_HEDGE = re.compile(r"\s+(?:\w+\s+){0,2}?that\s+(?P<x>.+)$", re.I | re.S)
-_TO_FRAME = re.compile(
-    r"^(?P<s>.+?)\s+(?:(?:still|also|now)\s+)?(?:is|are|isn['\u2019]t|aren['\u2019]t|seems?|looks?|appears?)\s+"
-    r"(?:(?:also|still|now|not|very|highly|more|less|most)\s+)*"
-    r"(?P<h>(?:(?!to\b)\w+\s+){0,2}(?!to\b)\w+)\s+to\s+(?P<v>.+)$",
-    re.I | re.S,
-)
-# "Steve Beigen, who is thought to be the next deputy secretary"
-_WHO_FRAME = re.compile(
-    r"(?P<s>(?:[A-Z][\w.\u2019']*\s+)*[A-Z][\w.\u2019']*),\s+who\s+(?:is|are)\s+"
-    r"(?:(?:also|still|now|widely|generally)\s+)?(?P<h>(?:(?!to\b)\w+\s+){0,2}(?!to\b)\w+)\s+to\s+(?P<v>.+)$",
-    re.S,
-)
-# "Mr. Trump still appears poised for a second term"
-_POISED_FRAME = re.compile(
-    r"^(?P<s>.+?)\s+(?:(?:still|also|now)\s+)?(?:appears?|seems?|looks?|is|are)\s+poised\s+"
-    r"(?:(?P<for>for)|to)\s+(?P<v>.+)$",
-    re.I | re.S,
-)
-_MODAL_FRAME = re.compile(
-    r"^(?P<s>.+?)\s+(?:may|might|could|will\s+probably|will\s+likely|probably\s+will|"
-    r"likely\s+will|will\s+almost\s+certainly|will\s+certainly|will\s+possibly|"
-    r"will\s+perhaps)\s+(?:also\s+|still\s+|well\s+|even\s+)?(?:not\s+)?(?P<v>.+)$",
-    re.I | re.S,
-)
 
 
-@dataclass(frozen=True, slots=True)
-class _Hedge:
-    start: int  # offsets in the text
-    end: int
-    phrase: phrases.Phrase
-    # "phrase": a lexicon phrase.  "expectation": "we expect", read as the lexicon's
-    # "expected".  "number": a stated probability (``stated``), matched by the
-    # ``_STATED_FRAMES`` entry named ``frame``; its ``phrase`` is the number's own reading,
-    # with no text, so that the polarity rules apply to it unchanged.
-    kind: str = "phrase"
-    stated: float | None = None
-    frame: str = ""
-
-
-def _hedges(text: str, start: int, end: int) -> list[_Hedge]:
+def _hedges(text: str, start: int, end: int) -> list[Hedge]:
+    """Every hedge in the sentence, in text order: where the lexicon, the stated numbers and
+    the expectations meet (so here, above all three)."""
     sentence = text[start:end]
-    lexicon = [
-        _Hedge(start + s, start + e, phrase) for s, e, phrase in phrases.phrases_in(sentence)
-    ]
-    found = _stated_numbers(sentence, start)
-    found += [h for h in _expectations(sentence, start) if not _overlaps(h, found)]
+    lexicon = [Hedge(start + s, start + e, phrase) for s, e, phrase in phrases.phrases_in(sentence)]
+    found = stated_numbers(sentence, start)
+    found += [h for h in expectations(sentence, start) if not overlaps(h, found)]
     if not found:
         return lexicon
     # A lexicon word inside a stated number ("80% likely", "put the odds of an unlikely
     # upset at 10%") is part of it, not a hedge of its own.
-    found += [h for h in lexicon if not _overlaps(h, found)]
+    found += [h for h in lexicon if not overlaps(h, found)]
     return sorted(found, key=lambda h: h.start)
-
-
-def _overlaps(hedge: _Hedge, others: list[_Hedge]) -> bool:
-    return any(hedge.start < other.end and other.start < hedge.end for other in others)
-
-
-# --------------------------------------------------------------------------------------
-# Stated numbers ("a 70% chance that X") and first-person expectations ("we expect X to V")
-# --------------------------------------------------------------------------------------
-
-_COUNT_WORDS = _NUMBER_WORDS
-_COUNT = r"(?:\d{1,7}|(?:a\s+)?(?:" + "|".join(_COUNT_WORDS) + r"))"
-# Each value form once per pattern (Python forbids repeating a group name): a percentage,
-# "N in M", "50-50", and (only where a probability noun names it) a bare fraction "0.7".
-# A range ("40-60%") is no single number: its second half is not read either.
-_PERCENT = (
-    r"(?<![\w.,\-\u2013])(?P<pct>\d{1,3}(?:\.\d+)?)(?:\s?%|[\s-]?per[\s-]?cent\b|[\s-]?percent\b)"
-)
-_IN = rf"(?<![\w.,])(?P<n>{_COUNT})[\s-]+in[\s-]+(?P<m>{_COUNT})(?![\w%]|[.,]\d)"
-_EVEN = r"(?P<even>\b(?:50[-/]50|fifty[-\s]fifty)\b)"
-_FRACTION = r"(?<![\w.,])(?P<frac>0?\.\d+|[01])(?![\w%]|[.,]\d|[\s-]?per)"
-_VALUE = rf"(?:{_PERCENT}|{_IN}|{_EVEN})"
-_VALUE_OR_FRACTION = rf"(?:{_PERCENT}|{_IN}|{_EVEN}|{_FRACTION})"
-_APPROX = (
-    r"(?:(?:about|around|roughly|approximately|nearly|almost|perhaps|maybe|some|only|just|"
-    r"close\s+to|just\s+(?:under|over))\s+)?"
-)
-_KIND = r"(?:chances?|probability|likelihood|odds|risk|possibility)"
-_COMPLEMENT = r"(?:of\s+(?P<g>[^;:]+?)|that\s+(?P<x>[^;:]+?))"
-
-#: Where a stated probability sits.  Odds "N to M" are not read: "3 to 1" is odds against
-#: in betting and odds on elsewhere, and the text rarely says which.
-_STATED_FRAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern, re.IGNORECASE))
-    for name, pattern in (
-        # "a 70% chance (that X | of X-ing)", "a one-in-three chance", "70 per cent odds";
-        # "X is 80% likely to V", "I am 90 per cent certain that X" (frame "percent_likely").
-        # The article and "about" before the number are added by _stated_numbers.
-        (
-            "chance",
-            rf"{_VALUE}[\s-]*(?:{_KIND}(?![\w-])|(?P<likely>likely|certain|sure)\b)",
-        ),
-        # "a probability of 0.7 that X", "with a probability of 70%"
-        (
-            "chance_of_value",
-            rf"\b(?:a|an)\s+(?:\w+\s+)?{_KIND}\s+of\s+{_APPROX}{_VALUE_OR_FRACTION}"
-            r"(?=\s*(?:that\b|,|[.;:!?)]|$))",
-        ),
-        # "we put the odds of X at 30%", "I put the probability that X at 0.6"
-        (
-            "put_at",
-            r"\b(?:put|puts|putting|place[sd]?|placing|set|sets|setting|peg(?:s|ged|ging)?|"
-            r"estimate[sd]?|reckon(?:s|ed)?|assess(?:es|ed)?)\s+"
-            rf"(?:the|its|their|our|my|his|her|this)\s+(?:[\w-]+\s+)?{_KIND}\s+{_COMPLEMENT}"
-            rf"\s+at\s+{_APPROX}{_VALUE_OR_FRACTION}",
-        ),
-        # "the probability that X is 0.7", "the odds of X are one in four"
-        (
-            "is_value",
-            rf"\b(?:the|our|my|its|their)\s+(?:[\w-]+\s+)?{_KIND}\s+{_COMPLEMENT}\s+"
-            r"(?:is|are|stands\s+at|sits\s+at)\s+(?:now\s+)?"
-            rf"{_APPROX}{_VALUE_OR_FRACTION}",
-        ),
-    )
-)
-# What may stand before the number in a "chance" frame: "a roughly (70% chance)".
-_LEAD = re.compile(rf"(?:\b(?:a|an)\s+)?{_APPROX}$", re.IGNORECASE)
-# Cheap first checks (most sentences state no number, and years are not probabilities):
-# some value form, and some word a frame needs.
-_STATED_TRIGGER = re.compile(
-    r"%|per[\s-]?cent|\bin[\s-]+(?:a\s+)?(?:\d|" + "|".join(_COUNT_WORDS) + r")|50|fifty"
-    r"|(?<![\w.,])(?:0?\.\d|[01](?![\w.,]))",
-    re.IGNORECASE,
-)
-_KIND_WORDS = re.compile("chance|probab|likel|odds|risk|possib|certain|sure")  # on lower case
-
-
-def _stated_value(m: re.Match[str]) -> float | None:
-    """The probability a frame states, or None when it is no probability (over 100 %)."""
-    groups = m.groupdict()
-    if groups.get("pct"):
-        value = float(groups["pct"]) / 100
-    elif groups.get("n") and groups.get("m"):
-        n, of = _count(groups["n"]), _count(groups["m"])
-        value = n / of if of else 2.0
-    elif groups.get("even"):
-        value = 0.5
-    elif groups.get("frac"):
-        value = float(groups["frac"])
-    else:
-        return None
-    return round(value, 4) if 0.0 <= value <= 1.0 else None
-
-
-def _count(text: str) -> int:
-    word = text.lower().removeprefix("a ").strip()
-    return int(word) if word.isdigit() else _COUNT_WORDS[word]
-
-
-def _stated_reading(value: float) -> phrases.Phrase:
-    return phrases.Phrase(
-        text="",
-        probability=value,
-        low=value,
-        high=value,
-        scale="Stated",
-        citation="the number stated in the text",
-    )
-
-
-def _stated_numbers(sentence: str, offset: int) -> list[_Hedge]:
-    """Stated probabilities in ``sentence`` (offsets + ``offset``); the longest match wins
-    where frames overlap."""
-    if not _KIND_WORDS.search(sentence.lower()) or not _STATED_TRIGGER.search(sentence):
-        return []
-    found: list[tuple[int, int, str, float]] = []
-    for name, pattern in _STATED_FRAMES:
-        for m in pattern.finditer(sentence):
-            value = _stated_value(m)
-            if value is None:
-                continue
-            start, frame = m.start(), name
-            if name == "chance":  # "a roughly 70% chance", "about 80% likely"
-                lead = _LEAD.search(sentence, 0, start)
-                start = lead.start() if lead else start
-                frame = "percent_likely" if m.group("likely") else "chance"
-            found.append((start, m.end(), frame, value))
-    found.sort(key=lambda f: (f[0] - f[1], f[0]))
-    chosen: list[_Hedge] = []
-    for start, end, frame, value in found:
-        hedge = _Hedge(offset + start, offset + end, _stated_reading(value), "number", value, frame)
-        if not _overlaps(hedge, chosen):
-            chosen.append(hedge)
-    return chosen
-
-
-_EXPECTATION = re.compile(
-    r"\b(?:(?:we|i)(?:['\u2019]d)?\s+(?:(?:still|now|also|fully|firmly|broadly|would|"
-    r"continue\s+to)\s+)*(?P<neg>(?:do\s+not|would\s+not|don['\u2019]t|wouldn['\u2019]t|"
-    r"no\s+longer)\s+)?(?:(?:still|now|really|fully)\s+)*(?:expect|anticipate)(?![\w'\u2019])"
-    r"|(?:our|my)\s+(?:(?:central|main|base|firm|own|working)\s+)?expectation\s+is\b)",
-    re.IGNORECASE,
-)
-
-
-def _expectations(sentence: str, offset: int) -> list[_Hedge]:
-    """The author's own expectations ("we expect", "I don't expect", "our expectation is").
-
-    Third-person ones ("analysts expect") are reports of others' views and are not read.
-    """
-    if "xpect" not in sentence and "nticipat" not in sentence:
-        return []
-    return [
-        _Hedge(
-            offset + m.start(),
-            offset + m.end(),
-            phrases.LEXICON["not expected" if m.group("neg") else "expected"],
-            "expectation",
-        )
-        for m in _EXPECTATION.finditer(sentence)
-    ]
-
-
-_FINITE = re.compile(
-    r"\b(?:will|would|won['\u2019]t|shall|is|are|was|were|can|could|may|might|has|have)\b"
-    r"|['\u2019]ll\b",
-    re.IGNORECASE,
-)
-_FUTURE_VERB = re.compile(
-    r"\b(?:will|would|won['\u2019]t|shall|(?:is|are)\s+going\s+to)\b|['\u2019]ll\b", re.IGNORECASE
-)
-
-
-_NO_EVENT = "expects no future event the clause names ('I expect you know', 'we expect better')"
-
-
-def _expectation_proposition(main: str, matched: str) -> tuple[str, str | None]:
-    """ "We expect X to V" -> "X will V"; "I expect (that) X will V" -> "X will V".
-
-    The second item is a reason to doubt the reading, when the expected thing is no
-    future event.
-    """
-    body = _DISCOURSE.sub("", main.strip().rstrip(".!?;:, "))
-    at = body.find(matched)
-    if at < 0:
-        return _proposition(main, matched), None
-    rest = body[at + len(matched) :]
-    m = re.match(r"\s+to\s+(?P<see>see\s+)?(?P<v>.+)$", rest, re.S)
-    if m is not None:  # "we expect to raise prices", "we expect to see a cut in June"
-        if m.group("see"):
-            return f"there will be {m.group('v')}", None
-        return f"{'I' if matched.lower().startswith('i') else 'we'} will {m.group('v')}", None
-    m = re.match(r"\s+(?!that\b)(?P<s>.+?)\s+to\s+(?P<v>.+)$", rest, re.S)
-    if m is not None and _FINITE.search(m.group("s")) is None:
-        return f"{_subject_form(m.group('s'))} will {m.group('v')}", None
-    m = re.match(r",?\s+that\s+(?P<x>.+)$", rest, re.S)
-    clause = m.group("x") if m is not None else rest.strip()
-    if m is not None or _FINITE.search(clause) is not None:  # "I expect (that) X will V"
-        return clause, None if _FUTURE.search(clause) else _NO_EVENT
-    # "we expect two cuts this year"
-    dated = _FUTURE.search(clause) or _DEADLINE_TRIGGER.search(clause)
-    return f"there will be {clause}", None if dated else _NO_EVENT
-
-
-_HAS_SUBJECT = re.compile(
-    r"(?:^|,\s+|\b(?:that|think|believe|reckon)\s+)(?P<s>(?!(?:who|which|that)\b)[^,]+?),?\s+"
-    r"(?:(?:still|now|only|also)\s+)?"
-    r"(?:has|have|had|stands?|stood)\s+(?:(?:only|just|still|now|perhaps|maybe|about|roughly|"
-    r"at\s+(?:best|most|least))\s+)*$",
-    re.IGNORECASE,
-)
-_GIVEN_TO = re.compile(
-    r"\b(?:give[sn]?|gave|giving|assign(?:s|ed|ing)?)\s+(?P<s>(?:[\w'\u2019.-]+\s+){0,4}?"
-    r"[\w'\u2019.-]+)\s+$",
-    re.IGNORECASE,
-)
-_SUBJECT_PRONOUNS = {"him": "he", "her": "she", "them": "they", "us": "we", "me": "I"}
-
-
-def _subject_form(noun_phrase: str) -> str:
-    noun_phrase = noun_phrase.strip()
-    return _SUBJECT_PRONOUNS.get(noun_phrase.lower(), noun_phrase)
-
-
-def _subject(before: str) -> str | None:
-    """Whose chance it is: "X has a 30% chance", "we give X a 30% chance"."""
-    m = _HAS_SUBJECT.search(before)
-    if m is not None:
-        return m.group("s")
-    m = _GIVEN_TO.search(before)
-    if m is not None:
-        return _subject_form(m.group("s"))
-    return None
-
-
-def _stated_proposition(main: str, matched: str, frame: str) -> str | None:
-    """What the stated number is the probability of, or None when the clause does not say
-    (the number refers back to an earlier sentence, say)."""
-    body = _DISCOURSE.sub("", main.strip().rstrip(".!?;:, "))
-    at = body.find(matched)
-    if at < 0:
-        return None
-    before, after = body[:at], body[at + len(matched) :]
-    if frame in {"put_at", "is_value"}:  # "we put the odds of X at 30% (before June)"
-        m = dict(_STATED_FRAMES)[frame].search(matched)
-        if m is None:
-            return None
-        if m.group("x"):
-            return m.group("x") + after
-        return _of_complement(m.group("g") + after, None)
-    that = re.match(r",?\s+that\s+(?P<x>.+)$", after, re.S)
-    if that is not None:
-        return that.group("x")
-    if frame == "chance":
-        of = re.match(r"\s+of\s+(?P<g>.+)$", after, re.S)
-        if of is not None:
-            return _of_complement(of.group("g"), _subject(before))
-        to = re.match(r"\s+to\s+(?P<v>.+)$", after, re.S)
-        subject = _subject(before)
-        if to is not None and subject is not None:
-            return f"{subject} will {to.group('v')}"
-        clause = after.strip()  # "a 70% chance the Fed will cut"
-        if _FUTURE_VERB.search(clause) is not None:
-            return clause
-    if frame == "chance_of_value":
-        with_ = re.search(r"^(?P<x>.+?)\s+with\s+$", before, re.S)
-        if with_ is not None:  # "the bill will pass with a probability of 70%"
-            return with_.group("x")
-    if frame == "percent_likely":
-        copula = re.match(r"^(?P<s>.+?)\s+(?:is|are|seems?|looks?|appears?)\s+$", before, re.S)
-        to = re.match(r"\s+to\s+(?P<v>.+)$", after, re.S)
-        if copula is not None and to is not None:
-            return f"{copula.group('s')} will {to.group('v')}"
-    return None
-
-
-_NOUN_PHRASE_START = frozenset(
-    re.split(
-        r"\s+",
-        "the this that these those his her its their our my your he she it they we him them us",
-    )
-)
-# Words ending in -ing that are not verbs where a gerund would stand.
-_ING_NOUNS = frozenset(
-    re.split(
-        r"\s+",
-        "during nothing something anything everything thing bring string spring sting swing "
-        "morning evening ceiling building housing funding spending lending borrowing pricing "
-        "polling ruling meeting hearing offering listing rating ranking warning landing "
-        "recording wedding clothing lightning shipping banking mining marketing engineering "
-        "accounting manufacturing restructuring wrongdoing uprising upbringing",
-    )
-)
-
-
-# Words that follow a verb ("winning the title") but not an adjective ("rising prices").
-_VERB_FOLLOWERS = frozenset(
-    re.split(r"\s+", "the a an in on at by before to up down out off its their his her this into")
-)
-
-
-def _is_gerund(word: str) -> bool:
-    word = word.lower().strip(",.;:")
-    return len(word) >= 5 and word.endswith("ing") and word not in _ING_NOUNS
-
-
-def _of_complement(complement: str, subject: str | None) -> str | None:
-    """ "(X has a 30% chance) of winning" -> "X will win"; "of the bank cutting rates" ->
-    "the bank will cut rates"; "of a recession" -> "there will be a recession"."""
-    words = complement.split()
-    negative = bool(words) and words[0].lower() == "not"
-    if negative:
-        words = words[1:]
-    if not words:
-        return None
-    no = "not " if negative else ""
-    if _is_gerund(words[0]):
-        if subject is not None:
-            return f"{subject} will {no}{_infinitive(words[0])} {' '.join(words[1:])}".strip()
-        if negative or (len(words) > 1 and words[1].lower() in _VERB_FOLLOWERS):
-            return None  # "a 60% chance of winning the title": whose win, the clause omits
-        return f"there will be {complement}"  # an adjective: "of rising prices"
-    if words[0].lower() in _NOUN_PHRASE_START or words[0][:1].isupper():
-        for index in range(1, min(6, len(words))):
-            not_ = words[index].lower() == "not"
-            verb_at = index + 1 if not_ else index
-            if verb_at < len(words) and _is_gerund(words[verb_at]):
-                noun_phrase = _subject_form(" ".join(words[:index]))
-                neg = "not " if not_ or negative else ""
-                tail = " ".join(words[verb_at + 1 :])
-                return f"{noun_phrase} will {neg}{_infinitive(words[verb_at])} {tail}".strip()
-    if negative:
-        return None
-    if subject is not None:  # "Labour has a 40% chance of a majority"
-        return f"{subject} will have {complement}"
-    return f"there will be {complement}"
-
-
-_ING_IRREGULAR = {
-    "dying": "die",
-    "lying": "lie",
-    "tying": "tie",
-    "vying": "vie",
-    "being": "be",
-    "fuelling": "fuel",
-    "duelling": "duel",
-    "signalling": "signal",
-    "totalling": "total",
-    "equalling": "equal",
-}
-_KEEP_DOUBLE = frozenset({"add", "err", "egg", "ebb", "odd"})
-_VOWELS = frozenset("aeiou")
-# Stems ending consonant-vowel-consonant that take back the "e" the -ing dropped
-# ("promot-ing", "includ-ing"); other such stems do not ("visit-ing", "happen-ing",
-# "offer-ing").  _E_EXCEPTIONS: common verbs that take it back all the same;
-# _NO_E: common ones that never had it.
-_E_ENDINGS = ("at", "ut", "ot", "id", "ud", "od", "ad", "ed", "ib", "ob", "ub", "in", "um",
-              "im", "am", "ir", "ur", "ar", "ol", "il", "ul", "ik", "ok", "ak", "ag")  # fmt: skip
-_E_EXCEPTIONS = frozenset({"ignor", "restor", "explor", "ador", "implor", "deplor", "invit",
-                           "unit", "ignit", "excit", "recit", "compet", "complet", "delet",
-                           "deplet", "conven", "interven", "postpon", "interfer", "adher",
-                           "coher", "persever", "escap", "chang", "arrang", "exchang", "rang",
-                           "challeng", "aveng", "reveng", "plung", "hing", "cring", "infring",
-                           "creat", "quot", "guid", "becom", "overcom", "welcom"})  # fmt: skip
-_NO_E = frozenset({"focus", "bias", "combat", "pivot", "ballot", "gossip", "visit"})
-
-
-def _infinitive(gerund: str) -> str:
-    """The base form of an -ing verb, by the spelling rules (best effort: editors check)."""
-    word = gerund.lower().strip(",.;:")
-    if word in _ING_IRREGULAR:
-        return _ING_IRREGULAR[word]
-    stem = word[:-3]
-    if stem in _NO_E or stem.endswith(("ee", "oe", "ye")) or len(stem) < 2:
-        return stem
-    last, previous = stem[-1], stem[-2]
-    if last == previous and last not in _VOWELS and last not in "lsfz" and stem not in _KEEP_DOUBLE:
-        return stem[:-1]  # "winning", "cutting"
-    if (
-        stem.endswith(("ell", "oll"))
-        and len(stem) >= (6 if stem[-3] == "e" else 7)
-        and stem[-4] not in _VOWELS
-    ):
-        return stem[:-1]  # British "travelling", "cancelling", "controlling"
-    if stem in _E_EXCEPTIONS:
-        return stem + "e"
-    if last in "vzuc" and not stem.endswith(("zz", "ck")):
-        return stem + "e"  # "leaving", "realizing", "continuing", "producing"
-    if stem.endswith(("iat", "uat", "quir")):
-        return stem + "e"  # "negotiating", "evaluating", "requiring"
-    if last == "s" and not stem.endswith("ss"):
-        return stem + "e"  # "raising", "closing", "collapsing"
-    if last == "g" and previous in "rld":
-        return stem + "e"  # "merging", "indulging", "judging"
-    if last == "l" and previous not in _VOWELS and previous not in "rwl":
-        return stem + "e"  # "doubling", "settling"
-    consonant_vowel_consonant = (
-        last not in _VOWELS
-        and last not in "wxy"
-        and previous in _VOWELS
-        and (len(stem) == 2 or stem[-3] not in _VOWELS)
-    )
-    if consonant_vowel_consonant:
-        syllables = len(re.findall(r"[aeiouy]+", stem))
-        # A one-syllable stem that did not double its consonant had a silent "e" ("make").
-        if syllables == 1 or stem.endswith(_E_ENDINGS):
-            return stem + "e"
-    return stem
-
-
-def _clauses(text: str, start: int, end: int, hedges: list[_Hedge]) -> list[tuple[int, int]]:
-    """Split a sentence at clause breaks only between hedges (one hedge per clause)."""
-    if len(hedges) < 2:
-        return [(start, end)]
-    cuts: list[tuple[int, int]] = []
-    for first, second in itertools.pairwise(hedges):
-        for m in _CLAUSE_BREAK.finditer(text, first.end, second.start):
-            cuts.append((m.start(), m.end()))
-            break
-    spans: list[tuple[int, int]] = []
-    cursor = start
-    for cut_start, cut_end in cuts:
-        spans.append((cursor, cut_start))
-        cursor = cut_end
-    spans.append((cursor, end))
-    return spans
-
-
-def _primary(hedges: list[_Hedge]) -> _Hedge:
-    """The most specific hedge: a stated number, then a non-modal, non-weak phrase, then
-    weak, then modal."""
-
-    def rank(hedge: _Hedge) -> tuple[int, int]:
-        if hedge.stated is not None:
-            return (-1, hedge.start)
-        modal = hedge.phrase.text in _MODALS
-        return (2 if modal else 1 if hedge.phrase.weak else 0, hedge.start)
-
-    return min(hedges, key=rank)
-
-
-def _split_condition(clause: str) -> tuple[str, str, int]:
-    """(condition, main clause, offset of the main clause in ``clause``)."""
-    lead = _DISCOURSE.match(clause)
-    offset = lead.end() if lead else 0
-    body = clause[offset:]
-    if _IF_START.match(body):
-        comma = body.rfind(",")
-        then = re.search(r",?\s+then\s+", body)
-        if then is not None:
-            return body[: then.start()], body[then.end() :], offset + then.end()
-        if comma > 0:
-            condition, main = body[:comma], body[comma + 1 :]
-            return condition, main.lstrip(), offset + comma + 1 + (len(main) - len(main.lstrip()))
-    trailing = _IF_TRAILING.search(body)
-    if trailing is not None:
-        return body[trailing.end() :], body[: trailing.start()], offset
-    return "", body, offset
-
-
-def _clean_condition(condition: str) -> str:
-    condition = re.sub(r"^(?:if|unless|should|provided\s+that|as\s+long\s+as|assuming)\s+",
-                       "", condition.strip(), flags=re.I)  # fmt: skip
-    condition = condition.rstrip(" ,.;")
-    return condition[:1].upper() + condition[1:] + "." if condition else ""
-
-
-_NEGATIVE_TRIGGER = re.compile(r"\b(?:not|never|fail|remain|stay|miss)\b|n['\u2019]t\b", re.I)
-_SUBORDINATE = re.compile(r",|\b(?:that|which|who|because|while|although|hoping)\b", re.I)
-
-
-def _rewrite_negative(text: str) -> tuple[str, bool]:
-    """Rewrite the main predicate's negation away; negations in subordinate clauses
-    ("an agreement that would not require ...") do not flip the proposition."""
-    if _NEGATIVE_TRIGGER.search(text) is None:
-        return text, False
-    boundary = _SUBORDINATE.search(text, 1)
-    head, rest = (text[: boundary.start()], text[boundary.start() :]) if boundary else (text, "")
-    for pattern, replacement in _NEGATIVE_PREDICATES:
-        rewritten, count = pattern.subn(replacement, head, count=1)
-        if count:
-            return rewritten + rest, True
-    return text, False
-
-
-def _proposition(main: str, hedge_text: str) -> str:
-    """The proposition the hedge qualifies, with the hedge frame removed (best effort)."""
-    body = main.strip().rstrip(".!?;:, ")
-    body = _DISCOURSE.sub("", body)
-    at = body.lower().find(hedge_text.lower())
-    if at >= 0:
-        # "it is unlikely that X", "what is unlikely is that X", "the chances are slight that X"
-        m = _THAT_AFTER_HEDGE.match(body, at + len(hedge_text))
-        if m is not None:
-            return m.group("x")
-    for frame in _FRAMES:
-        m = frame.search(body)
-        if m is not None and _contains(body[: m.start("x")], hedge_text):
-            return m.group("x")
-    m = _POISED_FRAME.match(body)
-    if m is not None:
-        verb = "will secure" if m.group("for") else "will"
-        return f"{m.group('s')} {verb} {m.group('v')}"
-    m = _WHO_FRAME.search(body)
-    if m is not None and phrases.normalize(hedge_text).startswith(phrases.normalize(m.group("h"))):
-        return f"{m.group('s')} will {m.group('v')}"
-    m = _TO_FRAME.match(body)
-    if m is not None and (
-        _contains(m.group("h"), hedge_text) or _contains(hedge_text, m.group("h"))
-    ):
-        return f"{m.group('s')} will {m.group('v')}"
-    m = _MODAL_FRAME.match(body)
-    if m is not None:
-        return f"{m.group('s')} will {m.group('v')}"
-    return body
-
-
-def _contains(haystack: str, needle: str) -> bool:
-    return phrases.normalize(needle) in phrases.normalize(haystack)
-
-
-def _sentence_case(text: str) -> str:
-    text = " ".join(text.split()).rstrip(".!?;:, ")
-    if not text:
-        return text
-    return text[:1].upper() + text[1:] + "."
-
-
-# --------------------------------------------------------------------------------------
-# Confidence
-# --------------------------------------------------------------------------------------
-
-_REPORTED = re.compile(
-    r"\b(?:(?:many|some|others|critics|analysts|observers|experts|officials|investors|"
-    r"fans|pundits|economists|commentators|skeptics|sceptics|supporters|insiders|"
-    r"bookmakers|traders|markets?)\s+(?:had\s+)?(?:assumed|assume|believe[sd]?|think|thought|"
-    r"argue[sd]?|say|said|claim(?:ed)?|expect(?:ed)?|fear(?:ed)?|suggest(?:ed)?|"
-    r"speculate[sd]?|predict(?:ed)?|reckon(?:ed)?|insist(?:ed)?|hope[sd]?)"
-    r"|according\s+to|there\s+(?:is|was)\s+(?:some\s+|much\s+|growing\s+)?speculation"
-    r"|\b(?:said|says|told|declared|insisted|claimed|predicted|argued|warned)\b"
-    r"|\b(?:administration|government|company|club|coach|ceo|management|board|ministry|"
-    r"central\s+bank|he|she|they)\s+(?:believes|believed|expects|expected|predicts|"
-    r"predicted|hopes|hoped|thinks|thought|claims|claimed))",
-    re.IGNORECASE,
-)
-_QUOTED = re.compile(r"[\u201c\"][^\u201d\"]{12,}[\u201d\"]")
-_PAST_MODAL = re.compile(
-    r"\b(?:could|may|might|would|should|must)\s+(?:not\s+)?have\s+\w+", re.IGNORECASE
-)
-_PAST_FRAME = re.compile(
-    r"\b(?:\w+ed|was|were|had|thought|knew|felt|saw|said)\s+(?:\w+\s+){0,3}that\b", re.IGNORECASE
-)
-_PRESENT_STATE = re.compile(
-    r"\b(?:is|are|was|were)\s+(?:probably|perhaps|possibly|maybe|likely|certainly|almost\s+"
-    r"certainly)\s+(?:not\s+)?(?:a|an|the|just|due|because|no|only|what|why|how)\b"
-    r"|\b(?:is|was)\s+(?:perhaps|probably|possibly)\s+the\s+case\b"
-    r"|\b(?:may|might|could)\s+(?:well\s+)?be\s+(?:to|that|the|a|an|because|due|why|what)\b"
-    r"|\b(?:may|might|could)\s+(?:well\s+)?(?:have|explain|reflect|mean|indicate|suggest)\b",
-    re.IGNORECASE,
-)
-# Who states the number: "pollsters give him a 60% chance", "markets are pricing in an 80%
-# chance", "the futures market implies ...".  The author's own: "we put", "I give",
-# "our model gives".
-_NUMBER_SOURCE_VERB = re.compile(
-    r"\b(?:give[sn]?|gave|giving|put|puts|putting|place[sd]?|placing|assign(?:s|ed|ing)?|"
-    r"see[sn]?|saw|price[sd]?|pricing|impl(?:y|ies|ied)|estimate[sd]?|reckons?|"
-    r"rate[sd]?|peg(?:s|ged)?|sets?|forecasts?|show(?:s|ed)?|suggest(?:s|ed)?|"
-    r"calculate[sd]?|assess(?:es|ed)?)\b",
-    re.IGNORECASE,
-)
-_FIRST_PERSON = re.compile(r"\b(?:we|i|our|my|us|me)\b", re.IGNORECASE)
-_NUMBER_SOURCE_NOUN = re.compile(
-    r"\b(?:markets?|futures|polls?|pollsters?|betting|bookmakers?|bookies|traders|"
-    r"investors|consensus)(?:['\u2019]s?|-implied|\s+implied)?\s+(?:[\w-]+\s+)?"
-    r"(?:odds|chances?|probability|likelihood)\b|\b(?:market|poll)-implied\b",
-    re.IGNORECASE,
-)
-_PAST_NUMBER = re.compile(
-    r"\b(?:was|were|had|gave|priced|(?<!-)implied|estimated|assigned|saw)\b", re.IGNORECASE
-)
-
-
-def _reported_number(through_hedge: str, hedge_offset: int) -> bool:
-    """Whether someone other than the author states the number (text up to its end)."""
-    if _NUMBER_SOURCE_NOUN.search(through_hedge):
-        return True
-    # The verb nearest the number ("put" opens the "we put the odds of X at N" frame).
-    verbs = [v for v in _NUMBER_SOURCE_VERB.finditer(through_hedge) if v.start() <= hedge_offset]
-    if not verbs:
-        return False  # "there is a 70% chance": the author's
-    return _FIRST_PERSON.search(through_hedge[: verbs[-1].start()]) is None
-
-
-_RELATIVE_MODAL = re.compile(r"\b(?:that|which|who|where)\s+(?:could|may|might)\b", re.IGNORECASE)
-_FUTURE = re.compile(
-    r"\b(?:will|won['\u2019]t|shall|going\s+to|next|upcoming|coming|future|soon|eventually|"
-    r"remain|scenario|outlook|forecast|expect(?:s|ed)?|by\s+the\s+end|before\s+the|"
-    r"(?:short|near|medium)(?:\s|-)term|new)\b"
-    r"|\b(?:likely|unlikely|expected|poised|set|due|bound|able)\s+(?:\w+\s+)?to\b",
-    re.IGNORECASE,
-)
-
-
-def _confidence(
-    *,
-    clause: str,
-    hedge: phrases.Phrase,
-    hedge_offset: int,
-    hedge_end: int,
-    stated: bool,
-    deadline: Deadline | None,
-    conditional: bool,
-    published: dt.date,
-    author_judges: bool,
-    doubts: tuple[str, ...] = (),
-) -> tuple[float, tuple[str, ...]]:
-    reasons: list[str] = []
-    modal = hedge.text in _MODALS
-    if stated:
-        score = 0.7  # +0.1 below when nothing speaks against it: the author's own number
-    elif modal:
-        score = 0.5
-        reasons.append(f"modal '{hedge.text}' (possibility, weak evidence)")
-    elif hedge.weak:
-        score = 0.6
-        reasons.append(f"'{hedge.text}' is comparative, superlative or vague (weaker evidence)")
-    else:
-        score = 0.7
-    before = clause[:hedge_offset]
-    future = _FUTURE.search(clause) is not None
-    penalties: list[str] = list(doubts)
-    if not author_judges and (
-        _REPORTED.search(before)
-        or _QUOTED.search(clause)
-        or (stated and _reported_number(clause[:hedge_end], hedge_offset))
-    ):
-        penalties.append("reports someone else's view, not the author's")
-    if stated and _PAST_NUMBER.search(clause, 0, hedge_end):
-        penalties.append("the number is stated in the past tense (describes the past)")
-    elif _PAST_MODAL.search(clause):
-        penalties.append("describes the past (modal + 'have')")
-    elif modal and _PAST_FRAME.search(before):
-        penalties.append("the modal sits in a that-clause under a past-tense verb (past)")
-    elif deadline is None and not future and _past_dates(clause, published):
-        penalties.append("names only dates before publication (describes the past)")
-    if _PRESENT_STATE.search(clause):
-        penalties.append("judges the present or the past, not a future event")
-    if modal and _RELATIVE_MODAL.search(clause):
-        penalties.append("possibility inside a relative clause (capability, not a forecast)")
-    if penalties:
-        score -= 0.45
-        reasons.extend(penalties)
-    elif stated:
-        score += 0.1
-    # A stated chance is about an open outcome, as a modal is: no tense cue needed.
-    if future or modal or stated:
-        score += 0.1
-    else:
-        reasons.append("no future-tense cue")
-    if deadline is not None:
-        score += 0.1
-    else:
-        reasons.append("no deadline in the text")
-    if conditional:
-        score -= 0.05
-        reasons.append("conditional")
-    return round(min(0.98, max(0.02, score)), 2), tuple(reasons)
-
-
-# --------------------------------------------------------------------------------------
-# The pipeline
-# --------------------------------------------------------------------------------------
 
 
 def extract(text: str, published: dt.date) -> list[Candidate]:
@@ -1235,8 +145,8 @@ def extract(text: str, published: dt.date) -> list[Candidate]:
         hedges = _hedges(text, s_start, s_end)
         if not hedges:
             continue
-        clauses = _clauses(text, s_start, s_end, hedges)
-        groups: list[tuple[int, int, list[_Hedge], bool]] = []
+        clauses = clause_spans(text, s_start, s_end, hedges)
+        groups: list[tuple[int, int, list[Hedge], bool]] = []
         for c_start, c_end in clauses:
             inside = [h for h in hedges if c_start <= h.start < c_end]
             if not inside:
@@ -1298,43 +208,43 @@ def _candidate(
     s_end: int,
     g_start: int,
     g_end: int,
-    hedges: list[_Hedge],
+    hedges: list[Hedge],
     author_judges: bool,
     published: dt.date,
 ) -> Candidate:
-    hedge = _primary(hedges)
+    hedge = primary(hedges)
     clause = text[g_start:g_end]
     # The clause qualified by the hedge: for an anaphoric tail, the clause before it.
     content_end = g_end
     if author_judges:
-        tail = _CLAUSE_BREAK.search(clause)
+        tail = CLAUSE_BREAK.search(clause)
         content_end = g_start + tail.start() if tail else g_end
     content = text[g_start:content_end]
-    condition, main, _ = _split_condition(content)
+    condition, main, _ = split_condition(content)
     conditional = bool(condition)
     matched = text[hedge.start : hedge.end]
     doubts: tuple[str, ...] = ()  # reasons the frame was not read as a forecast
     if author_judges or hedge.start >= content_end:
-        subject = _strip_reporting(main)
-        proposition = _modal_to_will(subject)
+        subject = strip_reporting(main)
+        proposition = modal_to_will(subject)
     elif hedge.kind == "number":
-        found = _stated_proposition(main, matched, hedge.frame)
+        found = stated_proposition(main, matched, hedge.frame)
         if found is None:
             doubts = ("the clause does not say what the number is the probability of",)
         proposition = main if found is None else found
     elif hedge.kind == "expectation":
-        proposition, doubt = _expectation_proposition(main, matched)
+        proposition, doubt = expectation_proposition(main, matched)
         doubts = () if doubt is None else (doubt,)
     else:
-        proposition = _proposition(main, matched)
-    proposition, negated = _rewrite_negative(proposition)
+        proposition = hedged_proposition(main, matched)
+    proposition, negated = rewrite_negative(proposition)
     reading = phrases.estimate(hedge.phrase, negated=negated)
     deadline = deadline_find(content, published) or (
         deadline_find(condition, published) if condition else None
     )
     if deadline is None and content_end < g_end:
         deadline = deadline_find(text[content_end:g_end], published)
-    confidence, reasons = _confidence(
+    confidence, reasons = confidence_score(
         clause=clause,
         hedge=hedge.phrase,
         hedge_offset=hedge.start - g_start,
@@ -1354,7 +264,7 @@ def _candidate(
         sentence_start=s_start,
         sentence_end=s_end,
         quote=clause,
-        statement=_sentence_case(proposition),
+        statement=sentence_case(proposition),
         phrase=hedge.phrase.text,
         matched=matched,
         stated_probability=hedge.stated,
@@ -1364,7 +274,7 @@ def _candidate(
         negated=negated,
         weak=hedge.phrase.weak,
         conditional=conditional,
-        condition=_clean_condition(condition) if conditional else "",
+        condition=clean_condition(condition) if conditional else "",
         deadline=deadline.date if deadline else None,
         deadline_expression=deadline.expression if deadline else "",
         deadline_note=(
@@ -1375,22 +285,3 @@ def _candidate(
         confidence=confidence,
         reasons=reasons,
     )
-
-
-_REPORTING_PREFIX = re.compile(
-    r"^(?:there\s+(?:is|was)\s+(?:some\s+|much\s+|growing\s+)?speculation\s+that\s+|"
-    r"(?:many|some|others|critics|analysts)\s+\w+\s+(?:that\s+)?)",
-    re.IGNORECASE,
-)
-
-
-def _strip_reporting(text: str) -> str:
-    body = _DISCOURSE.sub("", text.strip())
-    return _REPORTING_PREFIX.sub("", body)
-
-
-def _modal_to_will(text: str) -> str:
-    m = _MODAL_FRAME.match(text.strip().rstrip(",.;"))
-    if m is None:
-        return text.strip().rstrip(",.;")
-    return f"{m.group('s')} will {m.group('v')}"

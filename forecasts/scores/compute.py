@@ -15,9 +15,10 @@ import numpy as np
 import numpy.typing as npt
 from django.utils import timezone
 
-from forecasts.scores import maths
+from forecasts.scores.grouped import grouped_scores
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.rows import ScoreRows
+from forecasts.scores.time_averaged import time_averaged_briers
 
 # Ranking uses Brier pulled toward a coin flip's 0.25 as if every forecaster had
 # also made this many 50 % forecasts: one lucky forecast cannot top a table.
@@ -88,7 +89,7 @@ def scored_forecasts(rows: ScoreRows) -> ScoredForecasts:
     outcomes = resolutions[:, 4]
     known = resolutions[:, 5].astype(np.int64)
     deadlines = resolutions[:, 3].astype(np.int64)
-    time_averaged = maths.time_averaged_briers(
+    time_averaged = time_averaged_briers(
         est_index, est_days, est_probs, outcomes, est_days[first], np.minimum(known, deadlines)
     )
 
@@ -138,7 +139,7 @@ def scope_snapshots(scored: ScoredForecasts, *, as_of: dt.date) -> list[ScoreSna
     group = np.cumsum(new_scope) - 1
     firsts = np.flatnonzero(new_scope)
 
-    grouped = maths.grouped_scores(
+    grouped = grouped_scores(
         group, scored.published_probabilities[members], scored.outcomes[members]
     )
     time_averaged = np.bincount(group, weights=scored.time_averaged_briers[members]) / grouped.count

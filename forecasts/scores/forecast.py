@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from forecasts.core.models import Estimate, Forecast, Outcome, Resolution
-from forecasts.scores import maths
+from forecasts.scores.time_averaged import time_averaged_brier
 
 
 def brier(probability: float | None, outcome: str | None) -> float | None:
@@ -55,7 +55,7 @@ def forecast_score(
     outcome = 1 if resolution.outcome == Outcome.YES else 0
     time_averaged = None
     if len(ordered) > 1:
-        time_averaged = maths.time_averaged_brier(
+        time_averaged = time_averaged_brier(
             [(estimate.made_on, estimate.probability) for estimate in ordered],
             outcome,
             ordered[0].made_on,

@@ -3,6 +3,11 @@
 Pure by design: numpy and the standard library only, no Django, no database and
 no clock (every date is passed in by the caller).
 
+The same conventions hold in the sibling modules: :mod:`forecasts.scores.grouped` (every
+score here for many groups at once), :mod:`forecasts.scores.time_averaged` (the
+time-averaged Brier score) and :mod:`forecasts.scores.validation` (the input checks they
+all share).
+
 Conventions
 -----------
 - Outcomes are 0 (NO) or 1 (YES); bools and 0/1 ints or floats are accepted.
@@ -22,114 +27,26 @@ Conventions
   edge goes to the bin below it, so with ten bins the bins are [0, 0.1],
   (0.1, 0.2], …, (0.9, 1]. The edges are linspace's floats, so the third edge
   is 0.30000000000000004 and the float 0.3 falls in (0.2, 0.3] as expected.
-- Time-averaged Brier (Good Judgment style): each day from the first estimate
-  (or ``start``, if later) up to but not including ``end`` (the day the outcome
-  became known, or the deadline if earlier) is scored with the estimate standing
-  that day, and the forecast's score is the mean over those days. Days before
-  the first estimate never count. A forecast whose outcome became known the day
-  it was made (so no day qualifies) is scored on that single day.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from forecasts.scores.validation import as_outcomes, validate
 
 COIN_FLIP: Final = 0.5
 BASE_RATE: Final = "base_rate"
 # Two-sided 95 % normal quantile, Φ⁻¹(0.975).
 Z_95: Final = 1.959963984540054
-_EPS: Final = float(np.finfo(np.float64).eps)
-
-
-# --- validation -------------------------------------------------------------
-
-
-def _as_1d_array(name: str, values: npt.ArrayLike, kinds: str) -> npt.NDArray[np.generic]:
-    """Convert to a non-empty 1-D numpy array whose dtype kind is one of ``kinds``."""
-    try:
-        raw = np.asarray(values)
-    except (TypeError, ValueError) as exc:  # ragged nested sequences, for instance
-        raise ValueError(f"{name} could not be read as a 1-D array: {exc}") from exc
-    if raw.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {raw.shape}")
-    if raw.size == 0:
-        raise ValueError(f"{name} is empty")
-    if raw.dtype.kind == "O":
-        for i, item in enumerate(raw):
-            if isinstance(item, str | bytes) or item is None:
-                raise ValueError(f"{name}[{i}] = {item!r} is not a number")
-        try:
-            raw = raw.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} contains a value that is not a number: {exc}") from exc
-    if raw.dtype.kind not in kinds:
-        raise ValueError(f"{name} must hold numbers, got dtype {raw.dtype}")
-    return raw
-
-
-def _as_floats(name: str, values: npt.ArrayLike) -> FloatArray:
-    arr = _as_1d_array(name, values, kinds="biuf").astype(np.float64)
-    bad = np.flatnonzero(~np.isfinite(arr))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"{name}[{i}] = {arr[i]} is not a finite number")
-    return arr
-
-
-def _as_probabilities(name: str, values: npt.ArrayLike) -> FloatArray:
-    arr = _as_floats(name, values)
-    bad = np.flatnonzero((arr < 0.0) | (arr > 1.0))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"{name}[{i}] = {arr[i]} is outside [0, 1]")
-    return arr
-
-
-def _as_outcomes(name: str, values: npt.ArrayLike) -> FloatArray:
-    arr = _as_1d_array(name, values, kinds="biuf").astype(np.float64)
-    bad = np.flatnonzero((arr != 0.0) & (arr != 1.0))  # NaN fails both tests too
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"{name}[{i}] = {arr[i]} is not 0 or 1")
-    return arr
-
-
-def _as_ints(name: str, values: npt.ArrayLike) -> IntArray:
-    arr = _as_1d_array(name, values, kinds="iu")
-    return arr.astype(np.int64)
-
-
-def _same_length(**arrays: npt.NDArray[np.generic]) -> None:
-    lengths = {name: len(arr) for name, arr in arrays.items()}
-    if len(set(lengths.values())) > 1:
-        described = ", ".join(f"{name} has {n}" for name, n in lengths.items())
-        raise ValueError(f"length mismatch: {described}")
-
-
-def _validate(
-    probabilities: npt.ArrayLike, outcomes: npt.ArrayLike
-) -> tuple[FloatArray, FloatArray]:
-    """The checks every (probabilities, outcomes) function shares; float64 arrays out."""
-    p = _as_probabilities("probabilities", probabilities)
-    o = _as_outcomes("outcomes", outcomes)
-    _same_length(probabilities=p, outcomes=o)
-    return p, o
-
-
-def _as_outcome(value: float) -> float:
-    if isinstance(value, bool | int | float | np.integer | np.floating) and value in (0, 1):
-        return float(value)
-    raise ValueError(f"outcome = {value!r} is not 0 or 1")
+# Log loss clips p to [EPS, 1 − EPS] (here and in grouped.py), as scikit-learn does.
+EPS: Final = float(np.finfo(np.float64).eps)
 
 
 # --- plain scores -----------------------------------------------------------
@@ -137,7 +54,7 @@ def _as_outcome(value: float) -> float:
 
 def brier_score(probabilities: npt.ArrayLike, outcomes: npt.ArrayLike) -> float:
     """Mean squared error (p − o)²; equals ``sklearn.metrics.brier_score_loss``."""
-    p, o = _validate(probabilities, outcomes)
+    p, o = validate(probabilities, outcomes)
     return float(np.mean((p - o) ** 2))
 
 
@@ -147,8 +64,8 @@ def log_loss(probabilities: npt.ArrayLike, outcomes: npt.ArrayLike) -> float:
     ε is the float64 machine epsilon, the clipping ``sklearn.metrics.log_loss``
     applies to float64 input, so p = 0 or 1 gives a large finite loss.
     """
-    p, o = _validate(probabilities, outcomes)
-    clipped = np.clip(p, _EPS, 1.0 - _EPS)
+    p, o = validate(probabilities, outcomes)
+    clipped = np.clip(p, EPS, 1.0 - EPS)
     losses = np.where(o == 1.0, -np.log(clipped), -np.log(1.0 - clipped))
     return float(np.mean(losses))
 
@@ -220,7 +137,7 @@ def calibration_bins(
     """
     if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
         raise ValueError(f"n_bins = {n_bins!r} must be an integer of at least 1")
-    p, o = _validate(probabilities, outcomes)
+    p, o = validate(probabilities, outcomes)
     n_bins = int(n_bins)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     # side="left": a value equal to an inner edge stays in the bin below it.
@@ -283,7 +200,7 @@ def murphy_decomposition(probabilities: npt.ArrayLike, outcomes: npt.ArrayLike) 
         resolution  = Σ_k n_k (ō_k − ō)² / N        (higher is better)
         uncertainty = ō (1 − ō)
     """
-    p, o = _validate(probabilities, outcomes)
+    p, o = validate(probabilities, outcomes)
     n = p.size
     values, group, counts = np.unique(p, return_inverse=True, return_counts=True)
     group_frequency = np.bincount(group, weights=o, minlength=values.size) / counts
@@ -313,7 +230,7 @@ def brier_skill_score(
     reference forecasting exactly that): no forecast can beat a perfect
     reference, so skill is undefined rather than 0 or −∞.
     """
-    p, o = _validate(probabilities, outcomes)
+    p, o = validate(probabilities, outcomes)
     if isinstance(reference, str):
         if reference != BASE_RATE:
             raise ValueError(f"reference = {reference!r} must be a probability or {BASE_RATE!r}")
@@ -334,128 +251,6 @@ def brier_skill_score(
             "because every outcome equals it"
         )
     return 1.0 - float(np.mean((p - o) ** 2)) / reference_brier
-
-
-# --- time-averaged Brier ----------------------------------------------------
-
-
-def _as_day(name: str, value: object) -> date:
-    # datetime is a subclass of date but compares with neither dates nor days.
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise ValueError(f"{name} = {value!r} is not a datetime.date")
-    return value
-
-
-def time_averaged_brier(
-    estimates: Iterable[tuple[date, float]],
-    outcome: float,
-    start: date,
-    end: date,
-) -> float:
-    """Mean daily Brier score of the estimate standing on each scored day.
-
-    The scored days d satisfy max(start, first estimate day) <= d < end. The
-    estimate standing on d is the latest one made on or before d; of several
-    made on one day, the later one in ``estimates`` stands. Estimates made on or
-    after ``end`` therefore never count. If no day qualifies (the outcome was
-    known by the day of the first estimate, or ``start`` is not before ``end``),
-    the single day max(start, first estimate day) is scored instead, so the
-    score is defined for every forecast with at least one estimate.
-
-    This is the reference implementation (one day at a time);
-    ``time_averaged_briers`` is the vectorised form for many forecasts.
-    """
-    items = list(estimates)
-    if not items:
-        raise ValueError("estimates is empty")
-    for i, item in enumerate(items):
-        if not isinstance(item, tuple | list) or len(item) != 2:
-            raise ValueError(f"estimates[{i}] = {item!r} is not a (date, probability) pair")
-    days = [_as_day(f"estimates[{i}] date", day) for i, (day, _) in enumerate(items)]
-    probs = _as_probabilities("estimate probabilities", [prob for _, prob in items])
-    o = _as_outcome(outcome)
-    start = _as_day("start", start)
-    end = _as_day("end", end)
-
-    # A stable sort keeps same-day estimates in input order; the last one stands.
-    ordered = sorted(zip(days, probs.tolist(), strict=True), key=lambda item: item[0])
-    first_day = ordered[0][0].toordinal()
-    first_scored = max(start.toordinal(), first_day)
-    last_scored = max(end.toordinal(), first_scored + 1)  # exclusive
-
-    total = 0.0
-    standing: float | None = None
-    position = 0
-    for day in range(first_scored, last_scored):
-        while position < len(ordered) and ordered[position][0].toordinal() <= day:
-            standing = ordered[position][1]
-            position += 1
-        assert standing is not None  # first_scored is on or after the first estimate
-        total += (standing - o) ** 2
-    return total / (last_scored - first_scored)
-
-
-def time_averaged_briers(
-    forecast_index: npt.ArrayLike,
-    estimate_days: npt.ArrayLike,
-    estimate_probabilities: npt.ArrayLike,
-    outcomes: npt.ArrayLike,
-    starts: npt.ArrayLike,
-    ends: npt.ArrayLike,
-) -> FloatArray:
-    """Time-averaged Brier for many forecasts at once (same rules as ``time_averaged_brier``).
-
-    Estimates (length E, any order) are given by ``forecast_index`` (0..F−1),
-    ``estimate_days`` (integer day numbers such as ``date.toordinal()``) and
-    ``estimate_probabilities``. ``outcomes``, ``starts`` and ``ends`` have one
-    entry per forecast (length F, days as integer day numbers). Every forecast
-    needs at least one estimate. Returns a float64 array of length F.
-
-    Each estimate stands from its day until the next estimate of the same
-    forecast (or forever), so its weight is the overlap of that span with the
-    forecast's scored days; no Python loop runs per forecast or per day.
-    """
-    index = _as_ints("forecast_index", forecast_index)
-    days = _as_ints("estimate_days", estimate_days)
-    probs = _as_probabilities("estimate_probabilities", estimate_probabilities)
-    _same_length(forecast_index=index, estimate_days=days, estimate_probabilities=probs)
-    o = _as_outcomes("outcomes", outcomes)
-    start_days = _as_ints("starts", starts)
-    end_days = _as_ints("ends", ends)
-    _same_length(outcomes=o, starts=start_days, ends=end_days)
-
-    n_forecasts = o.size
-    bad = np.flatnonzero((index < 0) | (index >= n_forecasts))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(
-            f"forecast_index[{i}] = {index[i]} is outside [0, {n_forecasts - 1}] "
-            f"for {n_forecasts} forecasts"
-        )
-    estimate_counts = np.bincount(index, minlength=n_forecasts)
-    missing = np.flatnonzero(estimate_counts == 0)
-    if missing.size:
-        raise ValueError(f"forecast {int(missing[0])} has no estimates")
-
-    # lexsort is stable: by forecast, then day, then input order (the later one stands).
-    order = np.lexsort((days, index))
-    index, days, probs = index[order], days[order], probs[order]
-
-    group_starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
-    first_day = days[group_starts]  # groups are in forecast order 0..F-1
-    first_scored = np.maximum(start_days, first_day)
-    last_scored = np.maximum(end_days, first_scored + 1)  # exclusive
-
-    same_forecast_next = np.r_[index[1:] == index[:-1], False]
-    next_day = np.where(same_forecast_next, np.r_[days[1:], 0], last_scored[index])
-    span_from = np.maximum(days, first_scored[index])
-    span_to = np.minimum(next_day, last_scored[index])
-    standing_days = np.maximum(span_to - span_from, 0)
-
-    squared_errors = (probs - o[index]) ** 2
-    totals = np.bincount(index, weights=standing_days * squared_errors, minlength=n_forecasts)
-    result: FloatArray = totals / (last_scored - first_scored)
-    return result
 
 
 # --- verbal phrases ---------------------------------------------------------
@@ -508,7 +303,7 @@ def phrase_calibration(phrases: Sequence[str], outcomes: npt.ArrayLike) -> list[
         if not key:
             raise ValueError(f"phrases[{i}] = {text!r} is blank")
         keys.append(key)
-    o = _as_outcomes("outcomes", outcomes)
+    o = as_outcomes("outcomes", outcomes)
     if len(keys) != o.size:
         raise ValueError(f"length mismatch: phrases has {len(keys)}, outcomes has {o.size}")
 
@@ -532,147 +327,3 @@ def phrase_calibration(phrases: Sequence[str], outcomes: npt.ArrayLike) -> list[
             )
         )
     return rows
-
-
-# --- many groups at once ----------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class GroupedScores:
-    """The scores of many groups computed in one pass; row g equals what the
-    single-group functions give for the forecasts in group g.
-
-    Empty groups have count 0 and NaN scores. ``skill_vs_base_rate`` is NaN
-    where it is undefined (every outcome in the group the same).
-    """
-
-    count: IntArray
-    happened: IntArray
-    brier: FloatArray
-    log_loss: FloatArray
-    skill_vs_coin: FloatArray
-    skill_vs_base_rate: FloatArray
-    reliability: FloatArray
-    resolution: FloatArray
-    uncertainty: FloatArray
-    bin_edges: FloatArray
-    bin_count: IntArray  # (groups, bins)
-    bin_probability_sum: FloatArray  # (groups, bins)
-    bin_happened: FloatArray  # (groups, bins)
-
-    def calibration(self, group: int) -> list[CalibrationBin]:
-        """The group's calibration bins, as :func:`calibration_bins` gives them."""
-        bins = []
-        for i, count in enumerate(self.bin_count[group].tolist()):
-            lower, upper = float(self.bin_edges[i]), float(self.bin_edges[i + 1])
-            if count == 0:
-                bins.append(CalibrationBin(lower, upper, 0, None, None, None, None))
-                continue
-            hits = float(self.bin_happened[group, i])
-            low, high = wilson_interval(round(hits), count)
-            bins.append(
-                CalibrationBin(
-                    lower=lower,
-                    upper=upper,
-                    count=count,
-                    mean_probability=float(self.bin_probability_sum[group, i] / count),
-                    observed_frequency=hits / count,
-                    interval_low=low,
-                    interval_high=high,
-                )
-            )
-        return bins
-
-    def murphy(self, group: int) -> Murphy:
-        return Murphy(
-            reliability=float(self.reliability[group]),
-            resolution=float(self.resolution[group]),
-            uncertainty=float(self.uncertainty[group]),
-        )
-
-
-def grouped_scores(
-    groups: npt.ArrayLike,
-    probabilities: npt.ArrayLike,
-    outcomes: npt.ArrayLike,
-    *,
-    n_groups: int | None = None,
-    n_bins: int = 10,
-) -> GroupedScores:
-    """Brier, log loss, skill, Murphy terms and calibration bins for every group at once.
-
-    ``groups[i]`` (an integer ≥ 0) says which group forecast i belongs to; a
-    forecast may appear in several groups by repeating it. The cost is a few
-    passes over the input whatever the number of groups, so a snapshot of
-    hundreds of scopes costs about as much as one.
-    """
-    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
-        raise ValueError(f"n_bins = {n_bins!r} must be an integer of at least 1")
-    p, o = _validate(probabilities, outcomes)
-    g = _as_ints("groups", groups)
-    _same_length(groups=g, probabilities=p)
-    if g.min() < 0:
-        raise ValueError(f"groups[{int(np.argmin(g))}] = {int(g.min())} must not be negative")
-    size = int(g.max()) + 1 if n_groups is None else int(n_groups)
-    if size <= g.max():
-        raise ValueError(f"n_groups = {size} is too small for group {int(g.max())}")
-
-    count = np.bincount(g, minlength=size)
-    happened_sum = np.bincount(g, weights=o, minlength=size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        brier = np.bincount(g, weights=(p - o) ** 2, minlength=size) / count
-        clipped = np.clip(p, _EPS, 1.0 - _EPS)
-        losses = np.where(o == 1.0, -np.log(clipped), -np.log(1.0 - clipped))
-        log_losses = np.bincount(g, weights=losses, minlength=size) / count
-        base_rate = happened_sum / count
-        uncertainty = base_rate * (1.0 - base_rate)
-        skill_vs_base_rate = np.where(uncertainty > 0, 1.0 - brier / uncertainty, np.nan)
-
-        # Murphy: runs of equal (group, probability) after sorting.
-        order = np.lexsort((p, g))
-        g_sorted, p_sorted, o_sorted = g[order], p[order], o[order]
-        starts = np.flatnonzero(
-            np.r_[True, (g_sorted[1:] != g_sorted[:-1]) | (p_sorted[1:] != p_sorted[:-1])]
-        )
-        run_size = np.diff(np.r_[starts, g_sorted.size])
-        run_group = g_sorted[starts]
-        run_value = p_sorted[starts]
-        run_frequency = np.add.reduceat(o_sorted, starts) / run_size
-        reliability = (
-            np.bincount(
-                run_group, weights=run_size * (run_value - run_frequency) ** 2, minlength=size
-            )
-            / count
-        )
-        resolution = (
-            np.bincount(
-                run_group,
-                weights=run_size * (run_frequency - base_rate[run_group]) ** 2,
-                minlength=size,
-            )
-            / count
-        )
-
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    cell = g * n_bins + np.searchsorted(edges[1:-1], p)
-    cells = size * n_bins
-    return GroupedScores(
-        count=count.astype(np.int64),
-        happened=np.rint(happened_sum).astype(np.int64),
-        brier=brier,
-        log_loss=log_losses,
-        # Always saying 50 % scores exactly 0.25 on 0/1 outcomes.
-        skill_vs_coin=1.0 - brier / 0.25,
-        skill_vs_base_rate=skill_vs_base_rate,
-        reliability=reliability,
-        resolution=resolution,
-        uncertainty=uncertainty,
-        bin_edges=edges,
-        bin_count=np.bincount(cell, minlength=cells).reshape(size, n_bins).astype(np.int64),
-        bin_probability_sum=np.bincount(cell, weights=p, minlength=cells)
-        .astype(np.float64)
-        .reshape(size, n_bins),
-        bin_happened=np.bincount(cell, weights=o, minlength=cells)
-        .astype(np.float64)
-        .reshape(size, n_bins),
-    )

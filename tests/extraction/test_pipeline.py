@@ -5,8 +5,7 @@ import datetime as dt
 import pytest
 
 from forecasts.core import phrases
-from forecasts.extraction import pipeline as extraction
-from forecasts.extraction.pipeline import PROPOSE_AT, deadline_find, extract, proposed, sentences
+from forecasts.extraction.pipeline import PROPOSE_AT, extract, proposed
 from forecasts.extraction.quality import article_score, corpus_load, total
 from tests.conftest import SEED_ARTICLE, skip_outside_ci
 
@@ -26,29 +25,7 @@ def none_proposed(text, published=PUBLISHED):
     return found
 
 
-# --- Sentences and offsets ---------------------------------------------------
-
-
-def test_sentence_offsets_index_the_original_text():
-    text = (
-        "Title line\n\n  • A bullet point here\nMr. Smith went to the U.S. and stayed. It rained."
-    )
-    spans = [text[start:end] for start, end in sentences(text)]
-    assert spans == [
-        "Title line",
-        "A bullet point here",
-        "Mr. Smith went to the U.S. and stayed.",
-        "It rained.",
-    ]
-
-
-def test_us_abbreviation_ends_a_sentence_only_before_an_opener():
-    text = "Talks with the U.S. The DPRK refused. Then U.S. officials left."
-    assert [text[s:e] for s, e in sentences(text)] == [
-        "Talks with the U.S.",
-        "The DPRK refused.",
-        "Then U.S. officials left.",
-    ]
+# --- Offsets -------------------------------------------------------------------
 
 
 def test_candidate_offsets_point_at_the_quote():
@@ -182,51 +159,11 @@ def test_two_hedged_clauses_give_two_candidates_and_the_condition_stays_with_its
 # --- Deadlines -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("phrase", "expected"),
-    [
-        ("before the end of President Trump’s first term", dt.date(2021, 1, 20)),
-        ("before the elections", dt.date(2020, 11, 3)),
-        ("during his reelection campaign", dt.date(2020, 11, 3)),
-        ("when voters decide next November", dt.date(2020, 11, 3)),
-        ("next November", dt.date(2020, 11, 30)),
-        ("in the short term", dt.date(2020, 11, 1)),
-        ("in the near term", dt.date(2020, 5, 1)),
-        ("by the end of the year", dt.date(2019, 12, 31)),
-        ("by the end of next year", dt.date(2020, 12, 31)),
-        ("by 3 March 2020", dt.date(2020, 3, 3)),
-        ("on March 3, 2020", dt.date(2020, 3, 3)),
-        ("before September 2020", dt.date(2020, 8, 31)),
-        ("in June", dt.date(2020, 6, 30)),
-        ("in the third quarter", dt.date(2020, 9, 30)),
-        ("within twelve months", dt.date(2020, 11, 1)),
-        ("in 2021", dt.date(2021, 12, 31)),
-        ("on Sunday", dt.date(2019, 11, 3)),  # 1 November 2019 was a Friday
-        ("before the midterms", dt.date(2022, 11, 8)),
-    ],
-)
-def test_deadlines_resolve_against_the_publication_date(phrase, expected):
-    deadline = deadline_find(f"Something will happen {phrase}.", PUBLISHED)
-    assert deadline is not None
-    assert deadline.date == expected
-    assert deadline.note
-
-
 def test_no_deadline_is_said_not_guessed():
     candidate = only("It is expected that he will retain his role as chief negotiator.")
     assert candidate.deadline is None
     assert "No deadline" in candidate.deadline_note
     assert "no deadline in the text" in candidate.reasons
-
-
-def test_presidential_elections_are_computed_not_listed():
-    assert extraction.election_day(2020) == dt.date(2020, 11, 3)
-    assert extraction.election_day(2024) == dt.date(2024, 11, 5)
-    assert extraction.election_day(2032) == dt.date(2032, 11, 2)
-
-
-def test_dates_before_publication_are_not_deadlines():
-    assert deadline_find("In February 2019 the summit failed.", PUBLISHED) is None
 
 
 # --- Stated numbers ------------------------------------------------------------------
@@ -537,7 +474,7 @@ def test_expectations_that_are_reports_or_no_forecast_are_kept_back(text, reason
 )
 def test_reports_past_and_present_are_kept_with_low_confidence_and_a_reason(text, reason):
     (candidate,) = none_proposed(text)
-    assert candidate.confidence < extraction.PROPOSE_AT
+    assert candidate.confidence < PROPOSE_AT
     assert any(reason in r for r in candidate.reasons), candidate.reasons
 
 

@@ -1,6 +1,7 @@
 """Tests for forecasts.scores.maths: pure maths, checked against scikit-learn and by hand.
 
-No Django and no database: run with ``pytest tests/test_scoring.py -p no:django``.
+No Django and no database: run with ``pytest tests/scores/test_maths.py -p no:django``.
+The time-averaged and grouped scores have test files of their own.
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ import math
 import subprocess
 import sys
 from collections import Counter
-from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
@@ -31,73 +31,17 @@ from forecasts.scores.maths import (
     brier_score,
     brier_skill_score,
     calibration_bins,
-    grouped_scores,
     log_loss,
     murphy_decomposition,
     phrase_calibration,
-    time_averaged_brier,
-    time_averaged_briers,
     wilson_interval,
 )
-
-EPS = float(np.finfo(np.float64).eps)
-
-
-def exactly(expected: object) -> Any:
-    """Equal up to floating-point rounding."""
-    return pytest.approx(expected, abs=1e-12, rel=0)
+from tests.scores.strategies import EPS, PROPERTY, exactly, scored_forecasts
 
 
 def like_sklearn(expected: object) -> Any:
     """The tolerance for agreeing with scikit-learn."""
     return pytest.approx(expected, abs=1e-9, rel=0)
-
-
-PROPERTY = settings(max_examples=100, deadline=None)
-DAY0 = date(2025, 3, 1)
-
-
-# --- strategies -------------------------------------------------------------
-
-# Exact 0 and 1, inner bin edges as typed (0.3 is below linspace's 0.30000000000000004)
-# and as linspace computes them, and values a hair from the ends.
-SPECIAL = [
-    0.0,
-    1.0,
-    0.1,
-    0.2,
-    0.3,
-    0.5,
-    0.6,
-    0.7,
-    0.9,
-    0.30000000000000004,
-    0.6000000000000001,
-    0.7000000000000001,
-    EPS / 2,
-    1.0 - EPS / 2,
-    1.0 - EPS,
-]
-probability = st.one_of(st.sampled_from(SPECIAL), st.floats(0.0, 1.0))
-
-
-@st.composite
-def scored_forecasts(draw: st.DrawFn) -> tuple[list[float], list[int]]:
-    """1..200 (probability, outcome) pairs; the probabilities spread over [0, 1], or
-    confined to one to three of the ten bins (with their edges), or repeated from a
-    small pool so that grouping by value matters."""
-    kind = draw(st.sampled_from(["spread", "clustered", "few distinct"]))
-    element = probability
-    if kind == "clustered":
-        bins = draw(st.lists(st.integers(0, 9), min_size=1, max_size=3, unique=True))
-        element = st.one_of(
-            *(st.floats(b / 10, (b + 1) / 10) for b in bins),
-            st.sampled_from([b / 10 for b in bins] + [(b + 1) / 10 for b in bins]),
-        )
-    elif kind == "few distinct":
-        element = st.sampled_from(draw(st.lists(probability, min_size=1, max_size=5)))
-    pairs = draw(st.lists(st.tuples(element, st.sampled_from([0, 1])), min_size=1, max_size=200))
-    return [p for p, _ in pairs], [o for _, o in pairs]
 
 
 def wilson_by_hand(k: int, n: int) -> tuple[float, float]:
@@ -346,156 +290,6 @@ def test_brier_skill_score_rejects_bad_references(reference: object, message: st
         brier_skill_score([0.5], [1], reference)  # type: ignore[arg-type]
 
 
-# --- time-averaged Brier ----------------------------------------------------
-
-
-def day(n: int) -> date:
-    return DAY0 + timedelta(days=n)
-
-
-def test_time_averaged_brier_hand_case() -> None:
-    estimates = [(day(0), 0.4), (day(6), 0.7)]
-    expected = (6 * 0.36 + 3 * 0.09) / 9
-    assert expected == exactly(0.27)
-    assert time_averaged_brier(estimates, 1, day(0), day(9)) == exactly(0.27)
-    assert time_averaged_brier(estimates[::-1], True, day(0), day(9)) == exactly(0.27)
-
-
-def test_time_averaged_brier_when_resolved_the_day_it_was_made() -> None:
-    assert time_averaged_brier([(day(0), 0.8)], 0, day(0), day(0)) == exactly(0.64)
-    # Of two estimates made that day, the later one stands.
-    same_day = [(day(0), 0.8), (day(0), 0.3)]
-    assert time_averaged_brier(same_day, 0, day(0), day(0)) == exactly(0.09)
-
-
-def test_time_averaged_brier_ignores_estimates_on_or_after_end() -> None:
-    estimates = [(day(0), 0.4), (day(9), 0.0), (day(12), 1.0)]
-    assert time_averaged_brier(estimates, 1, day(0), day(9)) == exactly(0.36)
-
-
-def test_time_averaged_brier_does_not_count_days_before_the_first_estimate() -> None:
-    estimates = [(day(0), 0.4), (day(2), 0.9)]
-    expected = (2 * 0.36 + 2 * 0.01) / 4
-    assert time_averaged_brier(estimates, 1, day(-4), day(4)) == exactly(expected)
-
-
-def test_time_averaged_brier_starts_at_start_when_it_is_later() -> None:
-    estimates = [(day(0), 0.4), (day(2), 0.9)]
-    expected = (0.36 + 2 * 0.01) / 3
-    assert time_averaged_brier(estimates, 1, day(1), day(4)) == exactly(expected)
-
-
-def test_time_averaged_brier_same_day_revision_stands_from_that_day() -> None:
-    estimates = [(day(0), 0.4), (day(2), 0.9), (day(2), 0.6)]
-    expected = (2 * 0.36 + 2 * 0.16) / 4
-    assert time_averaged_brier(estimates, 1, day(0), day(4)) == exactly(expected)
-
-
-def test_time_averaged_briers_hand_cases_in_one_batch() -> None:
-    # Forecast 0 is the 0.27 case; forecast 1 resolved the day it was made; input interleaved.
-    result = time_averaged_briers(
-        forecast_index=[0, 1, 0, 1],
-        estimate_days=[6, 20, 0, 20],
-        estimate_probabilities=[0.7, 0.8, 0.4, 0.3],
-        outcomes=[1, 0],
-        starts=[0, 20],
-        ends=[9, 20],
-    )
-    assert result.dtype == np.float64
-    assert result.tolist() == exactly([0.27, 0.09])
-
-
-@st.composite
-def forecast_batches(
-    draw: st.DrawFn,
-) -> tuple[list[tuple[int, int, float]], list[int], list[int], list[int]]:
-    """Interleaved estimates (forecast, day, probability) plus per-forecast outcome/start/end."""
-    raw = draw(
-        st.lists(
-            st.tuples(st.integers(0, 9), st.integers(0, 30), probability), min_size=1, max_size=80
-        )
-    )
-    ids = {f: i for i, f in enumerate(sorted({f for f, _, _ in raw}))}
-    estimates = [(ids[f], d, p) for f, d, p in raw]
-    n = len(ids)
-    outcomes = draw(st.lists(st.sampled_from([0, 1]), min_size=n, max_size=n))
-    starts = draw(st.lists(st.integers(-5, 35), min_size=n, max_size=n))
-    ends = draw(st.lists(st.integers(-5, 40), min_size=n, max_size=n))
-    return estimates, outcomes, starts, ends
-
-
-@PROPERTY
-@given(forecast_batches())
-def test_time_averaged_briers_agrees_with_the_scalar_reference(
-    batch: tuple[list[tuple[int, int, float]], list[int], list[int], list[int]],
-) -> None:
-    estimates, outcomes, starts, ends = batch
-    origin = DAY0.toordinal()
-    result = time_averaged_briers(
-        forecast_index=np.array([f for f, _, _ in estimates]),
-        estimate_days=np.array([origin + d for _, d, _ in estimates]),
-        estimate_probabilities=np.array([p for _, _, p in estimates]),
-        outcomes=np.array(outcomes),
-        starts=np.array([origin + s for s in starts]),
-        ends=np.array([origin + e for e in ends]),
-    )
-    assert result.shape == (len(outcomes),)
-    for f, outcome in enumerate(outcomes):
-        own = [(day(d), p) for g, d, p in estimates if g == f]
-        scalar = time_averaged_brier(own, outcome, day(starts[f]), day(ends[f]))
-        assert 0.0 <= scalar <= 1.0
-        assert result[f] == exactly(scalar)
-
-
-def test_time_averaged_briers_rejects_a_forecast_without_estimates() -> None:
-    with pytest.raises(ValueError, match="forecast 1 has no estimates"):
-        time_averaged_briers([0, 2], [0, 0], [0.5, 0.5], [1, 0, 1], [0, 0, 0], [1, 1, 1])
-
-
-@pytest.mark.parametrize(
-    ("arguments", "message"),
-    [
-        (
-            ([0, 3], [0, 0], [0.5, 0.5], [1], [0], [1]),
-            r"forecast_index\[1\] = 3 is outside \[0, 0\]",
-        ),
-        (([0, -1], [0, 0], [0.5, 0.5], [1], [0], [1]), r"forecast_index\[1\] = -1 is outside"),
-        (([0, 0], [0], [0.5, 0.5], [1], [0], [1]), "length mismatch: forecast_index has 2, est"),
-        (([0], [0], [0.5], [1, 0], [0], [1]), "length mismatch: outcomes has 2, starts has 1"),
-        (([0], [0.5], [0.5], [1], [0], [1]), "estimate_days must hold numbers, got dtype float64"),
-        (
-            ([0], [0], [1.5], [1], [0], [1]),
-            r"estimate_probabilities\[0\] = 1.5 is outside \[0, 1\]",
-        ),
-        (([0], [0], [0.5], [2], [0], [1]), r"outcomes\[0\] = 2.0 is not 0 or 1"),
-        (([], [], [], [1], [0], [1]), "forecast_index is empty"),
-    ],
-)
-def test_time_averaged_briers_rejects_bad_input(
-    arguments: tuple[object, ...], message: str
-) -> None:
-    with pytest.raises(ValueError, match=message):
-        time_averaged_briers(*arguments)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("estimates", "outcome", "start", "message"),
-    [
-        ([], 1, DAY0, "estimates is empty"),
-        ([(DAY0, 1.5)], 1, DAY0, r"estimate probabilities\[0\] = 1.5 is outside \[0, 1\]"),
-        ([(DAY0, 0.5)], 0.5, DAY0, r"outcome = 0.5 is not 0 or 1"),
-        ([(DAY0, 0.5)], 1, datetime(2025, 3, 1), "start = .* is not a datetime.date"),
-        ([("2025-03-01", 0.5)], 1, DAY0, r"estimates\[0\] date = '2025-03-01' is not a date"),
-        ([(DAY0,)], 1, DAY0, r"estimates\[0\] = .* is not a \(date, probability\) pair"),
-    ],
-)
-def test_time_averaged_brier_rejects_bad_input(
-    estimates: list[tuple[object, ...]], outcome: float, start: object, message: str
-) -> None:
-    with pytest.raises(ValueError, match=message):
-        time_averaged_brier(estimates, outcome, start, day(5))  # type: ignore[arg-type]
-
-
 # --- verbal phrases ---------------------------------------------------------
 
 
@@ -631,9 +425,18 @@ def test_wilson_interval_rejects_impossible_counts(
         wilson_interval(successes, trials)
 
 
-def test_scoring_imports_neither_django_nor_sklearn() -> None:
+@pytest.mark.parametrize(
+    "module",
+    [
+        "forecasts.scores.maths",
+        "forecasts.scores.validation",
+        "forecasts.scores.time_averaged",
+        "forecasts.scores.grouped",
+    ],
+)
+def test_scoring_imports_neither_django_nor_sklearn(module: str) -> None:
     code = (
-        "import sys, forecasts.scores.maths; "
+        f"import sys, {module}; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'django', 'sklearn'}))"
     )
     result = subprocess.run(
@@ -646,60 +449,3 @@ def test_z_is_the_two_sided_95_percent_quantile() -> None:
     from statistics import NormalDist
 
     assert NormalDist().inv_cdf(0.975) == pytest.approx(Z_95, abs=1e-15)
-
-
-# --- grouped scores (the snapshot's fast path) ------------------------------
-
-
-@st.composite
-def grouped_forecasts(draw: st.DrawFn) -> tuple[list[int], list[float], list[int]]:
-    probabilities, outcomes = draw(scored_forecasts())
-    groups = draw(st.lists(st.integers(0, 6), min_size=len(outcomes), max_size=len(outcomes)))
-    return groups, probabilities, outcomes
-
-
-@settings(max_examples=100, deadline=None)
-@given(grouped_forecasts())
-def test_grouped_scores_equal_the_single_group_functions(
-    case: tuple[list[int], list[float], list[int]],
-) -> None:
-    groups, probabilities, outcomes = case
-    result = grouped_scores(groups, probabilities, outcomes, n_groups=8)
-    for group in range(8):
-        members = [i for i, g in enumerate(groups) if g == group]
-        assert result.count[group] == len(members)
-        if not members:
-            assert math.isnan(result.brier[group])
-            continue
-        p = [probabilities[i] for i in members]
-        o = [outcomes[i] for i in members]
-        assert result.happened[group] == sum(o)
-        assert result.brier[group] == exactly(brier_score(p, o))
-        assert result.log_loss[group] == exactly(log_loss(p, o))
-        assert result.skill_vs_coin[group] == exactly(brier_skill_score(p, o, COIN_FLIP))
-        if len(set(o)) == 1:
-            assert math.isnan(result.skill_vs_base_rate[group])
-        else:
-            assert result.skill_vs_base_rate[group] == exactly(brier_skill_score(p, o, BASE_RATE))
-        murphy = murphy_decomposition(p, o)
-        grouped = result.murphy(group)
-        assert grouped.reliability == exactly(murphy.reliability)
-        assert grouped.resolution == exactly(murphy.resolution)
-        assert grouped.uncertainty == exactly(murphy.uncertainty)
-        assert grouped.reliability - grouped.resolution + grouped.uncertainty == exactly(
-            brier_score(p, o)
-        )
-        assert [b.to_dict() for b in result.calibration(group)] == [
-            pytest.approx(b.to_dict(), abs=1e-12) for b in calibration_bins(p, o)
-        ]
-
-
-def test_grouped_scores_reject_bad_groups() -> None:
-    with pytest.raises(ValueError, match="must not be negative"):
-        grouped_scores([0, -1], [0.5, 0.5], [0, 1])
-    with pytest.raises(ValueError, match="too small for group 3"):
-        grouped_scores([0, 3], [0.5, 0.5], [0, 1], n_groups=2)
-    with pytest.raises(ValueError, match=r"same length|mismatch|length"):
-        grouped_scores([0], [0.5, 0.5], [0, 1])
-    with pytest.raises(ValueError, match="outside"):
-        grouped_scores([0, 0], [0.5, 1.5], [0, 1])

@@ -1,0 +1,172 @@
+"""Confidence: how sure we are that a hedged clause is the author's forecast of a future event.
+
+Reports of others' views ("analysts expect"), descriptions of the past or the present and
+modals of capability inside relative clauses ("missiles that could reach Japan") score
+low, with the reasons, so editors see why.  A number the author states is the strongest
+evidence there is; one someone else states ("pollsters give him a 60% chance", "markets
+are pricing in ...") is a report like any other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from forecasts.core import phrases
+from forecasts.extraction.deadlines import Deadline
+from forecasts.extraction.hedges import MODALS
+
+__all__ = ["FUTURE", "confidence_score"]
+
+_REPORTED = re.compile(
+    r"\b(?:(?:many|some|others|critics|analysts|observers|experts|officials|investors|"
+    r"fans|pundits|economists|commentators|skeptics|sceptics|supporters|insiders|"
+    r"bookmakers|traders|markets?)\s+(?:had\s+)?(?:assumed|assume|believe[sd]?|think|thought|"
+    r"argue[sd]?|say|said|claim(?:ed)?|expect(?:ed)?|fear(?:ed)?|suggest(?:ed)?|"
+    r"speculate[sd]?|predict(?:ed)?|reckon(?:ed)?|insist(?:ed)?|hope[sd]?)"
+    r"|according\s+to|there\s+(?:is|was)\s+(?:some\s+|much\s+|growing\s+)?speculation"
+    r"|\b(?:said|says|told|declared|insisted|claimed|predicted|argued|warned)\b"
+    r"|\b(?:administration|government|company|club|coach|ceo|management|board|ministry|"
+    r"central\s+bank|he|she|they)\s+(?:believes|believed|expects|expected|predicts|"
+    r"predicted|hopes|hoped|thinks|thought|claims|claimed))",
+    re.IGNORECASE,
+)
+
+_QUOTED = re.compile(r"[\u201c\"][^\u201d\"]{12,}[\u201d\"]")
+
+_PAST_MODAL = re.compile(
+    r"\b(?:could|may|might|would|should|must)\s+(?:not\s+)?have\s+\w+", re.IGNORECASE
+)
+
+_PAST_FRAME = re.compile(
+    r"\b(?:\w+ed|was|were|had|thought|knew|felt|saw|said)\s+(?:\w+\s+){0,3}that\b", re.IGNORECASE
+)
+
+_PRESENT_STATE = re.compile(
+    r"\b(?:is|are|was|were)\s+(?:probably|perhaps|possibly|maybe|likely|certainly|almost\s+"
+    r"certainly)\s+(?:not\s+)?(?:a|an|the|just|due|because|no|only|what|why|how)\b"
+    r"|\b(?:is|was)\s+(?:perhaps|probably|possibly)\s+the\s+case\b"
+    r"|\b(?:may|might|could)\s+(?:well\s+)?be\s+(?:to|that|the|a|an|because|due|why|what)\b"
+    r"|\b(?:may|might|could)\s+(?:well\s+)?(?:have|explain|reflect|mean|indicate|suggest)\b",
+    re.IGNORECASE,
+)
+
+# Who states the number: "pollsters give him a 60% chance", "markets are pricing in an 80%
+# chance", "the futures market implies ...".  The author's own: "we put", "I give",
+# "our model gives".
+_NUMBER_SOURCE_VERB = re.compile(
+    r"\b(?:give[sn]?|gave|giving|put|puts|putting|place[sd]?|placing|assign(?:s|ed|ing)?|"
+    r"see[sn]?|saw|price[sd]?|pricing|impl(?:y|ies|ied)|estimate[sd]?|reckons?|"
+    r"rate[sd]?|peg(?:s|ged)?|sets?|forecasts?|show(?:s|ed)?|suggest(?:s|ed)?|"
+    r"calculate[sd]?|assess(?:es|ed)?)\b",
+    re.IGNORECASE,
+)
+
+_FIRST_PERSON = re.compile(r"\b(?:we|i|our|my|us|me)\b", re.IGNORECASE)
+
+_NUMBER_SOURCE_NOUN = re.compile(
+    r"\b(?:markets?|futures|polls?|pollsters?|betting|bookmakers?|bookies|traders|"
+    r"investors|consensus)(?:['\u2019]s?|-implied|\s+implied)?\s+(?:[\w-]+\s+)?"
+    r"(?:odds|chances?|probability|likelihood)\b|\b(?:market|poll)-implied\b",
+    re.IGNORECASE,
+)
+
+_PAST_NUMBER = re.compile(
+    r"\b(?:was|were|had|gave|priced|(?<!-)implied|estimated|assigned|saw)\b", re.IGNORECASE
+)
+
+
+def _reported_number(through_hedge: str, hedge_offset: int) -> bool:
+    """Whether someone other than the author states the number (text up to its end)."""
+    if _NUMBER_SOURCE_NOUN.search(through_hedge):
+        return True
+    # The verb nearest the number ("put" opens the "we put the odds of X at N" frame).
+    verbs = [v for v in _NUMBER_SOURCE_VERB.finditer(through_hedge) if v.start() <= hedge_offset]
+    if not verbs:
+        return False  # "there is a 70% chance": the author's
+    return _FIRST_PERSON.search(through_hedge[: verbs[-1].start()]) is None
+
+
+_RELATIVE_MODAL = re.compile(r"\b(?:that|which|who|where)\s+(?:could|may|might)\b", re.IGNORECASE)
+
+# A future-tense cue; the expectation reading (numbers.py) asks the same question.
+FUTURE = re.compile(
+    r"\b(?:will|won['\u2019]t|shall|going\s+to|next|upcoming|coming|future|soon|eventually|"
+    r"remain|scenario|outlook|forecast|expect(?:s|ed)?|by\s+the\s+end|before\s+the|"
+    r"(?:short|near|medium)(?:\s|-)term|new)\b"
+    r"|\b(?:likely|unlikely|expected|poised|set|due|bound|able)\s+(?:\w+\s+)?to\b",
+    re.IGNORECASE,
+)
+
+
+def _past_dates(text: str, published: dt.date) -> bool:
+    """Whether the clause names a year before publication ("In February 2019, ...")."""
+    return any(int(y) < published.year for y in re.findall(r"\b((?:19|20)\d{2})\b", text))
+
+
+def confidence_score(
+    *,
+    clause: str,
+    hedge: phrases.Phrase,
+    hedge_offset: int,
+    hedge_end: int,
+    stated: bool,
+    deadline: Deadline | None,
+    conditional: bool,
+    published: dt.date,
+    author_judges: bool,
+    doubts: tuple[str, ...] = (),
+) -> tuple[float, tuple[str, ...]]:
+    """(confidence, reasons) for one hedged clause; ``doubts`` are reasons found while
+    reading its proposition.  The offsets are into ``clause``."""
+    reasons: list[str] = []
+    modal = hedge.text in MODALS
+    if stated:
+        score = 0.7  # +0.1 below when nothing speaks against it: the author's own number
+    elif modal:
+        score = 0.5
+        reasons.append(f"modal '{hedge.text}' (possibility, weak evidence)")
+    elif hedge.weak:
+        score = 0.6
+        reasons.append(f"'{hedge.text}' is comparative, superlative or vague (weaker evidence)")
+    else:
+        score = 0.7
+    before = clause[:hedge_offset]
+    future = FUTURE.search(clause) is not None
+    penalties: list[str] = list(doubts)
+    if not author_judges and (
+        _REPORTED.search(before)
+        or _QUOTED.search(clause)
+        or (stated and _reported_number(clause[:hedge_end], hedge_offset))
+    ):
+        penalties.append("reports someone else's view, not the author's")
+    if stated and _PAST_NUMBER.search(clause, 0, hedge_end):
+        penalties.append("the number is stated in the past tense (describes the past)")
+    elif _PAST_MODAL.search(clause):
+        penalties.append("describes the past (modal + 'have')")
+    elif modal and _PAST_FRAME.search(before):
+        penalties.append("the modal sits in a that-clause under a past-tense verb (past)")
+    elif deadline is None and not future and _past_dates(clause, published):
+        penalties.append("names only dates before publication (describes the past)")
+    if _PRESENT_STATE.search(clause):
+        penalties.append("judges the present or the past, not a future event")
+    if modal and _RELATIVE_MODAL.search(clause):
+        penalties.append("possibility inside a relative clause (capability, not a forecast)")
+    if penalties:
+        score -= 0.45
+        reasons.extend(penalties)
+    elif stated:
+        score += 0.1
+    # A stated chance is about an open outcome, as a modal is: no tense cue needed.
+    if future or modal or stated:
+        score += 0.1
+    else:
+        reasons.append("no future-tense cue")
+    if deadline is not None:
+        score += 0.1
+    else:
+        reasons.append("no deadline in the text")
+    if conditional:
+        score -= 0.05
+        reasons.append("conditional")
+    return round(min(0.98, max(0.02, score)), 2), tuple(reasons)
