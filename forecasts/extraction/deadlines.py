@@ -106,9 +106,6 @@ def _end_of_quarter(year: int, quarter: int) -> dt.date:
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3}
 _ORDINALS["4th"] = 4
 
-# Each rule: a pattern and a function (match, published) -> (date, note) | None.
-_DeadlineRule = tuple[re.Pattern[str], str]
-
 _YEAR = r"(?:,?\s+(?P<year>\d{4}))?"
 _N = r"(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen|a|an)"
 _DAY_NAME = r"(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"

@@ -12,21 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 from django.utils import timezone
 
 from forecasts.scores.grouped import grouped_scores
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.rows import ScoreRows
 from forecasts.scores.time_averaged import time_averaged_briers
+from forecasts.scores.validation import FloatArray, IntArray
 
 # Ranking uses Brier pulled toward a coin flip's 0.25 as if every forecaster had
 # also made this many 50 % forecasts: one lucky forecast cannot top a table.
 SHRINK_PSEUDOCOUNT = 5
 SHRINK_PRIOR = 0.25
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 Progress = Callable[[int, int], None]
 
 # Scope kinds in a fixed numeric order for sorting.

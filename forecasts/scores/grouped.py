@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from forecasts.scores.maths import EPS, CalibrationBin, Murphy, wilson_interval
+from forecasts.scores.maths import (
+    CalibrationBin,
+    Murphy,
+    bins_checked,
+    calibration_from_sums,
+    log_losses,
+)
 from forecasts.scores.validation import FloatArray, IntArray, as_ints, same_length, validate
 
 
@@ -43,26 +49,12 @@ class GroupedScores:
     def calibration(self, group: int) -> list[CalibrationBin]:
         """The group's calibration bins, as :func:`forecasts.scores.maths.calibration_bins`
         gives them."""
-        bins = []
-        for i, count in enumerate(self.bin_count[group].tolist()):
-            lower, upper = float(self.bin_edges[i]), float(self.bin_edges[i + 1])
-            if count == 0:
-                bins.append(CalibrationBin(lower, upper, 0, None, None, None, None))
-                continue
-            hits = float(self.bin_happened[group, i])
-            low, high = wilson_interval(round(hits), count)
-            bins.append(
-                CalibrationBin(
-                    lower=lower,
-                    upper=upper,
-                    count=count,
-                    mean_probability=float(self.bin_probability_sum[group, i] / count),
-                    observed_frequency=hits / count,
-                    interval_low=low,
-                    interval_high=high,
-                )
-            )
-        return bins
+        return calibration_from_sums(
+            self.bin_edges,
+            counts=self.bin_count[group],
+            probability_sums=self.bin_probability_sum[group],
+            happened=self.bin_happened[group],
+        )
 
     def murphy(self, group: int) -> Murphy:
         return Murphy(
@@ -87,8 +79,7 @@ def grouped_scores(
     passes over the input whatever the number of groups, so a snapshot of
     hundreds of scopes costs about as much as one.
     """
-    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
-        raise ValueError(f"n_bins = {n_bins!r} must be an integer of at least 1")
+    n_bins = bins_checked(n_bins)
     p, o = validate(probabilities, outcomes)
     g = as_ints("groups", groups)
     same_length(groups=g, probabilities=p)
@@ -102,9 +93,7 @@ def grouped_scores(
     happened_sum = np.bincount(g, weights=o, minlength=size)
     with np.errstate(divide="ignore", invalid="ignore"):
         brier = np.bincount(g, weights=(p - o) ** 2, minlength=size) / count
-        clipped = np.clip(p, EPS, 1.0 - EPS)
-        losses = np.where(o == 1.0, -np.log(clipped), -np.log(1.0 - clipped))
-        log_losses = np.bincount(g, weights=losses, minlength=size) / count
+        log_loss = np.bincount(g, weights=log_losses(p, o), minlength=size) / count
         base_rate = happened_sum / count
         uncertainty = base_rate * (1.0 - base_rate)
         skill_vs_base_rate = np.where(uncertainty > 0, 1.0 - brier / uncertainty, np.nan)
@@ -141,7 +130,7 @@ def grouped_scores(
         count=count.astype(np.int64),
         happened=np.rint(happened_sum).astype(np.int64),
         brier=brier,
-        log_loss=log_losses,
+        log_loss=log_loss,
         # Always saying 50 % scores exactly 0.25 on 0/1 outcomes.
         skill_vs_coin=1.0 - brier / 0.25,
         skill_vs_base_rate=skill_vs_base_rate,

@@ -39,7 +39,7 @@ from typing import Final, Literal
 import numpy as np
 import numpy.typing as npt
 
-from forecasts.scores.validation import as_outcomes, validate
+from forecasts.scores.validation import FloatArray, as_outcomes, validate
 
 COIN_FLIP: Final = 0.5
 BASE_RATE: Final = "base_rate"
@@ -65,8 +65,7 @@ def log_loss(probabilities: npt.ArrayLike, outcomes: npt.ArrayLike) -> float:
     applies to float64 input, so p = 0 or 1 gives a large finite loss.
     """
     p, o = validate(probabilities, outcomes)
-    clipped = np.clip(p, EPS, 1.0 - EPS)
-    losses = np.where(o == 1.0, -np.log(clipped), -np.log(1.0 - clipped))
+    losses = log_losses(p, o)
     return float(np.mean(losses))
 
 
@@ -135,26 +134,49 @@ def calibration_bins(
     lower bin, the first bin includes 0 and the last includes 1. All ``n_bins``
     bins are returned, empty ones with count 0 and None statistics.
     """
-    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
-        raise ValueError(f"n_bins = {n_bins!r} must be an integer of at least 1")
+    n_bins = bins_checked(n_bins)
     p, o = validate(probabilities, outcomes)
-    n_bins = int(n_bins)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     # side="left": a value equal to an inner edge stays in the bin below it.
     bin_ids = np.searchsorted(edges[1:-1], p)
-    sums = np.bincount(bin_ids, weights=p, minlength=n_bins)
-    hits = np.bincount(bin_ids, weights=o, minlength=n_bins)
-    totals = np.bincount(bin_ids, minlength=n_bins)
+    return calibration_from_sums(
+        edges,
+        counts=np.bincount(bin_ids, minlength=n_bins),
+        probability_sums=np.bincount(bin_ids, weights=p, minlength=n_bins),
+        happened=np.bincount(bin_ids, weights=o, minlength=n_bins),
+    )
 
+
+def bins_checked(n_bins: int) -> int:
+    """``n_bins`` as an int, or ``ValueError`` unless it is a whole number of at least 1."""
+    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
+        raise ValueError(f"n_bins = {n_bins!r} must be an integer of at least 1")
+    return int(n_bins)
+
+
+def calibration_from_sums(
+    edges: FloatArray,
+    *,
+    counts: npt.ArrayLike,
+    probability_sums: npt.ArrayLike,
+    happened: npt.ArrayLike,
+) -> list[CalibrationBin]:
+    """Calibration bins from each bin's count, sum of probabilities and number that
+    happened (``edges`` has one more entry than there are bins); empty bins have None
+    statistics."""
+    counts_list = np.asarray(counts).tolist()
+    sums, hits = (
+        np.asarray(probability_sums, dtype=np.float64),
+        np.asarray(happened, dtype=np.float64),
+    )
     bins = []
-    for i in range(n_bins):
-        count = int(totals[i])
+    for i, count in enumerate(counts_list):
+        count = int(count)
         lower, upper = float(edges[i]), float(edges[i + 1])
         if count == 0:
             bins.append(CalibrationBin(lower, upper, 0, None, None, None, None))
             continue
-        happened = round(float(hits[i]))
-        low, high = wilson_interval(happened, count)
+        low, high = wilson_interval(round(float(hits[i])), count)
         bins.append(
             CalibrationBin(
                 lower=lower,
@@ -167,6 +189,13 @@ def calibration_bins(
             )
         )
     return bins
+
+
+def log_losses(p: FloatArray, o: FloatArray) -> FloatArray:
+    """Each forecast's −[o ln p + (1 − o) ln(1 − p)], p clipped to [ε, 1 − ε]."""
+    clipped = np.clip(p, EPS, 1.0 - EPS)
+    result: FloatArray = np.where(o == 1.0, -np.log(clipped), -np.log(1.0 - clipped))
+    return result
 
 
 # --- decomposition and skill ------------------------------------------------
