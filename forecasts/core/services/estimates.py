@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Required, TypedDict
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -11,6 +12,19 @@ from django.db import transaction
 from forecasts.core import phrases
 from forecasts.core.changes import public_pages_changed
 from forecasts.core.models import Basis, Estimate, Forecast
+
+
+class EstimateFields(TypedDict, total=False):
+    """An estimate as an editor typed it: :func:`estimate_record`'s arguments but the forecast."""
+
+    probability: Required[float]
+    made_on: Required[dt.date]
+    low: float | None
+    high: float | None
+    basis: str
+    phrase: str
+    negated: bool
+    note: str
 
 
 def estimate_record(
@@ -77,3 +91,30 @@ def estimate_record_phrase(
         note=note,
         recorded_by=recorded_by,
     )
+
+
+def estimate_delete_check(*, estimate: Estimate) -> None:
+    """Raise ``ValidationError`` if :func:`estimate_delete` would refuse."""
+    _estimate_delete_refuse(estimate, Forecast.objects.get(pk=estimate.forecast_id))
+
+
+@transaction.atomic
+def estimate_delete(*, estimate: Estimate) -> None:
+    """Delete an estimate of a draft (one typed wrong, say), as long as another remains.
+
+    A published forecast's estimates are the record of what was said: never deleted.
+    """
+    # Locked: two deletions at once must not each count on the other's estimate remaining.
+    forecast = Forecast.objects.select_for_update().get(pk=estimate.forecast_id)
+    _estimate_delete_refuse(estimate, forecast)
+    estimate.delete()
+
+
+def _estimate_delete_refuse(estimate: Estimate, forecast: Forecast) -> None:
+    if forecast.published_at is not None:
+        raise ValidationError("A published forecast's estimates are never deleted.")
+    if not forecast.estimates.exclude(pk=estimate.pk).exists():
+        raise ValidationError(
+            f"“{estimate}” is the only estimate of “{forecast}”: a forecast keeps at least "
+            "one. Record the right one first."
+        )
