@@ -131,6 +131,24 @@ def subscriber_unsubscribe(*, subscriber: Subscriber, now: dt.datetime) -> Subsc
     return subscriber
 
 
+def subscriber_admin_check(
+    *, was: str | None, status: str, user: Any, include_review_queue: bool
+) -> None:
+    """Raise ``ValidationError`` if :func:`subscriber_admin_update` would refuse to move a
+    subscription from status ``was`` (None: a new one) to these values. The admin's
+    form calls it to show the rules beside the fields."""
+    proven = (SubscriberStatus.CONFIRMED, SubscriberStatus.PAUSED)
+    if status in proven and status != was and was not in proven:
+        # Paused is confirmed but resting: reaching it from pending would be a way round.
+        raise ValidationError(
+            {"status": "Only the subscriber can confirm, with the link in the confirmation e-mail."}
+        )
+    if include_review_queue and user is None:
+        raise ValidationError(
+            {"include_review_queue": "The review queue needs a user whose queue it is."}
+        )
+
+
 @transaction.atomic
 def subscriber_admin_update(
     *,
@@ -156,16 +174,9 @@ def subscriber_admin_update(
         else Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     )
     was = record.status if record.pk is not None else None
-    proven = (SubscriberStatus.CONFIRMED, SubscriberStatus.PAUSED)
-    if status in proven and status != was and was not in proven:
-        # Paused is confirmed but resting: reaching it from pending would be a way round.
-        raise ValidationError(
-            {"status": "Only the subscriber can confirm, with the link in the confirmation e-mail."}
-        )
-    if include_review_queue and user is None:
-        raise ValidationError(
-            {"include_review_queue": "The review queue needs a user whose queue it is."}
-        )
+    subscriber_admin_check(
+        was=was, status=status, user=user, include_review_queue=include_review_queue
+    )
     ended = (SubscriberStatus.PAUSED, SubscriberStatus.UNSUBSCRIBED)
     if status != was:
         if status == SubscriberStatus.UNSUBSCRIBED:
