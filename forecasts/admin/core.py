@@ -1,14 +1,26 @@
-"""Sources, forecasters, tags, estimates, resolutions, assignments and extensions."""
+"""Sources, forecasters, tags, estimates, resolutions, assignments and extensions: each
+written through its core service (:mod:`forecasts.core.services`)."""
+
+from __future__ import annotations
 
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from forecasts.admin.site import ModelAdmin, ReadOnlyAdmin, reviews_anything
+from forecasts.admin.site import (
+    ModelAdmin,
+    ModelForm,
+    ReadOnlyAdmin,
+    acting_user,
+    adopt_saved,
+    passes,
+    reviews_anything,
+)
 from forecasts.core import services as core_services
 from forecasts.core.models import (
     DeadlineExtension,
@@ -21,32 +33,37 @@ from forecasts.core.models import (
 )
 from forecasts.extraction import ingest
 
+RESOLUTION_FIELDS = (
+    "forecast",
+    "outcome",
+    "known_on",
+    "evidence_url",
+    "evidence_note",
+    "correction_reason",
+    "is_current",
+    "supersedes",
+    "resolved_by",
+    "resolved_at",
+)
+
 
 @admin.register(Resolution)
-class ResolutionAdmin(ModelAdmin):
-    """Resolutions are added through the resolve service; existing ones are never edited."""
+class ResolutionAdmin(ModelAdmin[Resolution]):
+    """Resolutions are added through the resolve service; existing ones are never edited,
+    nor deleted."""
 
     list_display = ("forecast", "outcome", "known_on", "is_current", "resolved_by", "resolved_at")
     list_filter = ("outcome", "is_current", "forecast__source", "forecast__forecaster")
     search_fields = ("forecast__statement", "evidence_note", "evidence_url")
     autocomplete_fields = ("forecast",)
     list_select_related = ("forecast", "resolved_by")
-    fields = (
-        "forecast",
-        "outcome",
-        "known_on",
-        "evidence_url",
-        "evidence_note",
-        "correction_reason",
-        "is_current",
-        "supersedes",
-        "resolved_by",
-        "resolved_at",
-    )
+    fields = RESOLUTION_FIELDS
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Resolution | None = None
+    ) -> tuple[str, ...]:
         if obj is not None:
-            return self.fields
+            return RESOLUTION_FIELDS
         return ("is_current", "supersedes", "resolved_by", "resolved_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -54,17 +71,20 @@ class ResolutionAdmin(ModelAdmin):
         # Whether they review the chosen forecast is checked by the form.
         return super().has_add_permission(request) and reviews_anything(request)
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Resolution | None = None) -> bool:
         return False  # corrections are new resolutions, made through the resolve service
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
+        self,
+        request: HttpRequest,
+        obj: Resolution | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[forms.ModelForm[Resolution]]:
         if obj is None:
-            kwargs["form"] = type("ResolutionAddForm", (ResolutionAddForm,), {"user": request.user})
+            kwargs["form"] = type(
+                "ResolutionAddForm", (ResolutionAddForm,), {"user": acting_user(request)}
+            )
         return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Resolution, form: Any, change: bool) -> None:
@@ -77,17 +97,16 @@ class ResolutionAdmin(ModelAdmin):
             evidence_url=obj.evidence_url,
             note=obj.evidence_note,
             correction_reason=obj.correction_reason,
-            resolved_by=request.user,  # type: ignore[arg-type]
+            resolved_by=acting_user(request),
         )
-        obj.pk = resolution.pk
-        obj.is_current, obj.supersedes = resolution.is_current, resolution.supersedes
+        adopt_saved(obj, resolution)
 
 
-class ResolutionAddForm(forms.ModelForm):  # type: ignore[type-arg]
+class ResolutionAddForm(ModelForm[Resolution]):
     """Shows the resolve workflow's rules (already resolved, draft, dates) as form errors."""
 
     evidence_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
-    user: Any = None  # the person resolving, bound by ResolutionAdmin.get_form
+    user: User | None = None  # the person resolving, bound by ResolutionAdmin.get_form
 
     class Meta:
         model = Resolution
@@ -101,7 +120,7 @@ class ResolutionAddForm(forms.ModelForm):  # type: ignore[type-arg]
         )
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # private, not in the stubs
         if self.errors:
             return
         data = self.cleaned_data
@@ -121,7 +140,7 @@ class ResolutionAddForm(forms.ModelForm):  # type: ignore[type-arg]
             self.add_error("forecast", "You are not a reviewer of this forecast.")
 
 
-class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
+class SourceForm(ModelForm[Source]):
     """Pasted text is checked like an ingested file (size, control characters)."""
 
     url = forms.URLField(max_length=500, required=False, assume_scheme="https")
@@ -154,7 +173,12 @@ class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Source)
-class SourceAdmin(ModelAdmin):
+class SourceAdmin(ModelAdmin[Source]):
+    """Saved by ``source_save``: a changed text moves its forecasts' quote positions.
+
+    Deleted by ``source_delete``; one that forecasts cite is protected (Django's delete
+    page lists them)."""
+
     form = SourceForm
     list_display = ("title", "publisher", "published_on", "forecast_count", "has_text")
     list_filter = ("publisher", "published_precision")
@@ -183,9 +207,8 @@ class SourceAdmin(ModelAdmin):
             )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
-        from django.db.models import Count
-
-        return super().get_queryset(request).annotate(forecast_count=Count("forecasts"))
+        sources: QuerySet[Source] = super().get_queryset(request)
+        return sources.annotate(forecast_count=Count("forecasts"))
 
     @admin.display(description="forecasts", ordering="forecast_count")
     def forecast_count(self, obj: Source) -> int:
@@ -195,44 +218,187 @@ class SourceAdmin(ModelAdmin):
     def has_text(self, obj: Source) -> bool:
         return bool(obj.text)
 
+    def save_model(
+        self, request: HttpRequest, obj: Source, form: forms.ModelForm[Source], change: bool
+    ) -> None:
+        data = form.cleaned_data
+        saved = core_services.source_save(
+            source=obj if change else None,
+            key=data["key"],
+            title=data["title"],
+            url=data["url"],
+            publisher=data["publisher"],
+            author=data["author"],
+            published_on=data["published_on"],
+            published_precision=data["published_precision"],
+            text=data["text"],
+        )
+        adopt_saved(obj, saved)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Source | None = None) -> bool:
+        return self.may(request, "delete")
+
+    def delete_model(self, request: HttpRequest, obj: Source) -> None:
+        core_services.source_delete(source=obj)
+
 
 @admin.register(Forecaster)
-class ForecasterAdmin(ModelAdmin):
+class ForecasterAdmin(ModelAdmin[Forecaster]):
+    """Saved by ``forecaster_save``; deleted by ``forecaster_delete`` (one with forecasts is
+    protected)."""
+
     list_display = ("name", "kind", "url")
     list_filter = ("kind",)
     search_fields = ("name", "description")
     prepopulated_fields = {"slug": ("name",)}
 
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: Forecaster,
+        form: forms.ModelForm[Forecaster],
+        change: bool,
+    ) -> None:
+        data = form.cleaned_data
+        saved = core_services.forecaster_save(
+            forecaster=obj if change else None,
+            name=data["name"],
+            slug=data["slug"],
+            kind=data["kind"],
+            url=data["url"],
+            description=data["description"],
+        )
+        adopt_saved(obj, saved)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Forecaster | None = None) -> bool:
+        return self.may(request, "delete")
+
+    def delete_model(self, request: HttpRequest, obj: Forecaster) -> None:
+        core_services.forecaster_delete(forecaster=obj)
+
 
 @admin.register(Tag)
-class TagAdmin(ModelAdmin):
+class TagAdmin(ModelAdmin[Tag]):
+    """Saved by ``tag_save``; deleted by ``tag_delete``, unless published forecasts carry it."""
+
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
 
+    def save_model(
+        self, request: HttpRequest, obj: Tag, form: forms.ModelForm[Tag], change: bool
+    ) -> None:
+        data = form.cleaned_data
+        saved = core_services.tag_save(
+            tag=obj if change else None, name=data["name"], slug=data["slug"]
+        )
+        adopt_saved(obj, saved)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Tag | None = None) -> bool:
+        return self.may(request, "delete") and (
+            obj is None or passes(core_services.tag_delete_check, tag=obj)
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Tag) -> None:
+        core_services.tag_delete(tag=obj)
+
 
 @admin.register(Estimate)
-class EstimateAdmin(ModelAdmin):
+class EstimateAdmin(ModelAdmin[Estimate]):
+    """Recorded by ``estimate_record`` (by whom: the signed-in editor), never changed;
+    a draft's deleted by ``estimate_delete`` while another remains."""
+
     list_display = ("forecast", "made_on", "probability", "basis", "phrase", "negated")
     list_filter = ("basis", "negated", "forecast__source")
     search_fields = ("forecast__statement", "phrase")
     autocomplete_fields = ("forecast",)
     list_select_related = ("forecast",)
+    fields = (
+        "forecast",
+        "made_on",
+        "probability",
+        "low",
+        "high",
+        "basis",
+        "phrase",
+        "negated",
+        "note",
+        "recorded_by",
+        "created_at",
+    )
+    readonly_fields = ("recorded_by", "created_at")
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def has_change_permission(self, request: HttpRequest, obj: Estimate | None = None) -> bool:
+        return False  # estimates are history: record a new one
+
+    def save_model(
+        self, request: HttpRequest, obj: Estimate, form: forms.ModelForm[Estimate], change: bool
+    ) -> None:
+        data = form.cleaned_data
+        recorded = core_services.estimate_record(
+            forecast=data["forecast"],
+            probability=data["probability"],
+            made_on=data["made_on"],
+            low=data["low"],
+            high=data["high"],
+            basis=data["basis"],
+            phrase=data["phrase"],
+            negated=data["negated"],
+            note=data["note"],
+            recorded_by=acting_user(request),
+        )
+        adopt_saved(obj, recorded)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Estimate | None = None) -> bool:
+        return self.may(request, "delete") and (
+            obj is None or passes(core_services.estimate_delete_check, estimate=obj)
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Estimate) -> None:
+        core_services.estimate_delete(estimate=obj)
 
 
 @admin.register(ReviewerAssignment)
-class ReviewerAssignmentAdmin(ModelAdmin):
+class ReviewerAssignmentAdmin(ModelAdmin[ReviewerAssignment]):
+    """Added by ``reviewer_assign``, removed by ``reviewer_unassign``; never changed (an
+    assignment is who reviews what, since when: remove it and assign someone else)."""
+
     list_display = ("forecast", "reviewer", "assigned_at")
     search_fields = ("forecast__statement", "reviewer__username")
     autocomplete_fields = ("forecast", "reviewer")
     list_select_related = ("forecast", "reviewer")
+    fields = ("forecast", "reviewer", "assigned_at")
+    readonly_fields = ("assigned_at",)
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: ReviewerAssignment | None = None
+    ) -> bool:
+        return False
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: ReviewerAssignment,
+        form: forms.ModelForm[ReviewerAssignment],
+        change: bool,
+    ) -> None:
+        data = form.cleaned_data
+        assignment = core_services.reviewer_assign(
+            forecast=data["forecast"], reviewer=data["reviewer"]
+        )
+        adopt_saved(obj, assignment)
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: ReviewerAssignment | None = None
+    ) -> bool:
+        return self.may(request, "delete")
+
+    def delete_model(self, request: HttpRequest, obj: ReviewerAssignment) -> None:
+        core_services.reviewer_unassign(forecast=obj.forecast, reviewer=obj.reviewer)
 
 
 @admin.register(DeadlineExtension)
-class DeadlineExtensionAdmin(ReadOnlyAdmin):
+class DeadlineExtensionAdmin(ReadOnlyAdmin[DeadlineExtension]):
     list_display = (
         "forecast",
         "previous_resolve_by",

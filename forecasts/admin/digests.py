@@ -1,4 +1,7 @@
-"""Digest subscribers, deliveries and the sending schedule."""
+"""Digest subscribers (written through :mod:`forecasts.digests.subscriptions`), deliveries
+and the sending schedule."""
+
+from __future__ import annotations
 
 import datetime as dt
 from typing import Any
@@ -6,11 +9,12 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from forecasts.admin.site import ModelAdmin, ReadOnlyAdmin
+from forecasts.admin.site import ModelAdmin, ModelForm, ReadOnlyAdmin, adopt_saved
 from forecasts.digests import periods
 from forecasts.digests.forms import mailable_address
 from forecasts.digests.models import (
@@ -18,13 +22,18 @@ from forecasts.digests.models import (
     DeliveryStatus,
     DigestDelivery,
     Subscriber,
-    SubscriberStatus,
+)
+from forecasts.digests.subscriptions import (
+    subscriber_admin_check,
+    subscriber_admin_update,
+    subscriber_delete,
 )
 
 
 def digest_schedule(now: dt.datetime) -> dict[str, Any]:
     """When beat sends digests, and which periods the next run would send."""
-    entry = settings.CELERY_BEAT_SCHEDULE["digests-daily"]["schedule"]
+    # A crontab: its parsed hour and minute sets, which celery-types do not declare.
+    entry: Any = settings.CELERY_BEAT_SCHEDULE["digests-daily"]["schedule"]
     hours, minutes = sorted(entry.hour), sorted(entry.minute)
     at = ", ".join(f"{hour:02d}:{minute:02d}" for hour in hours for minute in minutes)
     return {
@@ -36,8 +45,9 @@ def digest_schedule(now: dt.datetime) -> dict[str, Any]:
     }
 
 
-class SubscriberForm(forms.ModelForm):  # type: ignore[type-arg]
-    """The rules of the subscription table as form errors, not database errors."""
+class SubscriberForm(ModelForm[Subscriber]):
+    """The address checked as the subscribe page checks it; the subscription's rules
+    (double opt-in, the review queue's user) are the service's, beside their fields."""
 
     class Meta:
         model = Subscriber
@@ -57,21 +67,24 @@ class SubscriberForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("status") == SubscriberStatus.CONFIRMED and self.instance.confirmed_at is None:
-            # Double opt-in: only the person behind the address confirms it, by the link.
-            self.add_error(
-                "status",
-                "Only the subscriber can confirm, with the link in the confirmation e-mail.",
+        try:
+            subscriber_admin_check(
+                was=self.instance.status if self.instance.pk else None,
+                status=data.get("status", ""),
+                user=data.get("user"),
+                include_review_queue=bool(data.get("include_review_queue")),
             )
-        if data.get("include_review_queue") and data.get("user") is None:
-            self.add_error(
-                "include_review_queue", "The review queue needs a user whose queue it is."
-            )
+        except ValidationError as refusal:
+            # On its field, which spares the table's bare constraint message.
+            self.add_error(None, refusal)
         return data
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(ModelAdmin):
+class SubscriberAdmin(ModelAdmin[Subscriber]):
+    """Saved by ``subscriber_admin_update`` (double opt-in holds: staff never confirm an
+    address); deleted by ``subscriber_delete`` if no digest was ever sent to it."""
+
     form = SubscriberForm
     list_display = (
         "email",
@@ -100,15 +113,11 @@ class SubscriberAdmin(ModelAdmin):
         latest = DigestDelivery.objects.filter(subscriber=OuterRef("pk")).order_by(
             "-period_start", "-pk"
         )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                last_status=Subquery(latest.values("status")[:1]),
-                last_period=Subquery(latest.values("period_start")[:1]),
-            )
-            .prefetch_related("tags", "forecasters")
-        )
+        subscribers: QuerySet[Subscriber] = super().get_queryset(request)
+        return subscribers.annotate(
+            last_status=Subquery(latest.values("status")[:1]),
+            last_period=Subquery(latest.values("period_start")[:1]),
+        ).prefetch_related("tags", "forecasters")
 
     @admin.display(description="filters")
     def filters(self, obj: Subscriber) -> str:
@@ -123,9 +132,36 @@ class SubscriberAdmin(ModelAdmin):
         period = timezone.localtime(obj.last_period)  # type: ignore[attr-defined]
         return f"{DeliveryStatus(status).label}, period from {period:%Y-%m-%d}"
 
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: Subscriber,
+        form: forms.ModelForm[Subscriber],
+        change: bool,
+    ) -> None:
+        data = form.cleaned_data
+        saved = subscriber_admin_update(
+            subscriber=obj if change else None,
+            email=data["email"],
+            cadence=data["cadence"],
+            status=data["status"],
+            tags=data["tags"],
+            forecasters=data["forecasters"],
+            user=data["user"],
+            include_review_queue=data["include_review_queue"],
+            now=timezone.now(),
+        )
+        adopt_saved(obj, saved)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Subscriber | None = None) -> bool:
+        return self.may(request, "delete")
+
+    def delete_model(self, request: HttpRequest, obj: Subscriber) -> None:
+        subscriber_delete(subscriber=obj)
+
 
 @admin.register(DigestDelivery)
-class DigestDeliveryAdmin(ReadOnlyAdmin):
+class DigestDeliveryAdmin(ReadOnlyAdmin[DigestDelivery]):
     list_display = (
         "subscriber",
         "cadence",

@@ -1,11 +1,15 @@
 """The forecast admin: the editors' and reviewers' main workspace."""
 
+from __future__ import annotations
+
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,7 +22,21 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from forecasts.admin.site import FormDefaults, ModelAdmin, reviews_anything
+from forecasts.admin.forecast_inlines import (
+    DeadlineExtensionInline,
+    EstimateInline,
+    ResolutionInline,
+    ReviewerInline,
+    ReviewPromptInline,
+)
+from forecasts.admin.site import (
+    InlineChanges,
+    ModelAdmin,
+    acting_user,
+    adopt_saved,
+    passes,
+    reviews_anything,
+)
 from forecasts.core import services as core_services
 from forecasts.core.forms import (
     CorrectionForm,
@@ -27,14 +45,14 @@ from forecasts.core.forms import (
     add_service_errors,
 )
 from forecasts.core.models import (
-    DeadlineExtension,
     Estimate,
     Forecast,
-    Resolution,
+    ForecastQuerySet,
     ReviewerAssignment,
     Status,
 )
 from forecasts.core.permissions import can_resolve, forecasts_reviewable_by
+from forecasts.core.services import EstimateFields
 from forecasts.extraction import ingest
 from forecasts.reviews.models import ReviewPrompt
 
@@ -42,7 +60,8 @@ OVERDUE = "overdue"
 
 
 def _escalation_days() -> int:
-    return settings.REVIEW_ESCALATION_DAYS  # type: ignore[no-any-return]
+    days: int = settings.REVIEW_ESCALATION_DAYS
+    return days
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -67,6 +86,7 @@ class StatusFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
+        assert isinstance(queryset, ForecastQuerySet)  # the forecasts' own manager made it
         now = timezone.now()
         if value == OVERDUE:
             escalated_before = timezone.localdate(now) - dt.timedelta(days=_escalation_days())
@@ -77,91 +97,8 @@ class StatusFilter(admin.SimpleListFilter):
             raise IncorrectLookupParameters(str(exc)) from exc
 
 
-# --- Audit trail inlines -----------------------------------------------------
-
-
-class AuditInline(admin.TabularInline):
-    """History rows written by services: whoever may see the forecast sees them, nobody edits."""
-
-    extra = 0
-    can_delete = False
-    related: tuple[str, ...] = ()
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).select_related(*self.related)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        forecast_admin = self.admin_site.get_model_admin(Forecast)
-        return forecast_admin.has_view_or_change_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ResolutionInline(AuditInline):
-    model = Resolution
-    verbose_name_plural = "resolutions and corrections"
-    fields = (
-        "outcome",
-        "known_on",
-        "evidence_url",
-        "evidence_note",
-        "resolved_by",
-        "resolved_at",
-        "correction_reason",
-        "standing",
-    )
-    readonly_fields = fields
-    related = ("resolved_by",)
-    show_change_link = True
-
-    @admin.display(description="current or superseded")
-    def standing(self, obj: Resolution) -> str:
-        return "current" if obj.is_current else "superseded"
-
-
-class DeadlineExtensionInline(AuditInline):
-    model = DeadlineExtension
-    fields = ("previous_resolve_by", "new_resolve_by", "reason", "extended_by", "extended_at")
-    readonly_fields = fields
-    related = ("extended_by",)
-
-
-class ReviewPromptInline(AuditInline):
-    model = ReviewPrompt
-    verbose_name_plural = "review prompts"
-    fields = ("step", "recipient", "user", "deadline", "claimed_at", "sent_at", "attempts")
-    readonly_fields = fields
-    related = ("user",)
-
-
-class EstimateInline(FormDefaults, admin.TabularInline):
-    model = Estimate
-    extra = 0
-    fields = ("made_on", "probability", "low", "high", "basis", "phrase", "negated", "note")
-    readonly_fields = ("created_at",)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Estimates are history: add a new one rather than rewriting an old one.
-        return False
-
-
-class ReviewerInline(FormDefaults, admin.TabularInline):
-    model = ReviewerAssignment
-    extra = 0
-    autocomplete_fields = ("reviewer",)
-    fields = ("reviewer", "assigned_at")
-    readonly_fields = ("assigned_at",)
-
-
 @admin.register(Forecast)
-class ForecastAdmin(ModelAdmin):
+class ForecastAdmin(ModelAdmin[Forecast]):
     list_display = (
         "statement",
         "status_display",
@@ -227,14 +164,11 @@ class ForecastAdmin(ModelAdmin):
         last_sent = ReviewPrompt.objects.filter(
             forecast=OuterRef("pk"), sent_at__isnull=False
         ).order_by("-sent_at", "-pk")
-        return (
-            super()
-            .get_queryset(request)
-            .with_status(at=timezone.now())
-            .annotate(
-                last_prompted_at=Subquery(last_sent.values("sent_at")[:1]),
-                last_prompted_to=Subquery(last_sent.values("recipient")[:1]),
-            )
+        forecasts = super().get_queryset(request)
+        assert isinstance(forecasts, ForecastQuerySet)  # the forecasts' own manager made it
+        return forecasts.with_status(at=timezone.now()).annotate(
+            last_prompted_at=Subquery(last_sent.values("sent_at")[:1]),
+            last_prompted_to=Subquery(last_sent.values("recipient")[:1]),
         )
 
     def get_urls(self) -> list[Any]:
@@ -302,9 +236,86 @@ class ForecastAdmin(ModelAdmin):
         obj: Forecast | None = None,
     ) -> HttpResponse:
         if obj is not None and obj.pk:
-            context["may_resolve"] = can_resolve(request.user, obj)  # type: ignore[arg-type]
+            context["may_resolve"] = can_resolve(request.user, obj)
             context["is_resolved"] = getattr(obj, "outcome", None) is not None
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # --- Writes: the form and its inlines, through the core services ---
+
+    def save_model(
+        self, request: HttpRequest, obj: Forecast, form: forms.ModelForm[Forecast], change: bool
+    ) -> None:
+        # A new forecast is created in save_related, which has the estimates it needs.
+        if change and form.has_changed():
+            adopt_saved(obj, core_services.forecast_update(forecast=obj, **_terms(form)))
+
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[Forecast],
+        formsets: list[Any],
+        change: bool,
+    ) -> None:
+        if not change:
+            typed = [
+                _estimate_fields(estimate)
+                for formset in formsets
+                if formset.model is Estimate
+                for estimate in InlineChanges.of(formset).added
+            ]
+            forecast = core_services.forecast_create(
+                **_terms(form), estimates=typed, recorded_by=acting_user(request)
+            )
+            adopt_saved(form.instance, forecast)
+        super().save_related(request, form, formsets, change)
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm[Forecast], formset: Any, change: bool
+    ) -> None:
+        forecast, changes = form.instance, InlineChanges.of(formset)
+        removed = [row.instance for row in changes.deleted]
+        if formset.model is Estimate:
+            if change:
+                estimates = [
+                    core_services.estimate_record(
+                        forecast=forecast, recorded_by=acting_user(request), **_estimate_fields(row)
+                    )
+                    for row in changes.added
+                ]
+            else:  # recorded by forecast_create, in save_related
+                estimates = list(forecast.estimates.all())
+            # After adding: the draft's only estimate can be replaced in one go.
+            for estimate in removed:
+                core_services.estimate_delete(estimate=estimate)
+            changes.report(formset, added=estimates, deleted=removed)
+        elif formset.model is ReviewerAssignment:
+            assignments = [
+                core_services.reviewer_assign(
+                    forecast=forecast, reviewer=row.cleaned_data["reviewer"]
+                )
+                for row in changes.added
+            ]
+            for assignment in removed:
+                core_services.reviewer_unassign(forecast=forecast, reviewer=assignment.reviewer)
+            changes.report(formset, added=assignments, deleted=removed)
+        else:
+            super().save_formset(request, form, formset, change)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Forecast | None = None) -> bool:
+        """Drafts only (forecast_delete): a published forecast is never deleted."""
+        return self.may(request, "delete") and (
+            obj is None or passes(core_services.forecast_delete_check, forecast=obj)
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Forecast) -> None:
+        core_services.forecast_delete(forecast=obj)
+
+    def get_deleted_objects(
+        self, objs: Sequence[Forecast] | QuerySet[Forecast], request: HttpRequest
+    ) -> tuple[list[str], dict[str, int], set[str], list[str]]:
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # A draft's estimates go with it, the last one too (which alone is never deleted).
+        return deleted, counts, perms_needed - {str(Estimate._meta.verbose_name)}, protected
 
     # --- Resolve and extend one forecast ---
 
@@ -317,7 +328,7 @@ class ForecastAdmin(ModelAdmin):
             try:
                 resolution = core_services.forecast_resolve(
                     forecast=forecast,
-                    resolved_by=request.user,  # type: ignore[arg-type]
+                    resolved_by=acting_user(request),
                     **form.service_arguments(),
                 )
             except ValidationError as exc:
@@ -347,7 +358,7 @@ class ForecastAdmin(ModelAdmin):
                     forecast=forecast,
                     new_resolve_by=form.cleaned_data["new_resolve_by"],
                     reason=form.cleaned_data["reason"],
-                    extended_by=request.user,  # type: ignore[arg-type]
+                    extended_by=acting_user(request),
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
@@ -372,7 +383,7 @@ class ForecastAdmin(ModelAdmin):
         forecast = self.get_object(request, unquote(object_id))
         if forecast is None:
             raise Http404(f"No forecast with id {object_id!r}.")
-        if not can_resolve(request.user, forecast):  # type: ignore[arg-type]
+        if not can_resolve(request.user, forecast):
             raise PermissionDenied(f"You are not a reviewer of forecast {forecast.pk}.")
         return forecast
 
@@ -387,9 +398,6 @@ class ForecastAdmin(ModelAdmin):
         form: forms.Form,
         **context: Any,
     ) -> TemplateResponse:
-        admin_form = admin.helpers.AdminForm(
-            form, [(None, {"fields": list(form.fields)})], {}, model_admin=self
-        )
         return TemplateResponse(
             request,
             "admin/forecasts/forecast/review_form.html",
@@ -397,11 +405,19 @@ class ForecastAdmin(ModelAdmin):
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
                 "original": forecast,
-                "adminform": admin_form,
-                "errors": admin.helpers.AdminErrorList(form, []),
+                **self._form_context(form),
                 **context,
             },
         )
+
+    def _form_context(self, form: forms.Form) -> dict[str, Any]:
+        """A plain form laid out as the admin lays out its model forms."""
+        fieldsets = [(None, {"fields": list(form.fields)})]
+        return {
+            # Any form will do; the stubs ask for a model form.
+            "adminform": helpers.AdminForm(form, fieldsets, {}, model_admin=self),  # type: ignore[arg-type]
+            "errors": helpers.AdminErrorList(form, []),  # type: ignore[arg-type]
+        }
 
     # --- Bulk actions ---
 
@@ -433,7 +449,7 @@ class ForecastAdmin(ModelAdmin):
         """Ask for the outcome and evidence, then resolve every selected forecast or none."""
         forecasts = list(queryset)
         reviewable = set(
-            forecasts_reviewable_by(request.user)  # type: ignore[arg-type]
+            forecasts_reviewable_by(acting_user(request))
             .filter(pk__in=[forecast.pk for forecast in forecasts])
             .values_list("pk", flat=True)
         )
@@ -458,9 +474,6 @@ class ForecastAdmin(ModelAdmin):
                     request, f"Resolved {len(forecasts)} forecast(s).", messages.SUCCESS
                 )
                 return None
-        admin_form = admin.helpers.AdminForm(
-            form, [(None, {"fields": list(form.fields)})], {}, model_admin=self
-        )
         return TemplateResponse(
             request,
             "admin/forecasts/forecast/resolve_selected.html",
@@ -469,9 +482,8 @@ class ForecastAdmin(ModelAdmin):
                 "opts": self.opts,
                 "title": "Resolve the selected forecasts",
                 "forecasts": forecasts,
-                "adminform": admin_form,
-                "errors": admin.helpers.AdminErrorList(form, []),
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                **self._form_context(form),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 
@@ -483,12 +495,48 @@ class ForecastAdmin(ModelAdmin):
             try:
                 core_services.forecast_resolve(
                     forecast=forecast,
-                    resolved_by=request.user,  # type: ignore[arg-type]
+                    resolved_by=acting_user(request),
                     **form.service_arguments(),
                 )
             except ValidationError as exc:
                 raise _ResolveRefused(forecast, exc) from exc
             self.log_change(request, forecast, "Resolved with the bulk action.")
+
+
+#: The form fields that are forecast_create's and forecast_update's arguments.
+TERMS = (
+    "slug",
+    "source",
+    "forecaster",
+    "statement",
+    "quote",
+    "resolution_criteria",
+    "made_on",
+    "made_on_precision",
+    "resolve_by",
+    "resolve_by_note",
+    "condition",
+    "tags",
+    "published_at",
+)
+
+
+def _terms(form: forms.ModelForm[Forecast]) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in TERMS}
+
+
+def _estimate_fields(form: forms.ModelForm[Estimate]) -> EstimateFields:
+    data = form.cleaned_data
+    return EstimateFields(
+        probability=data["probability"],
+        made_on=data["made_on"],
+        low=data["low"],
+        high=data["high"],
+        basis=data["basis"],
+        phrase=data["phrase"],
+        negated=data["negated"],
+        note=data["note"],
+    )
 
 
 class _ResolveRefused(Exception):

@@ -7,7 +7,7 @@ from forecasts.reviews.models import ReviewPrompt
 
 
 @admin.register(ReviewPrompt)
-class ReviewPromptAdmin(ReadOnlyAdmin):
+class ReviewPromptAdmin(ReadOnlyAdmin[ReviewPrompt]):
     list_display = (
         "forecast",
         "step",

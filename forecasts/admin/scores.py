@@ -7,7 +7,7 @@ from forecasts.scores.models import ScoreRecompute, ScoreSnapshot
 
 
 @admin.register(ScoreSnapshot)
-class ScoreSnapshotAdmin(ReadOnlyAdmin):
+class ScoreSnapshotAdmin(ReadOnlyAdmin[ScoreSnapshot]):
     list_display = (
         "as_of",
         "scope_kind",
@@ -23,5 +23,5 @@ class ScoreSnapshotAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ScoreRecompute)
-class ScoreRecomputeAdmin(ReadOnlyAdmin):
+class ScoreRecomputeAdmin(ReadOnlyAdmin[ScoreRecompute]):
     list_display = ("pk", "pending_since")

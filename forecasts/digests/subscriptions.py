@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from forecasts.core.models import Forecaster, Tag
@@ -128,6 +129,81 @@ def subscriber_unsubscribe(*, subscriber: Subscriber, now: dt.datetime) -> Subsc
     ).update(status=SubscriberStatus.UNSUBSCRIBED, unsubscribed_at=now)
     subscriber.refresh_from_db()
     return subscriber
+
+
+def subscriber_admin_check(
+    *, was: str | None, status: str, user: Any, include_review_queue: bool
+) -> None:
+    """Raise ``ValidationError`` if :func:`subscriber_admin_update` would refuse to move a
+    subscription from status ``was`` (None: a new one) to these values. The admin's
+    form calls it to show the rules beside the fields."""
+    proven = (SubscriberStatus.CONFIRMED, SubscriberStatus.PAUSED)
+    if status in proven and status != was and was not in proven:
+        # Paused is confirmed but resting: reaching it from pending would be a way round.
+        raise ValidationError(
+            {"status": "Only the subscriber can confirm, with the link in the confirmation e-mail."}
+        )
+    if include_review_queue and user is None:
+        raise ValidationError(
+            {"include_review_queue": "The review queue needs a user whose queue it is."}
+        )
+
+
+@transaction.atomic
+def subscriber_admin_update(
+    *,
+    subscriber: Subscriber | None,
+    email: str,
+    cadence: str,
+    status: str,
+    tags: Iterable[Tag],
+    forecasters: Iterable[Forecaster],
+    user: Any,
+    include_review_queue: bool,
+    now: dt.datetime,
+) -> Subscriber:
+    """Add a subscription (``subscriber`` None) or change one, as staff typed it in the admin.
+
+    Double opt-in holds: only the person behind an address confirms it, by the link,
+    so staff may keep a subscription confirmed, pause it or resume it, but never
+    confirm (or pause) a new, pending or unsubscribed one. Nothing is sent.
+    """
+    record = (
+        Subscriber()
+        if subscriber is None
+        else Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    )
+    was = record.status if record.pk is not None else None
+    subscriber_admin_check(
+        was=was, status=status, user=user, include_review_queue=include_review_queue
+    )
+    ended = (SubscriberStatus.PAUSED, SubscriberStatus.UNSUBSCRIBED)
+    if status != was:
+        if status == SubscriberStatus.UNSUBSCRIBED:
+            record.unsubscribed_at = now
+        elif status == SubscriberStatus.PENDING and was in ended:
+            # Links from the ended subscription must not control the new one.
+            record.token_version += 1
+        elif status == SubscriberStatus.CONFIRMED:  # resumed (from paused, the only way here)
+            record.permanent_failures = 0
+    record.email = email.strip().lower()
+    record.cadence, record.status = cadence, status
+    record.user, record.include_review_queue = user, include_review_queue
+    record.full_clean()
+    record.save()
+    record.tags.set(list(tags))
+    record.forecasters.set(list(forecasters))
+    return record
+
+
+@transaction.atomic
+def subscriber_delete(*, subscriber: Subscriber) -> None:
+    """Erase a subscription that has had no digest (deliveries are the sending record)."""
+    if subscriber.deliveries.exists():
+        raise ValidationError(
+            f"Digests were sent to {subscriber}: unsubscribe it instead of deleting it."
+        )
+    subscriber.delete()
 
 
 def subscriber_staff_opt_in(

@@ -1,0 +1,171 @@
+"""Resolving and correcting a forecast, and extending its deadline: the reviewers' writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from forecasts.core.changes import public_pages_changed, resolution_recorded
+from forecasts.core.models import DeadlineExtension, Forecast, Outcome, Resolution
+from forecasts.core.permissions import can_resolve
+
+
+def forecast_resolve_check(
+    *,
+    forecast: Forecast,
+    outcome: str,
+    known_on: dt.date,
+    evidence_url: str = "",
+    note: str = "",
+    resolved_by: User | None = None,
+    correction_reason: str = "",
+) -> None:
+    """Raise ``ValidationError`` (or ``PermissionDenied``) if :func:`forecast_resolve`
+    would refuse these values. Forms call it to show the rules as form errors."""
+    _resolution_build(
+        forecast=forecast,
+        outcome=outcome,
+        known_on=known_on,
+        evidence_url=evidence_url,
+        note=note,
+        resolved_by=resolved_by,
+        correction_reason=correction_reason,
+    )
+
+
+@transaction.atomic
+def forecast_resolve(
+    *,
+    forecast: Forecast,
+    outcome: str,
+    known_on: dt.date,
+    resolved_by: User | None = None,
+    evidence_url: str = "",
+    note: str = "",
+    correction_reason: str = "",
+) -> Resolution:
+    """Resolve a forecast, or correct its resolution (a new row; history is kept).
+
+    The one entry point for the admin, the review queue, e-mail links and
+    commands. ``resolved_by`` must be allowed to resolve this forecast
+    (:func:`forecasts.permissions.can_resolve`); ``None`` is the system itself
+    (seed data). The forecast row is locked, so two reviewers resolving at once
+    cannot both think they were first. Scores are recomputed after commit.
+    """
+    locked = Forecast.objects.select_for_update().get(pk=forecast.pk)
+    resolution = _resolution_build(
+        forecast=locked,
+        outcome=outcome,
+        known_on=known_on,
+        evidence_url=evidence_url,
+        note=note,
+        resolved_by=resolved_by,
+        correction_reason=correction_reason,
+    )
+    if resolution.supersedes is not None:
+        Resolution.objects.filter(pk=resolution.supersedes.pk).update(is_current=False)
+    resolution.save()
+    Forecast.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
+    resolution_recorded()
+    transaction.on_commit(public_pages_changed)
+    return resolution
+
+
+def _resolution_build(
+    *,
+    forecast: Forecast,
+    outcome: str,
+    known_on: dt.date,
+    evidence_url: str,
+    note: str,
+    resolved_by: User | None,
+    correction_reason: str,
+) -> Resolution:
+    """The validated, unsaved resolution (superseding the current one, if any)."""
+    _require_reviewer(resolved_by, forecast)
+    if forecast.published_at is None:
+        raise ValidationError("A draft cannot be resolved; publish it first.")
+    if outcome not in Outcome.values:
+        raise ValidationError(
+            {"outcome": f"The outcome must be YES, NO or ANNULLED, not {outcome!r}."}
+        )
+    if known_on < forecast.made_on:
+        raise ValidationError(
+            {
+                "known_on": "The outcome cannot be known before the forecast was made "
+                f"({forecast.made_on})."
+            }
+        )
+    if known_on > timezone.localdate():
+        raise ValidationError({"known_on": "The outcome cannot be known on a future date."})
+    previous = Resolution.objects.filter(forecast=forecast, is_current=True).first()
+    correction_reason = correction_reason.strip()
+    if previous is not None and not correction_reason:
+        raise ValidationError(
+            "This forecast is already resolved; to correct it, give the reason for the correction."
+        )
+    if previous is None and correction_reason:
+        raise ValidationError(
+            {"correction_reason": "Nothing to correct: the forecast is unresolved."}
+        )
+    resolution = Resolution(
+        forecast=forecast,
+        outcome=outcome,
+        known_on=known_on,
+        evidence_url=evidence_url,
+        evidence_note=note,
+        resolved_by=resolved_by,
+        resolved_at=timezone.now(),
+        supersedes=previous,
+        correction_reason=correction_reason,
+    )
+    # The "one current resolution" rule is left to the swap in forecast_resolve
+    # (and to the database, which enforces it); everything else is checked here.
+    resolution.full_clean(validate_constraints=False)
+    resolution.validate_constraints(exclude={"forecast"})
+    return resolution
+
+
+@transaction.atomic
+def forecast_extend(
+    *,
+    forecast: Forecast,
+    new_resolve_by: dt.date,
+    reason: str,
+    extended_by: User | None,
+) -> DeadlineExtension:
+    """Move an unresolved forecast's deadline later ("not yet knowable"), recording who and why.
+
+    Review prompts start again from the new deadline (each prompt records the
+    deadline it was about, so the earlier ones stay in the history).
+    """
+    locked = Forecast.objects.select_for_update().get(pk=forecast.pk)
+    _require_reviewer(extended_by, locked)
+    if Resolution.objects.filter(forecast=locked, is_current=True).exists():
+        raise ValidationError("A resolved forecast's deadline cannot be extended.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the deadline is extended."})
+    extension = DeadlineExtension(
+        forecast=locked,
+        previous_resolve_by=locked.resolve_by,
+        new_resolve_by=new_resolve_by,
+        reason=reason.strip(),
+        extended_by=extended_by,
+    )
+    extension.full_clean()
+    extension.save()
+    Forecast.objects.filter(pk=locked.pk).update(
+        resolve_by=new_resolve_by, updated_at=timezone.now()
+    )
+    transaction.on_commit(public_pages_changed)
+    forecast.resolve_by = new_resolve_by
+    return extension
+
+
+def _require_reviewer(user: User | None, forecast: Forecast) -> None:
+    if user is not None and not can_resolve(user, forecast):
+        raise PermissionDenied(f"{user} may not resolve forecast {forecast.pk}.")
