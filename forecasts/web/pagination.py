@@ -1,9 +1,11 @@
 """Pagination: one page of a queryset or a list, and how many items there are in all.
 
-One core, :func:`window` (a count, then one page), under
-:class:`PublicPagination`, django-ninja's paginator for the JSON API: ``limit`` and
-``offset`` in, ``{count, limit, offset, next, previous, items}`` out, with absolute
-links to the neighbouring pages.
+One core, :func:`window` (a count, then one page), under both doors:
+
+- :class:`PublicPagination`, django-ninja's paginator for the JSON API: ``limit`` and
+  ``offset`` in, ``{count, limit, offset, next, previous, items}`` out, with absolute
+  links to the neighbouring pages;
+- :func:`numbered_page` for the HTML pages: ``?page=N``, checked, with a message for a 400.
 
 What can be paged: a queryset, a list, or :class:`IdsFirst`, a queryset that says how to
 fetch a page's rows.
@@ -29,6 +31,8 @@ MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
 # Far beyond any real data, and far below the 64-bit integers the databases accept.
 MAX_OFFSET = 1_000_000_000
+# The HTML pages' page size.
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -132,3 +136,83 @@ class PublicPagination(PaginationBase):
             **beside,
             "items": found.items,
         }
+
+
+# --- The HTML pages ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageCount:
+    """How many items there are and how many a page shows: the part of Django's
+    ``Paginator`` that templates read (``page.paginator.count``, ``.num_pages``)."""
+
+    count: int
+    per_page: int
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+
+@dataclass(frozen=True)
+class NumberedPage(Generic[T]):
+    """Page ``number`` (from 1) of a list, with the names of Django's ``Page``, so a
+    template reads either."""
+
+    object_list: list[T]
+    number: int
+    paginator: PageCount
+
+    def has_next(self) -> bool:
+        return self.number < self.paginator.num_pages
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.paginator.num_pages > 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def page_number(value: str | None) -> int:
+    """The page a ``?page=`` asks for, 1 when it is absent or empty.
+
+    ``ValueError`` with a message for the reader when it is not a whole number from 1.
+    """
+    if value is None or value == "":
+        return 1
+    if not (value.isascii() and value.isdigit()) or len(value) > 9 or int(value) < 1:
+        raise ValueError(f"Page must be a whole number from 1, not {value!r}.")
+    return int(value)
+
+
+def page_offset(number: int, per_page: int = PAGE_SIZE) -> int:
+    """How many items come before page ``number`` (``ValueError`` below page 1)."""
+    if number < 1:
+        raise ValueError(f"Page must be a whole number from 1, not {number!r}.")
+    return (number - 1) * per_page
+
+
+def numbered_page(items: Pageable, *, number: int, per_page: int = PAGE_SIZE) -> NumberedPage[Any]:
+    """Page ``number`` of ``items`` (see :func:`window` for its queries).
+
+    ``ValueError`` with a message for the reader when it is past the last page.
+    """
+    found = window(items, offset=page_offset(number, per_page), limit=per_page)
+    return checked_page(found, number=number, per_page=per_page)
+
+
+def checked_page(found: Window[T], *, number: int, per_page: int = PAGE_SIZE) -> NumberedPage[T]:
+    """``found`` as page ``number``, for a selector that pages by itself (the leaderboards).
+
+    ``ValueError`` with a message for the reader when it is past the last page.
+    """
+    counted = PageCount(count=found.count, per_page=per_page)
+    if number > counted.num_pages:
+        raise ValueError(f"Page {number} is past the last page ({counted.num_pages}).")
+    return NumberedPage(object_list=found.items, number=number, paginator=counted)
