@@ -67,6 +67,8 @@ def window(items: Pageable, *, offset: int, limit: int) -> Window[Any]:
     """
     if isinstance(items, IdsFirst):
         count = items.matching.count()
+        if offset >= count:
+            return Window(count, [])
         ids = list(items.matching.values_list("pk", flat=True)[offset : offset + limit])
         return Window(count, list(items.rows(ids)) if ids else [])
     count = items.count() if isinstance(items, QuerySet) else len(items)

@@ -56,7 +56,7 @@ def test_ids_first_fetches_only_the_page_rows(django_assert_num_queries):
         found = window(paged, offset=2, limit=2)
     assert (found.count, [f.pk for f in found.items]) == (5, every[2:4])
     assert fetched == [every[2:4]]
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):  # past the end: the count alone
         assert window(paged, offset=5, limit=2) == Window(5, [])
     assert len(fetched) == 1
 
