@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 
 from forecasts.web import feeds, health
-from forecasts.web.api import api
+from forecasts.web.api.endpoints import api
 from forecasts.web.caching import cached_public_page
 from forecasts.web.exports import forecasts_csv
 

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_safe
 from forecasts.core.models import Forecast
 from forecasts.core.selectors import forecast_public_list, with_row_details
 from forecasts.scores.forecast import brier
-from forecasts.web.api import ForecastFilterQuery, parameter_error_message
+from forecasts.web.api.errors import parameter_error_message
 from forecasts.web.caching import cached_public_page
-from forecasts.web.filters import ForecastFilters, forecast_public_search
+from forecasts.web.filters import ForecastFilters
 
 COLUMNS = [
     "slug",
@@ -78,9 +78,8 @@ def forecast_public_export(
     time: the first rows go out at once, a large export never sits in memory, and
     no query holds a cursor open for the whole download. Plain values, not model
     instances: building 100,000 models would cost more than the queries.
-    Raises ``ValueError`` at once (not when iterated) for a status that is not public.
     """
-    matching = forecast_public_search(at=at, filters=filters)
+    matching = filters.search(at=at)
     rows = with_row_details(forecast_public_list(at=at), first_estimate=("phrase",))
     return _export_rows(matching, rows.prefetch_related(None))
 
@@ -101,13 +100,10 @@ def _export_rows(
 def forecasts_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """Every published forecast matching the filters of ``/api/forecasts``, one per row."""
     try:
-        query = ForecastFilterQuery.model_validate(request.GET.dict())
+        filters = ForecastFilters.model_validate(request.GET.dict())
     except pydantic.ValidationError as exc:
         return _bad_request(parameter_error_message(exc.errors()))
-    try:
-        forecasts = forecast_public_export(at=timezone.now(), filters=query.filters())
-    except ValueError as exc:
-        return _bad_request(str(exc))
+    forecasts = forecast_public_export(at=timezone.now(), filters=filters)
     response = StreamingHttpResponse(csv_chunks(forecasts), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="forecasts.csv"'
     return response

@@ -16,6 +16,7 @@ from forecasts.scores import maths
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.phrase_table import phrase_table
 from forecasts.scores.selectors import latest_overall, scope_history
+from forecasts.web.pagination import numbered_page
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,6 @@ def headline(*, at: dt.datetime) -> Headline:
         open=by_status.get("open", 0),
         overall=latest_overall(),
     )
-
-
-SCOPE_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -63,26 +61,20 @@ def _scope_page(
     order: tuple[Any, ...] = ("resolve_by", "pk"),
 ) -> ScopePage:
     """``ValueError`` when ``number`` is past the last page."""
-    published = forecasts.published()
-    total = published.count()
-    pages = max(1, -(-total // SCOPE_PAGE_SIZE))
-    if not 1 <= number <= pages:
-        raise ValueError(
-            f"Page {number} does not exist: there {'is' if pages == 1 else 'are'} {pages}."
-        )
-    offset = (number - 1) * SCOPE_PAGE_SIZE
-    listed = list(
-        published.with_status(at=at)
+    listed = numbered_page(
+        forecasts.published()
+        .with_status(at=at)
         .select_related("forecaster", "source")
-        .order_by(*order)[offset : offset + SCOPE_PAGE_SIZE]
+        .order_by(*order),
+        number=number,
     )
     history = scope_history(kind, obj.pk)
     return ScopePage(
         obj=obj,
-        forecasts=listed,
-        total=total,
-        number=number,
-        pages=pages,
+        forecasts=listed.object_list,
+        total=listed.paginator.count,
+        number=listed.number,
+        pages=listed.paginator.num_pages,
         latest=history[-1] if history else None,
         history=history,
         phrases=phrase_table(forecasts),

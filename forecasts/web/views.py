@@ -3,7 +3,6 @@
 import logging
 from collections.abc import Callable
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -20,8 +19,15 @@ from forecasts.scores.selectors import scope_history, scoreboard
 from forecasts.web import charts
 from forecasts.web import selectors as page_selectors
 from forecasts.web.caching import cached_public_page
+from forecasts.web.pagination import (
+    PAGE_SIZE,
+    Window,
+    checked_page,
+    numbered_page,
+    page_number,
+    page_offset,
+)
 
-PAGE_SIZE = 50
 logger = logging.getLogger(__name__)
 
 
@@ -32,6 +38,8 @@ def forecast_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     try:
         forecasts = core_selectors.forecast_public_list(at=now, status=status or None)
+        number = page_number(request.GET.get("page"))
+        page = numbered_page(forecasts, number=number, per_page=PAGE_SIZE)
     except ValueError as exc:
         return render(
             request,
@@ -39,7 +47,6 @@ def forecast_list(request: HttpRequest) -> HttpResponse:
             _list_context(status, error=str(exc)),
             status=400,
         )
-    page = Paginator(forecasts, PAGE_SIZE).get_page(request.GET.get("page"))
     for forecast in page.object_list:
         forecast.brier = published_brier(forecast)
     return render(request, "forecasts/forecast_list.html", _list_context(status, page=page))
@@ -203,28 +210,27 @@ def leaderboard(request: HttpRequest, name: str) -> HttpResponse:
         raise Http404("No such leaderboard.")
     try:
         sort, filters = _board_options(request)
-        page = _page_number(request.GET.get("page"))
+        number = page_number(request.GET.get("page"))
     except ValueError as exc:
         return _bad_request(request, str(exc))
-    context = _board_context(name, sort, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    offset = page_offset(number, PAGE_SIZE)
+    context = _board_context(name, sort, filters, limit=PAGE_SIZE, offset=offset)
     board = context["board"]
     assert isinstance(board, boards.Board)
-    pages = max(1, -(-board.total // PAGE_SIZE))
-    if page > pages:
-        return _bad_request(request, f"Page {page} is past the last page ({pages}).")
+    try:  # the board is paged by the scores domain, which also counts it
+        page = checked_page(Window(board.total, board.rows), number=number, per_page=PAGE_SIZE)
+    except ValueError as exc:
+        return _bad_request(request, str(exc))
     return render(
         request,
         "forecasts/leaderboard.html",
-        {**context, **_filter_context(sort, filters), "page": page, "pages": pages},
+        {
+            **context,
+            **_filter_context(sort, filters),
+            "page": page.number,
+            "pages": page.paginator.num_pages,
+        },
     )
-
-
-def _page_number(value: str | None) -> int:
-    if value is None or value == "":
-        return 1
-    if not (value.isascii() and value.isdigit()) or len(value) > 9 or int(value) < 1:
-        raise ValueError(f"Page must be a whole number from 1, not {value!r}.")
-    return int(value)
 
 
 @require_safe
@@ -252,7 +258,7 @@ def _scope_detail(
     **lookup: str,
 ) -> HttpResponse:
     try:
-        number = _page_number(request.GET.get("page"))
+        number = page_number(request.GET.get("page"))
         page = selector(**lookup, at=timezone.now(), number=number)
     except ValueError as exc:
         return _bad_request(request, str(exc))

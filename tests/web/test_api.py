@@ -26,7 +26,8 @@ from forecasts.models import (
     Tag,
 )
 from forecasts.scores import services as score_services
-from forecasts.web import api
+from forecasts.web import filters
+from forecasts.web.api import schemas
 from tests.factories import (
     EstimateFactory,
     ForecasterFactory,
@@ -526,11 +527,11 @@ def test_a_scope_id_must_match_its_kind(client, seeded):
 
 
 def test_schema_enums_are_the_models_choices():
-    assert list(get_args(api.PublicStatus)) == core_selectors.PUBLIC_STATUSES
-    assert list(get_args(api.OutcomeValue)) == Outcome.values
-    assert list(get_args(api.Precision)) == DatePrecision.values
-    assert list(get_args(api.BasisValue)) == Basis.values
-    assert list(get_args(api.ScopeKindValue)) == ScopeKind.values
+    assert list(get_args(filters.PublicStatus)) == core_selectors.PUBLIC_STATUSES
+    assert list(get_args(schemas.OutcomeValue)) == Outcome.values
+    assert list(get_args(schemas.Precision)) == DatePrecision.values
+    assert list(get_args(schemas.BasisValue)) == Basis.values
+    assert list(get_args(schemas.ScopeKindValue)) == ScopeKind.values
 
 
 def test_openapi_schema_is_valid_json(client):

@@ -1,4 +1,4 @@
-"""Server-side SVG charts (forecasts/charts.py) and their partial (_chart.html).
+"""Server-side SVG charts (forecasts/web/charts/) and their partial (_chart.html).
 
 No database: only the default cache, switched to a fresh LocMem cache per test.
 Render times are printed (``-s`` not needed), never asserted.
@@ -25,6 +25,8 @@ from django.template.loader import render_to_string
 from forecasts.scores import maths as scoring
 from forecasts.web import charts
 from forecasts.web.charts import Chart
+from forecasts.web.charts import cached as chart_cache
+from forecasts.web.charts import svg as chart_svg
 from tests.conftest import REPO
 
 NS = {"svg": charts.SVG_NS}
@@ -461,7 +463,19 @@ def test_global_matplotlib_settings_neither_leak_in_nor_out():
 
 
 def test_no_pyplot():
-    code = "import sys, forecasts.web.charts; assert 'matplotlib.pyplot' not in sys.modules"
+    # Every module of the package, in a fresh interpreter: matplotlib is loaded (so the
+    # check is not vacuous) and pyplot, with its global figures and GUI backends, is not.
+    code = "\n".join(
+        [
+            "import pkgutil, sys, forecasts.web.charts as charts",
+            "prefix = charts.__name__ + '.'",
+            "names = [m.name for m in pkgutil.iter_modules(charts.__path__, prefix)]",
+            "assert {'svg', 'builders', 'cached'} <= {n.rsplit('.', 1)[1] for n in names}",
+            "for name in names: __import__(name)",
+            "assert 'matplotlib.figure' in sys.modules",
+            "assert 'matplotlib.pyplot' not in sys.modules",
+        ]
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(charts_root()))
 
 
@@ -513,19 +527,19 @@ def test_cached_chart_builds_once_per_key():
 
 
 def test_cache_key_is_safe_for_any_backend():
-    key = charts._cache_key("a key with spaces, ümlauts and " + "x" * 500)
+    key = chart_cache._cache_key("a key with spaces, ümlauts and " + "x" * 500)
     assert re.fullmatch(r"charts:[0-9a-f]{40}", key)
 
 
 def test_snapshot_helpers_cache_by_snapshot(monkeypatch):
     rendered: list[str] = []
-    real_finish = charts._finish  # every chart, matplotlib-drawn or not, ends here
+    real_finish = chart_svg.finish  # every chart, matplotlib-drawn or not, ends here
 
     def spy(*args: Any, **kwargs: Any) -> str:
         rendered.append(kwargs["title"])
         return real_finish(*args, **kwargs)
 
-    monkeypatch.setattr(charts, "_finish", spy)
+    monkeypatch.setattr(chart_svg, "finish", spy)
     snapshot = SimpleNamespace(
         scope_kind="forecaster",
         scope_id=3,
@@ -561,9 +575,9 @@ def test_snapshot_helpers_cache_by_snapshot(monkeypatch):
 
 def test_forecast_helper_changes_with_estimates_and_resolution(monkeypatch):
     rendered: list[int] = []
-    real_render = charts._render
+    real_render = chart_svg.render
     monkeypatch.setattr(
-        charts, "_render", lambda *a, **k: rendered.append(1) or real_render(*a, **k)
+        chart_svg, "render", lambda *a, **k: rendered.append(1) or real_render(*a, **k)
     )
     forecast = SimpleNamespace(pk=7, resolve_by=date(2025, 8, 1))
     estimates = [
@@ -673,7 +687,7 @@ def test_brier_sparklines_use_one_lookup_and_match_single_ones(monkeypatch):
             return getattr(cache, name)
 
     counting_cache = CountingCache()
-    monkeypatch.setattr(charts, "cache", counting_cache)
+    monkeypatch.setattr(chart_cache, "cache", counting_cache)
     rows = [("Ann", [0.3, 0.2]), ("Bob", [0.1, None, 0.2]), ("Cy", [])]
     first = charts.brier_sparklines(rows)
     assert [c.title for c in first] == [
@@ -683,7 +697,7 @@ def test_brier_sparklines_use_one_lookup_and_match_single_ones(monkeypatch):
     ]
     assert first[2].svg == ""
     assert "worsening" in first[1].description
-    monkeypatch.setattr(charts, "_render", lambda *a, **k: pytest.fail("rendered again"))
+    monkeypatch.setattr(chart_svg, "render", lambda *a, **k: pytest.fail("rendered again"))
     assert charts.brier_sparklines(rows) == first
     assert charts.brier_sparkline([0.3, 0.2], name="Ann") == first[0]
     assert counting_cache.lookups == 2

@@ -1,154 +1,56 @@
-"""Charts drawn on the server as inline SVG with matplotlib's object API.
-
-Every chart is a :class:`Chart`: a title, a one- or two-sentence text
-alternative, the SVG markup and the plotted data as a table, so each chart can
-be read without seeing it (``templates/forecasts/_chart.html`` renders all four).
-
-The SVG is safe to insert with ``|safe``:
-
-- it is built only from numbers and our own fixed labels; the only user-typed
-  strings (titles, which come from forecaster, source and tag names) go into
-  ``<title>``/``<desc>`` escaped, and are never drawn by matplotlib (so a ``$``
-  in a name is never parsed as mathtext);
-- it holds no ``<script>``, no ``<image>``, no link and no URL other than the
-  SVG and XLink namespace names (matplotlib's RDF metadata is switched off and
-  the result is checked before it is returned);
-- it is deterministic: the same input gives byte-identical markup (fixed
-  ``svg.hashsalt``, no date), so it can be cached and compared in tests;
-- text stays text (``svg.fonttype = "none"``), and every ``id`` is prefixed
-  with a digest of the chart, so several charts on one page never clash;
-- the root keeps its ``viewBox`` with ``width="100%"`` and no height, so it
-  scales to a phone (sparklines keep a fixed 80 × 20 px size instead), and has
-  ``role="img"`` and ``aria-labelledby`` pointing at its ``<title>``.
+"""The charts the pages show, each a :class:`~forecasts.web.charts.svg.Chart`: a title, a
+one- or two-sentence text alternative, the SVG markup and the plotted data as a table,
+so each chart can be read without seeing it (``templates/forecasts/_chart.html``
+renders all four).
 
 Empty input (nothing resolved yet, no estimate) gives a Chart whose ``svg`` is
 the empty string, whose description says so ("No resolved forecasts yet.") and
 whose table has its columns but no rows; the template then shows only the title
 and that sentence.
 
-Rendering holds a process-wide lock: matplotlib's global settings (read by the
-SVG backend) and its caches are not thread-safe, and every chart is cached by
-:func:`cached_chart`, so pages almost never render at all.
+Drawing goes through :func:`forecasts.web.charts.svg.render` (matplotlib) or, for
+sparklines, straight to :func:`forecasts.web.charts.svg.finish`: called through the
+module, so there is one place every chart is finished.
 """
 
 from __future__ import annotations
 
-import hashlib
-import html
-import io
 import math
-import re
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Final
 
-import matplotlib as mpl
 import matplotlib.dates as mdates
 import numpy as np
 import numpy.typing as npt
-from django.core.cache import cache
-from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from forecasts.web.charts import svg
+from forecasts.web.charts.svg import (
+    ACCENT,
+    LINE,
+    MUTED,
+    NO_COLOUR,
+    SPARKLINE_PX,
+    SVG_NS,
+    YES_COLOUR,
+    Chart,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.typing import RcKeyType
+    from matplotlib.figure import Figure
 
-    from forecasts.core.models import Estimate, Forecast, Resolution
-    from forecasts.scores.models import ScoreSnapshot
-
-# Bump when the drawing code changes, so cached charts are redrawn.
-CHART_VERSION: Final = 1
-# Keys change with the data, so entries never go stale; they only age out.
-CHART_CACHE_SECONDS: Final = 30 * 24 * 3600
 COIN_FLIP_BRIER: Final = 0.25
 
 NO_RESOLVED: Final = "No resolved forecasts yet."
 NO_ESTIMATES: Final = "No estimates yet."
 NO_SCORES: Final = "No scores yet."
 
-# The site's palette (static/css/site.css).
-FG: Final = "#1b1f24"
-MUTED: Final = "#5b6470"
-LINE: Final = "#d8dde3"
-ACCENT: Final = "#0b5cad"
-YES_COLOUR: Final = "#1a7f37"
-NO_COLOUR: Final = "#b42318"
-
-SVG_NS: Final = "http://www.w3.org/2000/svg"
-XLINK_NS: Final = "http://www.w3.org/1999/xlink"
-
 # Chart sizes in inches (the SVG's user units are points: 72 per inch).
 _CHART_SIZE: Final = (5.6, 3.8)
 _CALIBRATION_SIZE: Final = (5.2, 4.4)
-SPARKLINE_PX: Final = (80, 20)
-
-_RC: Final[dict[RcKeyType, Any]] = {
-    "svg.fonttype": "none",
-    "svg.hashsalt": "forecast-tracker-charts",
-    "svg.id": None,
-    "svg.image_inline": True,
-    "text.usetex": False,
-    "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans"],
-    "font.size": 11,
-    "axes.titlesize": 11,
-    "axes.labelsize": 11,
-    "xtick.labelsize": 10,
-    "ytick.labelsize": 10,
-    "legend.fontsize": 10,
-    "legend.frameon": False,
-    "text.color": FG,
-    "axes.labelcolor": FG,
-    "axes.edgecolor": MUTED,
-    "xtick.color": MUTED,
-    "ytick.color": MUTED,
-    "xtick.labelcolor": FG,
-    "ytick.labelcolor": FG,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.color": LINE,
-    "grid.linewidth": 0.6,
-    "axes.axisbelow": True,
-    "figure.facecolor": "none",
-    "axes.facecolor": "none",
-    "savefig.facecolor": "none",
-    "savefig.edgecolor": "none",
-    "lines.linewidth": 1.8,
-    "lines.solid_capstyle": "round",
-    "axes.formatter.use_mathtext": False,
-}
-# No <metadata>: matplotlib's would carry a date, its version and URLs.
-_METADATA: Final[dict[str, Any]] = {"Date": None, "Creator": None, "Format": None, "Type": None}
-
-_RENDER_LOCK = threading.Lock()
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-_ROOT_TAG = re.compile(r"<svg\b[^>]*>")
-_VIEWBOX = re.compile(r'viewBox="([0-9. ]+)"')
-_DEFAULT_STYLE = re.compile(r'<defs>\s*<style type="text/css">[^<]*</style>\s*</defs>\s*')
-_ID_ATTR = re.compile(r'\sid="([^"]*)"')
-_URL_REF = re.compile(r"url\(#([^)\"'\s]+)\)")
-_HREF_REF = re.compile(r'href="#([^"]+)"')
-# What the body must never hold: active or embedding elements, links out, event handlers.
-_FORBIDDEN = re.compile(
-    r"<(?:script|image|foreignObject|a|iframe|style)\b|href=\"[^#]|https?:|javascript:|\son\w+=",
-    re.IGNORECASE,
-)
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A rendered chart with everything needed to read it without seeing it."""
-
-    title: str
-    description: str  # the text alternative: one or two sentences
-    svg: str  # inline SVG markup, safe for |safe; "" when there is nothing to draw
-    columns: list[str]  # the data table's header
-    rows: list[list[str]]  # the data table, formatted for display
 
 
 # --- formatting --------------------------------------------------------------
@@ -175,100 +77,8 @@ def _plural(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
-def _clean(text: str) -> str:
-    """User text made safe for XML: characters XML 1.0 forbids are dropped."""
-    return _CONTROL_CHARS.sub("", str(text))
-
-
-def _escape(text: str) -> str:
-    return html.escape(_clean(text), quote=True)
-
-
 def _percent_axis(value: float, _position: float | None = None) -> str:
     return f"{round(value * 100)} %"
-
-
-# --- rendering ---------------------------------------------------------------
-
-
-def _render(
-    draw: Callable[[Figure], None],
-    *,
-    size: tuple[float, float],
-    title: str,
-    description: str,
-    sparkline: bool = False,
-) -> str:
-    """Draw a figure under the lock with our settings, and return the finished inline SVG."""
-    buffer = io.StringIO()
-    with _RENDER_LOCK, mpl.rc_context():
-        # Start from matplotlib's defaults, whatever anything else set globally.
-        mpl.rcdefaults()
-        mpl.rcParams.update(_RC)
-        # Fixed margins, no layout engine: a layout pass would draw everything twice.
-        figure = Figure(figsize=size)
-        FigureCanvasSVG(figure)
-        draw(figure)
-        figure.savefig(buffer, format="svg", metadata=_METADATA)
-    return _finish(buffer.getvalue(), title=title, description=description, sparkline=sparkline)
-
-
-def _axes(
-    figure: Figure,
-    *,
-    left: float = 0.85,
-    bottom: float = 0.5,
-    right: float = 0.22,
-    top: float = 0.18,
-) -> Axes:
-    """One axes with margins in inches, room enough for our tick and axis labels."""
-    width, height = figure.get_size_inches()
-    return figure.add_axes(
-        (
-            left / width,
-            bottom / height,
-            1 - (left + right) / width,
-            1 - (bottom + top) / height,
-        )
-    )
-
-
-def _finish(raw: str, *, title: str, description: str, sparkline: bool) -> str:
-    """matplotlib's SVG document → an inline, accessible, self-contained <svg> element."""
-    root = _ROOT_TAG.search(raw)
-    if root is None:  # pragma: no cover - matplotlib always writes one
-        raise RuntimeError("matplotlib produced no <svg> element")
-    viewbox = _VIEWBOX.search(root.group(0))
-    if viewbox is None:  # pragma: no cover
-        raise RuntimeError("matplotlib's <svg> has no viewBox")
-    body = _DEFAULT_STYLE.sub("", raw[root.end() :], count=1).strip()
-
-    # Keep only the ids something refers to, each prefixed with a digest of the chart.
-    uid = "chart-" + hashlib.sha256((raw + "\0" + title).encode()).hexdigest()[:12]
-    referenced = set(_URL_REF.findall(body)) | set(_HREF_REF.findall(body))
-    body = _ID_ATTR.sub(
-        lambda m: f' id="{uid}-{m[1]}"' if m[1] in referenced else "",
-        body,
-    )
-    body = _URL_REF.sub(lambda m: f"url(#{uid}-{m[1]})", body)
-    body = _HREF_REF.sub(lambda m: f'href="#{uid}-{m[1]}"', body)
-    if _FORBIDDEN.search(body):  # pragma: no cover - defence in depth
-        raise RuntimeError("chart SVG contains a reference or element it must not have")
-
-    if sparkline:
-        width, height = SPARKLINE_PX
-        size = f'width="{width}" height="{height}" class="sparkline"'
-    else:
-        size = 'width="100%" class="chart-svg"'
-    head = (
-        f'<svg xmlns="{SVG_NS}" xmlns:xlink="{XLINK_NS}" version="1.1" '
-        f'viewBox="{viewbox[1]}" {size} preserveAspectRatio="xMidYMid meet" '
-        f'role="img" aria-labelledby="{uid}-title" '
-        f'stroke-linejoin="round" stroke-linecap="butt">'
-        f'<title id="{uid}-title">{_escape(title)}</title>'
-        f'<desc id="{uid}-desc">{_escape(description)}</desc>\n'
-    )
-    return head + body
 
 
 # --- dates ---------------------------------------------------------------------
@@ -419,7 +229,7 @@ def calibration_chart(bins: Sequence[Mapping[str, Any] | Any], *, title: str) ->
     ]
 
     def draw(figure: Figure) -> None:
-        ax = _axes(figure, bottom=0.8, top=0.3)
+        ax = svg.axes(figure, bottom=0.8, top=0.3)
         ax.plot([0, 1], [0, 1], color=MUTED, linestyle="--", linewidth=1)
         xs = [b.mean for b in read]
         ys = [b.observed for b in read]
@@ -470,8 +280,8 @@ def calibration_chart(bins: Sequence[Mapping[str, Any] | Any], *, title: str) ->
             color=MUTED,
         )
 
-    svg = _render(draw, size=_CALIBRATION_SIZE, title=title, description=description)
-    return Chart(title=title, description=description, svg=svg, columns=columns, rows=rows)
+    markup = svg.render(draw, size=_CALIBRATION_SIZE, title=title, description=description)
+    return Chart(title=title, description=description, svg=markup, columns=columns, rows=rows)
 
 
 # --- accuracy over time --------------------------------------------------------------
@@ -516,7 +326,7 @@ def accuracy_over_time_chart(
     top = max(0.5, max(b for _, b, _ in scored) * 1.1)
 
     def draw(figure: Figure) -> None:
-        ax = _axes(figure)
+        ax = svg.axes(figure)
         dates = _days([d for d, _, _ in scored])
         ax.axhline(COIN_FLIP_BRIER, color=MUTED, linestyle="--", linewidth=1)
         ax.annotate(
@@ -536,8 +346,8 @@ def accuracy_over_time_chart(
         _date_axis(ax, first[0], last[0])
         ax.set_ylabel("Brier score (lower is better)")
 
-    svg = _render(draw, size=_CHART_SIZE, title=title, description=description)
-    return Chart(title=title, description=description, svg=svg, columns=columns, rows=rows)
+    markup = svg.render(draw, size=_CHART_SIZE, title=title, description=description)
+    return Chart(title=title, description=description, svg=markup, columns=columns, rows=rows)
 
 
 # --- one forecast's probability --------------------------------------------------
@@ -591,7 +401,7 @@ def probability_history_chart(
     verdict = (outcome or "").upper()
 
     def draw(figure: Figure) -> None:
-        ax = _axes(figure, top=0.3)
+        ax = svg.axes(figure, top=0.3)
         xs = _days([d for d, _ in ordered] + [end])
         ys = [p for _, p in ordered] + [last[1]]
         ax.axhline(0.5, color=LINE, linewidth=1)
@@ -627,8 +437,8 @@ def probability_history_chart(
         _date_axis(ax, first[0], max(end, deadline))
         ax.set_ylabel("Probability of YES")
 
-    svg = _render(draw, size=_CHART_SIZE, title=title, description=description)
-    return Chart(title=title, description=description, svg=svg, columns=columns, rows=rows)
+    markup = svg.render(draw, size=_CHART_SIZE, title=title, description=description)
+    return Chart(title=title, description=description, svg=markup, columns=columns, rows=rows)
 
 
 def _outcome_marker(ax: Axes, known_on: date, happened: bool) -> None:
@@ -695,119 +505,5 @@ def sparkline(values: Sequence[float | None], *, title: str) -> Chart:
         f'<circle cx="{last_x}" cy="{last_y}" r="1.8" fill="{ACCENT}"/></svg>'
     )
     raw = f'<svg xmlns="{SVG_NS}" viewBox="0 0 {width} {height}">' + body
-    svg = _finish(raw, title=title, description=description, sparkline=True)
-    return Chart(title=title, description=description, svg=svg, columns=columns, rows=rows)
-
-
-# --- caching ---------------------------------------------------------------------------
-
-
-def _cache_key(key: str) -> str:
-    digest = hashlib.sha256(f"{CHART_VERSION}:{mpl.__version__}:{key}".encode()).hexdigest()
-    return f"charts:{digest[:40]}"
-
-
-def cached_chart(key: str, build: Callable[[], Chart]) -> Chart:
-    """The chart cached under ``key`` (default cache), built and stored on a miss.
-
-    ``key`` must change whenever the chart would: include the data's identity
-    and version (a snapshot's scope, ``as_of`` and ``computed_at``, a forecast's
-    estimates and resolution) and the title. The key is hashed with
-    :data:`CHART_VERSION` and matplotlib's version, so any string will do.
-    """
-    full_key = _cache_key(key)
-    found = cache.get(full_key)
-    if isinstance(found, Chart):
-        return found
-    chart = build()
-    cache.set(full_key, chart, CHART_CACHE_SECONDS)
-    return chart
-
-
-def cached_charts(builds: Sequence[tuple[str, Callable[[], Chart]]]) -> list[Chart]:
-    """Many charts in one cache round trip (``get_many``/``set_many``), in the given order.
-
-    For a leaderboard's sparklines: one lookup per page, not one per row.
-    """
-    keys = [_cache_key(key) for key, _ in builds]
-    found = cache.get_many(keys)
-    missing: dict[str, Chart] = {}
-    charts = []
-    for full_key, (_, build) in zip(keys, builds, strict=True):
-        chart = found.get(full_key)
-        if not isinstance(chart, Chart):
-            chart = missing.get(full_key) or build()
-            missing[full_key] = chart
-        charts.append(chart)
-    if missing:
-        cache.set_many(missing, CHART_CACHE_SECONDS)
-    return charts
-
-
-# --- what the pages call -----------------------------------------------------------------
-
-
-def _content_key(kind: str, *parts: object) -> str:
-    return repr((kind, *parts))
-
-
-def snapshot_calibration_chart(snapshot: ScoreSnapshot, *, name: str) -> Chart:
-    """The calibration chart of one snapshot (a scope as of a date), cached."""
-    title = f"Calibration: {name}"
-    key = _content_key(
-        "calibration",
-        snapshot.scope_kind,
-        snapshot.scope_id,
-        snapshot.as_of,
-        snapshot.computed_at,
-        title,
-    )
-    return cached_chart(key, lambda: calibration_chart(snapshot.calibration, title=title))
-
-
-def snapshot_history_chart(history: Sequence[ScoreSnapshot], *, name: str) -> Chart:
-    """Accuracy over time from a scope's snapshots (oldest first), cached."""
-    title = f"Accuracy over time: {name}"
-    points = [(s.as_of, s.brier, s.resolved_count) for s in history]
-    key = _content_key("accuracy", title, points)
-    return cached_chart(key, lambda: accuracy_over_time_chart(points, title=title))
-
-
-def forecast_probability_chart(
-    forecast: Forecast, estimates: Sequence[Estimate], resolution: Resolution | None
-) -> Chart:
-    """A forecast's probability history and outcome, cached; runs no query.
-
-    Pass the estimates and current resolution the page already loaded.
-    """
-    title = "Probability over time"
-    points = [
-        (e.made_on, e.probability) for e in sorted(estimates, key=lambda e: (e.made_on, e.pk))
-    ]
-    known_on = resolution.known_on if resolution else None
-    outcome = resolution.outcome if resolution else None
-    key = _content_key(
-        "probability", forecast.pk, title, points, forecast.resolve_by, known_on, outcome
-    )
-    return cached_chart(
-        key,
-        lambda: probability_history_chart(
-            points, deadline=forecast.resolve_by, known_on=known_on, outcome=outcome, title=title
-        ),
-    )
-
-
-def _sparkline_build(history: Sequence[float | None], name: str) -> tuple[str, Callable[[], Chart]]:
-    title = f"Brier score history: {name}"
-    values = list(history)
-    return _content_key("sparkline", title, values), lambda: sparkline(values, title=title)
-
-
-def brier_sparkline(history: Sequence[float | None], *, name: str) -> Chart:
-    """A leaderboard row's sparkline of Brier scores (oldest first), cached."""
-    return cached_chart(*_sparkline_build(history, name))
-
-
-def brier_sparklines(rows: Sequence[tuple[str, Sequence[float | None]]]) -> list[Chart]:
-    """Sparklines for a whole leaderboard, ``(name, history)`` per row, in one cache lookup."""
-    return cached_charts([_sparkline_build(history, name) for name, history in rows])
+    markup = svg.finish(raw, title=title, description=description, sparkline=True)
+    return Chart(title=title, description=description, svg=markup, columns=columns, rows=rows)

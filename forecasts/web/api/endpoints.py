@@ -1,0 +1,149 @@
+"""The read-only JSON API (django-ninja): thin adapters over the public selectors.
+
+Each view returns model objects or querysets; the schemas (:mod:`.schemas`) say which
+of their fields a reader sees, and :class:`~forecasts.web.pagination.PublicPagination`
+pages the lists.
+"""
+
+# No "from __future__ import annotations": django-ninja reads the views' parameter types
+# through @paginate's wrapper, whose module cannot resolve their names.
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import NinjaAPI, Query
+from ninja import Path as PathParam
+from ninja.decorators import decorate_view
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.operation import Operation
+from ninja.pagination import paginate
+
+from forecasts.core.models import Forecast, Forecaster, Source
+from forecasts.core.selectors import (
+    forecast_public_detail,
+    forecaster_public_list,
+    source_public_list,
+)
+from forecasts.scores.phrase_table import scope_phrases
+from forecasts.scores.scopes import Scope, scope_find
+from forecasts.scores.selectors import scores_latest, snapshot_history
+from forecasts.web.api.docs import BundledSwagger
+from forecasts.web.api.errors import parameter_error_message, parameter_errors
+from forecasts.web.api.schemas import (
+    ErrorOut,
+    ForecastDetailOut,
+    ForecasterPage,
+    ForecastPage,
+    LatestScoresOut,
+    PhrasesOut,
+    ScoresQuery,
+    SnapshotPage,
+    SnapshotQuery,
+    SourcePage,
+)
+from forecasts.web.caching import cached_public_page
+from forecasts.web.filters import ForecastFilters, Slug, forecast_public_results
+from forecasts.web.pagination import Beside, IdsFirst, PublicPagination
+
+
+class PublicAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        # The ids from when the API was one module (forecasts/web/api.py): clients
+        # generated from the schema name their methods after them.
+        return f"forecasts_web_api_{operation.view_func.__name__}"
+
+
+api = PublicAPI(
+    title="Forecast tracker API",
+    version="1",
+    description=(
+        "Published forecasts, their estimates, resolutions (with corrections) and scores. "
+        "Read-only; bad query parameters get a 400 with a message."
+    ),
+    urls_namespace="api",
+    # No validator badge: Swagger UI would fetch it from validator.swagger.io.
+    docs=BundledSwagger(settings={"validatorUrl": None}),
+)
+
+
+@api.exception_handler(NinjaValidationError)
+def _bad_parameters(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"detail": parameter_error_message(exc.errors), "errors": parameter_errors(exc.errors)},
+        status=400,
+    )
+
+
+# Cached like the public pages: per URL, until a write changes what they show.
+_cached = decorate_view(cached_public_page)
+
+ERRORS = {400: ErrorOut, 404: ErrorOut}
+
+
+def _scope(kind: str, scope_id: int) -> Scope:
+    scope = scope_find(kind=kind, scope_id=scope_id)
+    if scope is None:
+        raise HttpError(404, f"No {kind} with id {scope_id}.")
+    return scope
+
+
+@api.get("/forecasts", response={200: ForecastPage, 400: ErrorOut}, tags=["forecasts"])
+@_cached
+@paginate(PublicPagination)
+def forecast_list(request: HttpRequest, filters: Query[ForecastFilters]) -> IdsFirst[Forecast]:
+    """Published forecasts, soonest deadline first, filtered and paginated."""
+    return forecast_public_results(at=timezone.now(), filters=filters)
+
+
+@api.get("/forecasts/{slug}", response={200: ForecastDetailOut, **ERRORS}, tags=["forecasts"])
+@_cached
+def forecast_detail(request: HttpRequest, slug: PathParam[Slug]) -> Forecast:
+    """One published forecast with its estimates, resolutions and deadline extensions."""
+    return forecast_public_detail(slug=slug, at=timezone.now())
+
+
+@api.get("/forecasters", response={200: ForecasterPage, 400: ErrorOut}, tags=["scopes"])
+@_cached
+@paginate(PublicPagination)
+def forecaster_list(request: HttpRequest) -> QuerySet[Forecaster]:
+    """Forecasters with at least one published forecast, by name."""
+    return forecaster_public_list()
+
+
+@api.get("/sources", response={200: SourcePage, 400: ErrorOut}, tags=["scopes"])
+@_cached
+@paginate(PublicPagination)
+def source_list(request: HttpRequest) -> QuerySet[Source]:
+    """Sources with at least one published forecast, newest first."""
+    return source_public_list()
+
+
+@api.get("/scores", response={200: LatestScoresOut, 400: ErrorOut}, tags=["scores"])
+@_cached
+@paginate(PublicPagination)
+def scores(request: HttpRequest, query: Query[ScoresQuery]) -> Beside:
+    """The latest snapshot of every scope (everything, forecasters, sources, tags), best
+    first within each kind, a page at a time (each item carries its calibration bins:
+    all 750 scopes of a large tracker make a response of megabytes)."""
+    latest = scores_latest(kind=query.kind)
+    return Beside(latest.items, as_of=latest.as_of)
+
+
+@api.get("/phrases", response={200: PhrasesOut, **ERRORS}, tags=["scores"])
+@_cached
+def phrases(request: HttpRequest, query: Query[SnapshotQuery]) -> dict[str, object]:
+    """How often the events a scope described with each verbal phrase ("unlikely", "may")
+    came true, most used phrase first. Everything's table is the latest snapshot's."""
+    scope = _scope(query.scope_kind, query.scope_id)
+    return {"scope": scope, "items": scope_phrases(kind=scope.kind, scope_id=scope.id)}
+
+
+@api.get("/snapshots", response={200: SnapshotPage, **ERRORS}, tags=["scores"])
+@_cached
+@paginate(PublicPagination)
+def snapshots(request: HttpRequest, query: Query[SnapshotQuery]) -> Beside:
+    """One scope's score history, newest first."""
+    scope = _scope(query.scope_kind, query.scope_id)
+    return Beside(snapshot_history(scope=scope), scope=scope)
