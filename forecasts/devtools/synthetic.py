@@ -24,10 +24,9 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from forecasts.core import phrases
@@ -62,7 +61,6 @@ __all__ = [
 ]
 
 Progress = Callable[[int, int], None]
-_M = TypeVar("_M", bound=models.Model)
 
 
 @dataclass(frozen=True)
