@@ -267,9 +267,10 @@ def _send_batch(
                 message.extra_headers["Message-ID"] = row.message_id
             outgoing.append((row, message))
     if skipped or gone:
-        ours.filter(pk__in=skipped).update(status=DeliveryStatus.SKIPPED, error="")
+        ours.filter(pk__in=skipped).update(status=DeliveryStatus.SKIPPED, last_error="")
         ours.filter(pk__in=gone).update(
-            status=DeliveryStatus.SKIPPED, error="No longer subscribed when the digest was sent."
+            status=DeliveryStatus.SKIPPED,
+            last_error="No longer subscribed when the digest was sent.",
         )
     counts = {_SENT: 0, _FAILED: 0, _DEFERRED: 0}
     paused = 0
@@ -310,19 +311,19 @@ def _send_batch(
                     ours.filter(pk=row.pk).update(
                         status=DeliveryStatus.FAILED,
                         attempts=F("attempts") + result.attempts,
-                        error=result.error,
+                        last_error=result.error,
                     )
                     paused += _count_permanent_failure(row.subscriber)
                     continue
                 # Left claimed: the next run takes it over once it is stale.
                 ours.filter(pk=row.pk).update(
-                    attempts=F("attempts") + result.attempts, error=result.error
+                    attempts=F("attempts") + result.attempts, last_error=result.error
                 )
                 deferred_in_a_row += 1
                 if result.server_trouble or deferred_in_a_row >= _DEFERRALS_BEFORE_GIVING_UP:
                     rest = [later.pk for later, _ in outgoing[index + 1 :]]
                     ours.filter(pk__in=rest).update(
-                        error=f"Not tried: the mail server was failing ({result.error})"[:1000]
+                        last_error=f"Not tried: the mail server was failing ({result.error})"[:1000]
                     )
                     counts[_DEFERRED] += len(rest)
                     giving_up = True
@@ -356,7 +357,7 @@ def _mark_sent(
     with db_connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {db_connection.ops.quote_name(table)} "  # noqa: S608 (our table name)
-            "SET status = %s, sent_at = %s, message_id = %s, attempts = %s, error = '' "
+            "SET status = %s, sent_at = %s, message_id = %s, attempts = %s, last_error = '' "
             "WHERE id = %s AND claim = %s AND status = %s",
             [
                 DeliveryStatus.SENT,

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from forecasts.core.models import Forecast
+from forecasts.mail.models import OutboxItem
 
 
 class ReviewStep(models.TextChoices):
@@ -18,7 +19,7 @@ class ReviewStep(models.TextChoices):
     ESCALATION = "escalation", "Escalation to the admins"
 
 
-class ReviewPrompt(models.Model):
+class ReviewPrompt(OutboxItem):
     """One step of the review workflow for one forecast and one person.
 
     The row is the claim: it is inserted before the e-mail is sent (the unique
@@ -39,12 +40,6 @@ class ReviewPrompt(models.Model):
         on_delete=models.SET_NULL,
         related_name="review_prompts",
     )
-    claim = models.UUIDField(help_text="The run that holds (or held) the claim.")
-    claimed_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    message_id = models.CharField(max_length=255, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-claimed_at", "pk"]

@@ -607,7 +607,7 @@ def test_a_451_is_retried_with_backoff_and_delivered_once(smtp_server, monkeypat
         "second@example.org",
     ]
     first = DigestDelivery.objects.get(subscriber__email="reader@example.org")
-    assert (first.status, first.attempts, first.error) == (DeliveryStatus.SENT, 2, "")
+    assert (first.status, first.attempts, first.last_error) == (DeliveryStatus.SENT, 2, "")
 
 
 def test_a_server_answering_4xx_every_time_defers_the_digest_to_a_later_run(
@@ -621,7 +621,7 @@ def test_a_server_answering_4xx_every_time_defers_the_digest_to_a_later_run(
     assert waits == [0, 0]  # two retries after the first try
     row = DigestDelivery.objects.get()
     assert (row.status, row.attempts) == (DeliveryStatus.CLAIMED, 3)
-    assert "450" in row.error
+    assert "450" in row.last_error
     smtp_server.refuse.clear()
     assert run(MONDAY + 10 * MINUTE).sent == 0  # the claim is not stale yet
     assert run(MONDAY + 31 * MINUTE).sent == 1
@@ -639,7 +639,7 @@ def test_a_550_fails_at_once_and_repeated_failures_pause_the_subscriber(
     assert (report.sent, report.failed, report.paused) == (1, 1, 0)
     row = DigestDelivery.objects.get(subscriber=bounced)
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 1)
-    assert "550" in row.error
+    assert "550" in row.last_error
     assert run(MONDAY + DAY).failed == 0  # not retried
     assert [message.rcpt_tos for message in smtp_server.messages] == [["reader@example.org"]]
 
@@ -748,8 +748,8 @@ def test_a_mail_server_that_is_down_stops_the_run_and_a_later_run_sends_everythi
     assert waits == [0, 0]  # only the first message waited out its retries
     rows = DigestDelivery.objects.order_by("subscriber__email")
     assert [row.attempts for row in rows] == [3, 0, 0]  # the first batch; the rest unclaimed
-    assert rows[0].error.startswith("ConnectionRefusedError")
-    assert rows[1].error.startswith("Not tried: the mail server was failing")
+    assert rows[0].last_error.startswith("ConnectionRefusedError")
+    assert rows[1].last_error.startswith("Not tried: the mail server was failing")
     assert Subscriber.objects.filter(permanent_failures__gt=0).count() == 0
 
     settings.EMAIL_PORT = port
