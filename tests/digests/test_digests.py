@@ -20,6 +20,7 @@ from forecasts.digests import links as digest_links
 from forecasts.digests import periods, subscriptions
 from forecasts.digests import sending as digest_services
 from forecasts.digests.report import digest_period_report
+from forecasts.mail import outbox
 from forecasts.models import (
     DeliveryStatus,
     DigestDelivery,
@@ -59,8 +60,8 @@ def digest_settings(settings):
     settings.DEFAULT_FROM_EMAIL = "Forecast tracker <forecasts@example.org>"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.DIGEST_BATCH_SIZE = 3
-    settings.DIGEST_SEND_ATTEMPTS = 3
-    settings.DIGEST_RETRY_BACKOFF_SECONDS = 0
+    settings.MAIL_SEND_ATTEMPTS = 3
+    settings.MAIL_RETRY_BACKOFF_SECONDS = 0
     settings.DIGEST_CLAIM_STALE_MINUTES = 30
     settings.DIGEST_PAUSE_AFTER_FAILURES = 3
     settings.DIGEST_CONFIRM_RESEND_MINUTES = 10
@@ -501,7 +502,7 @@ class Killed(BaseException):
 def test_a_run_killed_mid_batch_is_finished_by_a_later_run_without_second_copies(monkeypatch, news):
     for n in range(7):  # batches of 3: 3, 3, 1
         subscriber(f"reader{n}@example.org")
-    deliver = digest_services._deliver
+    deliver = outbox._deliver
     calls = []
 
     def dies_on_the_fifth(connection, message):
@@ -511,7 +512,7 @@ def test_a_run_killed_mid_batch_is_finished_by_a_later_run_without_second_copies
         return deliver(connection, message)
 
     with monkeypatch.context() as patch:
-        patch.setattr(digest_services, "_deliver", dies_on_the_fifth)
+        patch.setattr(outbox, "_deliver", dies_on_the_fifth)
         with pytest.raises(Killed):
             run()
     first = [to for to, _ in delivered()]
@@ -530,7 +531,7 @@ def test_a_run_killed_mid_batch_is_finished_by_a_later_run_without_second_copies
 def test_a_run_killed_after_the_server_accepted_resends_the_same_message_id(monkeypatch, news):
     for n in range(3):
         subscriber(f"reader{n}@example.org")
-    deliver = digest_services._deliver
+    deliver = outbox._deliver
 
     def second_accepted_then_killed(connection, message):
         result = deliver(connection, message)
@@ -539,7 +540,7 @@ def test_a_run_killed_after_the_server_accepted_resends_the_same_message_id(monk
         return result
 
     with monkeypatch.context() as patch:
-        patch.setattr(digest_services, "_deliver", second_accepted_then_killed)
+        patch.setattr(outbox, "_deliver", second_accepted_then_killed)
         with pytest.raises(Killed):
             run()
     assert run(MONDAY + 31 * MINUTE).sent == 2
@@ -592,9 +593,9 @@ def test_two_runs_at_once_send_each_digest_once(monkeypatch, news):
 
 
 def test_a_451_is_retried_with_backoff_and_delivered_once(smtp_server, monkeypatch, news, settings):
-    settings.DIGEST_RETRY_BACKOFF_SECONDS = 1
+    settings.MAIL_RETRY_BACKOFF_SECONDS = 1
     waits = []
-    monkeypatch.setattr(digest_services.time, "sleep", waits.append)
+    monkeypatch.setattr(outbox.time, "sleep", waits.append)
     subscriber("reader@example.org")
     subscriber("second@example.org")
     smtp_server.data_replies = [451]
@@ -614,7 +615,7 @@ def test_a_server_answering_4xx_every_time_defers_the_digest_to_a_later_run(
     smtp_server, monkeypatch, news
 ):
     waits = []
-    monkeypatch.setattr(digest_services.time, "sleep", waits.append)
+    monkeypatch.setattr(outbox.time, "sleep", waits.append)
     subscriber("reader@example.org")
     smtp_server.refuse["reader@example.org"] = 450
     assert run().deferred == 1
@@ -631,7 +632,7 @@ def test_a_server_answering_4xx_every_time_defers_the_digest_to_a_later_run(
 def test_a_550_fails_at_once_and_repeated_failures_pause_the_subscriber(
     smtp_server, monkeypatch, news
 ):
-    monkeypatch.setattr(digest_services.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(outbox.time, "sleep", lambda seconds: None)
     bounced = subscriber("gone@example.org")
     subscriber("reader@example.org")
     smtp_server.refuse["gone@example.org"] = 550
@@ -738,7 +739,7 @@ def test_a_mail_server_that_is_down_stops_the_run_and_a_later_run_sends_everythi
     smtp_server, settings, monkeypatch, news
 ):
     waits = []
-    monkeypatch.setattr(digest_services.time, "sleep", waits.append)
+    monkeypatch.setattr(outbox.time, "sleep", waits.append)
     for n in range(7):  # batches of 3
         subscriber(f"reader{n}@example.org")
     port = smtp_server.port
