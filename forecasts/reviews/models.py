@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -24,7 +27,8 @@ class ReviewPrompt(OutboxItem):
 
     The row is the claim: it is inserted before the e-mail is sent (the unique
     constraint makes a second insert fail), then marked sent. A claim whose
-    sender died is taken over by a later run once it is stale.
+    sender died is taken over by a later run once it is stale. A step the mail
+    server refused for good is marked failed and not sent again.
     """
 
     forecast = models.ForeignKey(Forecast, on_delete=models.CASCADE, related_name="review_prompts")
@@ -39,6 +43,11 @@ class ReviewPrompt(OutboxItem):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="review_prompts",
+    )
+    failed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the mail server refused it for good (a 5xx): it is not sent again.",
     )
 
     class Meta:
@@ -60,7 +69,19 @@ class ReviewPrompt(OutboxItem):
                 condition=Q(sent_at__isnull=True) | Q(sent_at__gte=F("claimed_at")),
                 name="review_prompt_sent_after_claim",
             ),
+            models.CheckConstraint(
+                condition=Q(sent_at__isnull=True) | Q(failed_at__isnull=True),
+                name="review_prompt_sent_or_failed_not_both",
+            ),
         ]
+
+    @classmethod
+    def outbox_waiting(cls) -> dict[str, Any]:
+        return {"sent_at": None, "failed_at": None}
+
+    @classmethod
+    def outbox_failed(cls, *, now: dt.datetime) -> dict[str, Any]:
+        return {"failed_at": now}
 
     def __str__(self) -> str:
         return f"{self.get_step_display()} to {self.recipient} for forecast {self.forecast_id}"
