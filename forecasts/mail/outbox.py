@@ -161,7 +161,8 @@ def outbox_send(
     ``on_failed`` runs for each e-mail that failed permanently, in the transaction
     that marks it failed (what the domain does about it: count it against the
     subscriber). Rows no longer held by this run (taken over meanwhile) are not
-    marked; the e-mail is sent all the same, logged.
+    marked, sent or failed, and ``on_failed`` does not run for them: the run that
+    holds them now decides.
     """
     done: Sending[Row] = Sending()
     if not outgoing:
@@ -187,12 +188,12 @@ def outbox_send(
                 if result.outcome == _FAILED:
                     deferred_in_a_row = 0
                     with transaction.atomic():
-                        _held(run, item.rows).update(
+                        marked = _held(run, item.rows).update(
                             **run.model.outbox_failed(now=run.now),
                             attempts=F("attempts") + result.tries,
                             last_error=result.error,
                         )
-                        if on_failed is not None:
+                        if marked and on_failed is not None:
                             on_failed(item)
                     logger.warning(
                         "E-mail to %s refused for good (%s).", _to(item.message), result.error
