@@ -12,7 +12,8 @@ Failures on demand: ``smtp_server.refuse["bob@example.org"] = 550`` answers that
 recipient's ``RCPT TO`` with 550 (or 451, …); ``smtp_server.reply_code = 451``
 answers every ``DATA`` with 451 instead of accepting the message;
 ``smtp_server.data_replies = [451]`` answers the next ``DATA`` commands with these
-codes, one each, then accepts again (a server that recovers).
+codes, one each, then accepts again (a server that recovers);
+``smtp_server.sender_reply = 553`` answers every ``MAIL FROM`` with that code.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ REPLIES = {
     451: "Local error in processing, try again later",
     452: "Insufficient system storage",
     550: "Mailbox unavailable",
+    553: "Sender address rejected",
     552: "Exceeded storage allocation",
     554: "Transaction failed",
 }
@@ -78,10 +80,13 @@ class SMTPServer:
     data_replies: list[int] = field(default_factory=list)
     # Every DATA answered, in order (accepted ones as 250).
     data_answers: list[int] = field(default_factory=list)
+    # Answer every MAIL FROM with this code (e.g. 553: our sender address refused).
+    sender_reply: int | None = None
 
     def clear(self) -> None:
         self.messages.clear()
         self.reply_code = None
+        self.sender_reply = None
         self.refuse.clear()
         self.data_replies.clear()
         self.data_answers.clear()
@@ -90,6 +95,15 @@ class SMTPServer:
 class _Handler:
     def __init__(self, server: SMTPServer) -> None:
         self.server = server
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        if self.server.sender_reply is not None:
+            return _reply(self.server.sender_reply)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]

@@ -52,7 +52,17 @@ def env_bool(name: str, default: bool) -> bool:
     raise EnvError(f"{name}={value!r} is not a boolean (use 1/0, true/false, yes/no, on/off).")
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, formerly: str | None = None
+) -> int:
+    """``formerly``: the variable's old name, still read when ``name`` is not set."""
+    if formerly is not None and not _raw(name) and _raw(formerly):
+        name = formerly
+    elif formerly is not None and _raw(formerly) and _raw(formerly) != _raw(name):
+        raise EnvError(
+            f"{name}={_raw(name)!r} and {formerly}={_raw(formerly)!r} (its former name) "
+            f"disagree: set {name} only."
+        )
     value = _raw(name)
     if not value:
         return default

@@ -258,6 +258,17 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Forecast tracker <forecasts@
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ADMINS = [("Admin", address) for address in env_list("ADMINS", [])]
 
+# --- Outgoing mail: review prompts and digests (forecasts/mail/outbox.py) -----
+
+# Tries per message for temporary SMTP failures (4xx replies, a dropped or refused
+# connection), the first retry after this many seconds and each later one after
+# twice as long. Still read under their former names, DIGEST_SEND_ATTEMPTS and
+# DIGEST_RETRY_BACKOFF_SECONDS, from before review prompts followed the same rules.
+MAIL_SEND_ATTEMPTS = env_int("MAIL_SEND_ATTEMPTS", 3, minimum=1, formerly="DIGEST_SEND_ATTEMPTS")
+MAIL_RETRY_BACKOFF_SECONDS = env_int(
+    "MAIL_RETRY_BACKOFF_SECONDS", 2, minimum=0, formerly="DIGEST_RETRY_BACKOFF_SECONDS"
+)
+
 # --- Digests ----------------------------------------------------------------
 
 # Local hour (TIME_ZONE) at which beat sends the digests of periods that ended.
@@ -266,12 +277,8 @@ if DIGEST_SEND_HOUR > 23:
     raise EnvError(f"DIGEST_SEND_HOUR={DIGEST_SEND_HOUR} is not an hour (0-23).")
 # Subscribers per batch: claimed together, then sent over one SMTP connection.
 DIGEST_BATCH_SIZE = env_int("DIGEST_BATCH_SIZE", 200, minimum=1)
-# Tries per message for temporary SMTP failures, the first retry after this many
-# seconds and each later one after twice as long.
-DIGEST_SEND_ATTEMPTS = env_int("DIGEST_SEND_ATTEMPTS", 3, minimum=1)
-DIGEST_RETRY_BACKOFF_SECONDS = env_int("DIGEST_RETRY_BACKOFF_SECONDS", 2, minimum=0)
 # A digest claimed but not marked after this long is presumed lost with its
-# sender and is claimed again by the next run.
+# sender (or deferred by a temporary failure) and is claimed again by the next run.
 DIGEST_CLAIM_STALE_MINUTES = env_int("DIGEST_CLAIM_STALE_MINUTES", 30, minimum=1)
 # Permanent failures (5xx) in a row after which a subscriber is paused.
 DIGEST_PAUSE_AFTER_FAILURES = env_int("DIGEST_PAUSE_AFTER_FAILURES", 3, minimum=1)
@@ -356,7 +363,7 @@ if not REVIEW_REMINDER_DAYS < REVIEW_SECOND_REMINDER_DAYS < REVIEW_ESCALATION_DA
 # One-click links in review e-mails stop working after this many days.
 REVIEW_LINK_MAX_AGE_DAYS = env_int("REVIEW_LINK_MAX_AGE_DAYS", 14, minimum=1)
 # A prompt claimed but not marked sent after this long is presumed lost (its
-# sender died) and is claimed again by the next run.
+# sender died, or a temporary failure deferred it) and is claimed again by the next run.
 REVIEW_CLAIM_STALE_MINUTES = env_int("REVIEW_CLAIM_STALE_MINUTES", 15, minimum=1)
 
 # --- Scores -----------------------------------------------------------------

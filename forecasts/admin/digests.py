@@ -172,13 +172,13 @@ class DigestDeliveryAdmin(ReadOnlyAdmin[DigestDelivery]):
         "short_error",
     )
     list_filter = ("status", "cadence", "period_start")
-    search_fields = ("subscriber__email", "message_id", "error")
+    search_fields = ("subscriber__email", "message_id", "last_error")
     list_select_related = ("subscriber",)
     date_hierarchy = "period_start"
 
     @admin.display(description="error")
     def short_error(self, obj: DigestDelivery) -> str:
-        return obj.error[:80]
+        return obj.last_error[:80]
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -9,6 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from forecasts.core.models import Forecaster, Tag, synthetic_flag
+from forecasts.mail.models import OutboxItem
 
 
 class Cadence(models.TextChoices):
@@ -104,9 +108,10 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed (permanent)"
 
 
-class DigestDelivery(models.Model):
+class DigestDelivery(OutboxItem):
     """One subscriber's digest for one period. The row is the claim: inserted before the
-    e-mail is sent (the unique constraint stops a second run), then marked sent."""
+    e-mail is sent (the unique constraint stops a second run), then marked sent, failed
+    or skipped (``status``)."""
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
     cadence = models.CharField(max_length=10, choices=Cadence.choices)
@@ -115,12 +120,6 @@ class DigestDelivery(models.Model):
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.CLAIMED
     )
-    claim = models.UUIDField(help_text="The run that holds (or held) the claim.")
-    claimed_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    message_id = models.CharField(max_length=255, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-period_start", "subscriber"]
@@ -146,6 +145,18 @@ class DigestDelivery(models.Model):
                 name="digest_delivery_sent_at_iff_sent",
             ),
         ]
+
+    @classmethod
+    def outbox_waiting(cls) -> dict[str, Any]:
+        return {"status": DeliveryStatus.CLAIMED}
+
+    @classmethod
+    def outbox_sent(cls, *, now: dt.datetime) -> dict[str, Any]:
+        return {"status": DeliveryStatus.SENT, "sent_at": now}
+
+    @classmethod
+    def outbox_failed(cls, *, now: dt.datetime) -> dict[str, Any]:
+        return {"status": DeliveryStatus.FAILED}
 
     def __str__(self) -> str:
         return f"{self.cadence} digest from {self.period_start:%Y-%m-%d} to {self.subscriber_id}"

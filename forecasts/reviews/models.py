@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -9,6 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from forecasts.core.models import Forecast
+from forecasts.mail.models import OutboxItem
 
 
 class ReviewStep(models.TextChoices):
@@ -18,12 +22,13 @@ class ReviewStep(models.TextChoices):
     ESCALATION = "escalation", "Escalation to the admins"
 
 
-class ReviewPrompt(models.Model):
+class ReviewPrompt(OutboxItem):
     """One step of the review workflow for one forecast and one person.
 
     The row is the claim: it is inserted before the e-mail is sent (the unique
     constraint makes a second insert fail), then marked sent. A claim whose
-    sender died is taken over by a later run once it is stale.
+    sender died is taken over by a later run once it is stale. A step the mail
+    server refused for good is marked failed and not sent again.
     """
 
     forecast = models.ForeignKey(Forecast, on_delete=models.CASCADE, related_name="review_prompts")
@@ -39,12 +44,11 @@ class ReviewPrompt(models.Model):
         on_delete=models.SET_NULL,
         related_name="review_prompts",
     )
-    claim = models.UUIDField(help_text="The run that holds (or held) the claim.")
-    claimed_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    message_id = models.CharField(max_length=255, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    failed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the mail server refused it for good (a 5xx): it is not sent again.",
+    )
 
     class Meta:
         ordering = ["-claimed_at", "pk"]
@@ -65,7 +69,19 @@ class ReviewPrompt(models.Model):
                 condition=Q(sent_at__isnull=True) | Q(sent_at__gte=F("claimed_at")),
                 name="review_prompt_sent_after_claim",
             ),
+            models.CheckConstraint(
+                condition=Q(sent_at__isnull=True) | Q(failed_at__isnull=True),
+                name="review_prompt_sent_or_failed_not_both",
+            ),
         ]
+
+    @classmethod
+    def outbox_waiting(cls) -> dict[str, Any]:
+        return {"sent_at": None, "failed_at": None}
+
+    @classmethod
+    def outbox_failed(cls, *, now: dt.datetime) -> dict[str, Any]:
+        return {"failed_at": now}
 
     def __str__(self) -> str:
         return f"{self.get_step_display()} to {self.recipient} for forecast {self.forecast_id}"

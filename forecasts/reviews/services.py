@@ -14,16 +14,22 @@ A reviewer's steps come in order, one per run: a forecast seen long after its
 deadline gets the prompt first, not every step at once. An extension moves the
 deadline, and the steps start again about the new one.
 
-Exactly once: claim (insert a row, unique per forecast, deadline, step and
-recipient, or take over a claim whose sender died), then send (one connection,
-no transaction open), then mark sent (only while the claim is still ours).
+A step the mail server refused for good (a 5xx about the address or the
+message) is not sent again, and that reviewer gets no further steps about this
+deadline. When none of a forecast's reviewers can be reached that way, the
+admins are told at once, as when nobody can be prompted at all.
+
+Exactly once, through the outbox (:mod:`forecasts.mail.outbox`): claim (insert
+a row, unique per forecast, deadline, step and recipient, or take over a stale
+claim), send one e-mail per person (no transaction open), mark sent only while
+the claim is still ours. Its rules for temporary and permanent failures are
+the digests' too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,8 +38,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db.models import F, Prefetch, QuerySet
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower, Trim
 from django.urls import reverse
 from django.utils import timezone
@@ -41,6 +47,7 @@ from django.utils import timezone
 from forecasts.core import permissions
 from forecasts.core.models import Estimate, Forecast
 from forecasts.mail import builder as emails
+from forecasts.mail.outbox import OutboxRun, Outgoing, outbox_claim, outbox_send
 from forecasts.reviews import links
 from forecasts.reviews.models import ReviewPrompt, ReviewStep
 
@@ -57,7 +64,8 @@ _Key = tuple[int, str, str]  # forecast id, step, recipient
 
 @dataclass(frozen=True)
 class PromptReport:
-    """What one run sent: steps (one per forecast and person) and the e-mails carrying them."""
+    """What one run sent: steps (one per forecast and person) and the e-mails carrying them;
+    e-mails refused for good (not sent again), and deferred ones (a later run retries them)."""
 
     prompts: int = 0
     reminders: int = 0
@@ -65,12 +73,14 @@ class PromptReport:
     escalations: int = 0
     emails_sent: int = 0
     emails_failed: int = 0
+    emails_deferred: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.prompts} prompts, {self.reminders} reminders, "
             f"{self.second_reminders} second reminders, {self.escalations} escalations "
-            f"in {self.emails_sent} e-mails; {self.emails_failed} e-mails failed"
+            f"in {self.emails_sent} e-mails; {self.emails_failed} e-mails failed, "
+            f"{self.emails_deferred} deferred to a later run"
         )
 
 
@@ -108,18 +118,17 @@ def reviews_prompt_due(*, now: dt.datetime) -> PromptReport:
     wanted = _plan(forecasts, reviewers, history, now=now)
     if not wanted:
         return PromptReport()
-    run = uuid.uuid4()
-    claimed = _claim(wanted, history, run=run, now=now)
+    run = OutboxRun(ReviewPrompt, now=now, stale_minutes=settings.REVIEW_CLAIM_STALE_MINUTES)
+    claimed = _claim(wanted, history, run=run)
     if not claimed:
         return PromptReport()
-    return _send(
-        claimed,
+    renderer = _Renderer(
         forecasts={forecast.pk: forecast for forecast in forecasts},
         reviewers=reviewers,
         history=history,
-        run=run,
         now=now,
     )
+    return _send(claimed, renderer, run=run)
 
 
 # --- Planning: which steps are due ---------------------------------------------------------
@@ -139,23 +148,27 @@ def _plan(
     now: dt.datetime,
 ) -> list[_Wanted]:
     first_prompt = _first_prompts(history)
+    failed = _failed_reviewers(history)
     wanted: list[_Wanted] = []
     without_address: set[str] = set()
     admins: list[tuple[str, User | None]] | None = None
     for forecast in forecasts:
         addresses = _addresses(reviewers[forecast.pk], without_address)
-        for recipient, reviewer in addresses.items():
+        refused = failed.get(forecast.pk, set())
+        reachable = {address: user for address, user in addresses.items() if address not in refused}
+        for recipient, reviewer in reachable.items():
             step = _next_reviewer_step(forecast.pk, recipient, history, now=now)
             if step is not None:
                 wanted.append(_Wanted(forecast, step, recipient, reviewer))
         first = first_prompt.get(forecast.pk)
-        # Nobody to prompt: only the admins can see to it, so tell them now.
-        escalate = not addresses if first is None else now >= first + _days("ESCALATION")
-        if escalate:
+        # Nobody to prompt, or the mail server refused everyone responsible: only the
+        # admins can see to it, so tell them now.
+        unreachable = not reachable and (first is None or bool(refused & set(addresses)))
+        if unreachable or (first is not None and now >= first + _days("ESCALATION")):
             admins = _site_admins() if admins is None else admins
             for address, admin in admins:
-                sent = history.get((forecast.pk, ReviewStep.ESCALATION, address))
-                if sent is None or sent.sent_at is None:
+                row = history.get((forecast.pk, ReviewStep.ESCALATION, address))
+                if row is None or _waiting(row):
                     wanted.append(_Wanted(forecast, ReviewStep.ESCALATION, address, admin))
     if without_address:
         logger.warning(
@@ -163,6 +176,20 @@ def _plan(
             ", ".join(sorted(without_address)),
         )
     return wanted
+
+
+def _waiting(row: ReviewPrompt) -> bool:
+    """Claimed, and neither sent nor refused for good."""
+    return row.sent_at is None and row.failed_at is None
+
+
+def _failed_reviewers(history: dict[_Key, ReviewPrompt]) -> dict[int, set[str]]:
+    """Per forecast, the reviewers a step to whom the mail server refused for good."""
+    failed: dict[int, set[str]] = defaultdict(set)
+    for (forecast_id, step, recipient), row in history.items():
+        if step in REVIEWER_STEPS and row.failed_at is not None:
+            failed[forecast_id].add(recipient)
+    return failed
 
 
 def _first_prompts(history: dict[_Key, ReviewPrompt]) -> dict[int, dt.datetime]:
@@ -236,152 +263,55 @@ def _site_admins() -> list[tuple[str, User | None]]:
     return [(address, by_address.get(address)) for address in configured]
 
 
-# --- Claiming -----------------------------------------------------------------------------
+# --- Claiming and sending: the outbox ------------------------------------------------------
 
 
 def _claim(
-    wanted: Sequence[_Wanted],
-    history: dict[_Key, ReviewPrompt],
-    *,
-    run: uuid.UUID,
-    now: dt.datetime,
+    wanted: Sequence[_Wanted], history: dict[_Key, ReviewPrompt], *, run: OutboxRun[ReviewPrompt]
 ) -> list[ReviewPrompt]:
     """The rows this run holds: new ones it inserted first, and stale ones it took over."""
-    stale_before = now - dt.timedelta(minutes=settings.REVIEW_CLAIM_STALE_MINUTES)
-    new: list[ReviewPrompt] = []
-    stale: list[int] = []
-    for item in wanted:
-        row = history.get(item.key)
-        if row is None:
-            new.append(
-                ReviewPrompt(
-                    forecast=item.forecast,
-                    deadline=item.forecast.resolve_by,
-                    step=item.step,
-                    recipient=item.recipient,
-                    user=item.user,
-                    claim=run,
-                    claimed_at=now,
-                    # The e-mail's Message-ID derives from its rows' (see _send).
-                    message_id=emails.message_id(),
-                )
-            )
-        elif row.sent_at is None and row.claimed_at < stale_before:
-            stale.append(row.pk)
-    if new:
-        # Another run inserting the same (forecast, deadline, step, recipient)
-        # first keeps it: the unique constraint turns our insert into nothing.
-        ReviewPrompt.objects.bulk_create(new, ignore_conflicts=True)
-    if stale:
-        taken = ReviewPrompt.objects.filter(
-            pk__in=stale, sent_at__isnull=True, claimed_at__lt=stale_before
-        ).update(claim=run, claimed_at=now)
-        if taken:
-            logger.info("Took over %d review prompt claims left unsent by another run.", taken)
-    return list(
-        ReviewPrompt.objects.filter(claim=run, sent_at__isnull=True)
-        .select_related("user")
-        .order_by("recipient", "pk")
-    )
-
-
-# --- Sending ------------------------------------------------------------------------------
+    new = [
+        ReviewPrompt(
+            forecast=item.forecast,
+            deadline=item.forecast.resolve_by,
+            step=item.step,
+            recipient=item.recipient,
+            user=item.user,
+        )
+        for item in wanted
+        if item.key not in history
+    ]
+    # Only the claims of steps still wanted: not those of a reviewer no longer responsible.
+    existing = [history[item.key].pk for item in wanted if item.key in history]
+    held = outbox_claim(run, new=new, takeover=Q(pk__in=existing) if existing else None)
+    return list(held.select_related("user").order_by("recipient", "pk"))
 
 
 def _send(
-    claimed: Sequence[ReviewPrompt],
-    *,
-    forecasts: dict[int, Forecast],
-    reviewers: dict[int, list[User]],
-    history: dict[_Key, ReviewPrompt],
-    run: uuid.UUID,
-    now: dt.datetime,
+    claimed: Sequence[ReviewPrompt], renderer: _Renderer, *, run: OutboxRun[ReviewPrompt]
 ) -> PromptReport:
     # One e-mail per person: their reviews in one, and (for admins) the escalations in another.
     groups: dict[tuple[str, bool], list[ReviewPrompt]] = defaultdict(list)
     for row in claimed:
         groups[(row.recipient, row.step == ReviewStep.ESCALATION)].append(row)
-    renderer = _Renderer(forecasts=forecasts, reviewers=reviewers, history=history, now=now)
+    outgoing = [
+        Outgoing(rows, renderer.message(recipient, rows, escalation=escalation))
+        for (recipient, escalation), rows in groups.items()
+    ]
+    done = outbox_send(run, outgoing)
     sent_steps: dict[str, int] = defaultdict(int)
-    emails_sent = emails_failed = 0
-    connection = get_connection()
-    try:
-        connection.open()
-    except Exception as exc:
-        logger.exception("Review prompts: cannot reach the mail server; retrying later.")
-        for rows in groups.values():
-            _record_failure(rows, run=run, error=exc)
-        return PromptReport(emails_failed=len(groups))
-    try:
-        for (recipient, escalation), rows in groups.items():
-            try:
-                message = renderer.message(recipient, rows, escalation=escalation)
-                if all(row.message_id for row in rows):
-                    # The same rows give the same Message-ID: if a run died between the
-                    # server accepting this e-mail and marking it, the run that takes the
-                    # claims over resends the same message, which mail stores keep once.
-                    message.extra_headers["Message-ID"] = emails.message_id_for(
-                        row.message_id for row in rows
-                    )
-                if connection.send_messages([message]) != 1:
-                    raise RuntimeError("The e-mail backend did not send the message.")
-            except Exception as exc:
-                logger.exception("Review prompt to %s failed; retrying later.", recipient)
-                _record_failure(rows, run=run, error=exc)
-                emails_failed += 1
-                _reconnect(connection)
-                continue
-            emails_sent += 1
-            marked = ReviewPrompt.objects.filter(
-                pk__in=[row.pk for row in rows], claim=run, sent_at__isnull=True
-            ).update(
-                sent_at=now,
-                message_id=message.extra_headers["Message-ID"],
-                attempts=F("attempts") + 1,
-                last_error="",
-            )
-            if marked != len(rows):
-                logger.warning(
-                    "Review prompt to %s was sent after another run took over the claim.",
-                    recipient,
-                )
-            for row in rows:
-                sent_steps[row.step] += 1
-    finally:
-        _close(connection)
+    for item in done.sent:
+        for row in item.rows:
+            sent_steps[row.step] += 1
     return PromptReport(
         prompts=sent_steps[ReviewStep.PROMPT],
         reminders=sent_steps[ReviewStep.REMINDER],
         second_reminders=sent_steps[ReviewStep.SECOND_REMINDER],
         escalations=sent_steps[ReviewStep.ESCALATION],
-        emails_sent=emails_sent,
-        emails_failed=emails_failed,
+        emails_sent=len(done.sent),
+        emails_failed=len(done.failed),
+        emails_deferred=len(done.deferred),
     )
-
-
-def _record_failure(rows: Sequence[ReviewPrompt], *, run: uuid.UUID, error: Exception) -> None:
-    """Leave the claim unsent: a later run takes it over once it is stale."""
-    # The exception's own words (a server reply, a socket error), never the settings.
-    text = f"{type(error).__name__}: {error}"[:1000]
-    ReviewPrompt.objects.filter(
-        pk__in=[row.pk for row in rows], claim=run, sent_at__isnull=True
-    ).update(attempts=F("attempts") + 1, last_error=text)
-
-
-def _reconnect(connection: Any) -> None:
-    """After a failure the SMTP conversation may be broken: start a fresh one."""
-    _close(connection)
-    try:
-        connection.open()
-    except Exception:
-        logger.exception("Review prompts: cannot reconnect to the mail server.")
-
-
-def _close(connection: Any) -> None:
-    try:
-        connection.close()
-    except Exception:
-        logger.exception("Review prompts: closing the mail connection failed.")
 
 
 class _Renderer:
@@ -469,6 +399,7 @@ class _Renderer:
             + reverse("admin:forecasts_forecast_change", args=[forecast.pk]),
             "page_url": settings.SITE_URL + forecast.get_absolute_url(),
             "prompted": self._prompted(forecast) if escalation else [],
+            "failed": self._failed(forecast) if escalation else [],
         }
 
     def _prompted(self, forecast: Forecast) -> list[dict[str, Any]]:
@@ -481,4 +412,21 @@ class _Renderer:
         return [
             {"recipient": row.recipient, "step": ReviewStep(row.step).label, "at": row.sent_at}
             for row in sorted(rows, key=lambda row: (row.sent_at, row.recipient))
+        ]
+
+    def _failed(self, forecast: Forecast) -> list[dict[str, Any]]:
+        """Which steps about this deadline the mail server refused for good, for the admins."""
+        rows = [
+            row
+            for (forecast_id, step, _), row in self.history.items()
+            if forecast_id == forecast.pk and step in REVIEWER_STEPS and row.failed_at is not None
+        ]
+        return [
+            {
+                "recipient": row.recipient,
+                "step": ReviewStep(row.step).label,
+                "at": row.failed_at,
+                "error": row.last_error[:200],
+            }
+            for row in sorted(rows, key=lambda row: (row.failed_at, row.recipient))
         ]

@@ -19,10 +19,12 @@ from forecasts.reviews import services
 def reviews_prompt(self: Task) -> str:  # type: ignore[type-arg]
     """Prompt, remind and escalate due reviews.
 
-    E-mails the mail server refused or could not take are retried as soon as their
-    claims are stale, rather than at the next hourly run.
+    When e-mails were deferred or refused, the task runs again as soon as the claims
+    are stale rather than at the next hourly run: deferred ones are retried, and the
+    admins are told about a forecast whose reviewers were all refused.
     """
     report = services.reviews_prompt_due(now=timezone.now())
-    if report.emails_failed and self.request.retries < (self.max_retries or 0):
+    undelivered = report.emails_deferred or report.emails_failed
+    if undelivered and self.request.retries < (self.max_retries or 0):
         raise self.retry(countdown=seconds_until_stale(settings.REVIEW_CLAIM_STALE_MINUTES))
     return str(report)

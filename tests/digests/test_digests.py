@@ -20,6 +20,7 @@ from forecasts.digests import links as digest_links
 from forecasts.digests import periods, subscriptions
 from forecasts.digests import sending as digest_services
 from forecasts.digests.report import digest_period_report
+from forecasts.mail import outbox
 from forecasts.models import (
     DeliveryStatus,
     DigestDelivery,
@@ -59,8 +60,8 @@ def digest_settings(settings):
     settings.DEFAULT_FROM_EMAIL = "Forecast tracker <forecasts@example.org>"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.DIGEST_BATCH_SIZE = 3
-    settings.DIGEST_SEND_ATTEMPTS = 3
-    settings.DIGEST_RETRY_BACKOFF_SECONDS = 0
+    settings.MAIL_SEND_ATTEMPTS = 3
+    settings.MAIL_RETRY_BACKOFF_SECONDS = 0
     settings.DIGEST_CLAIM_STALE_MINUTES = 30
     settings.DIGEST_PAUSE_AFTER_FAILURES = 3
     settings.DIGEST_CONFIRM_RESEND_MINUTES = 10
@@ -501,7 +502,7 @@ class Killed(BaseException):
 def test_a_run_killed_mid_batch_is_finished_by_a_later_run_without_second_copies(monkeypatch, news):
     for n in range(7):  # batches of 3: 3, 3, 1
         subscriber(f"reader{n}@example.org")
-    deliver = digest_services._deliver
+    deliver = outbox._deliver
     calls = []
 
     def dies_on_the_fifth(connection, message):
@@ -511,7 +512,7 @@ def test_a_run_killed_mid_batch_is_finished_by_a_later_run_without_second_copies
         return deliver(connection, message)
 
     with monkeypatch.context() as patch:
-        patch.setattr(digest_services, "_deliver", dies_on_the_fifth)
+        patch.setattr(outbox, "_deliver", dies_on_the_fifth)
         with pytest.raises(Killed):
             run()
     first = [to for to, _ in delivered()]
@@ -530,7 +531,7 @@ def test_a_run_killed_mid_batch_is_finished_by_a_later_run_without_second_copies
 def test_a_run_killed_after_the_server_accepted_resends_the_same_message_id(monkeypatch, news):
     for n in range(3):
         subscriber(f"reader{n}@example.org")
-    deliver = digest_services._deliver
+    deliver = outbox._deliver
 
     def second_accepted_then_killed(connection, message):
         result = deliver(connection, message)
@@ -539,7 +540,7 @@ def test_a_run_killed_after_the_server_accepted_resends_the_same_message_id(monk
         return result
 
     with monkeypatch.context() as patch:
-        patch.setattr(digest_services, "_deliver", second_accepted_then_killed)
+        patch.setattr(outbox, "_deliver", second_accepted_then_killed)
         with pytest.raises(Killed):
             run()
     assert run(MONDAY + 31 * MINUTE).sent == 2
@@ -592,9 +593,9 @@ def test_two_runs_at_once_send_each_digest_once(monkeypatch, news):
 
 
 def test_a_451_is_retried_with_backoff_and_delivered_once(smtp_server, monkeypatch, news, settings):
-    settings.DIGEST_RETRY_BACKOFF_SECONDS = 1
+    settings.MAIL_RETRY_BACKOFF_SECONDS = 1
     waits = []
-    monkeypatch.setattr(digest_services.time, "sleep", waits.append)
+    monkeypatch.setattr(outbox.time, "sleep", waits.append)
     subscriber("reader@example.org")
     subscriber("second@example.org")
     smtp_server.data_replies = [451]
@@ -607,21 +608,21 @@ def test_a_451_is_retried_with_backoff_and_delivered_once(smtp_server, monkeypat
         "second@example.org",
     ]
     first = DigestDelivery.objects.get(subscriber__email="reader@example.org")
-    assert (first.status, first.attempts, first.error) == (DeliveryStatus.SENT, 2, "")
+    assert (first.status, first.attempts, first.last_error) == (DeliveryStatus.SENT, 2, "")
 
 
 def test_a_server_answering_4xx_every_time_defers_the_digest_to_a_later_run(
     smtp_server, monkeypatch, news
 ):
     waits = []
-    monkeypatch.setattr(digest_services.time, "sleep", waits.append)
+    monkeypatch.setattr(outbox.time, "sleep", waits.append)
     subscriber("reader@example.org")
     smtp_server.refuse["reader@example.org"] = 450
     assert run().deferred == 1
     assert waits == [0, 0]  # two retries after the first try
     row = DigestDelivery.objects.get()
     assert (row.status, row.attempts) == (DeliveryStatus.CLAIMED, 3)
-    assert "450" in row.error
+    assert "450" in row.last_error
     smtp_server.refuse.clear()
     assert run(MONDAY + 10 * MINUTE).sent == 0  # the claim is not stale yet
     assert run(MONDAY + 31 * MINUTE).sent == 1
@@ -631,7 +632,7 @@ def test_a_server_answering_4xx_every_time_defers_the_digest_to_a_later_run(
 def test_a_550_fails_at_once_and_repeated_failures_pause_the_subscriber(
     smtp_server, monkeypatch, news
 ):
-    monkeypatch.setattr(digest_services.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(outbox.time, "sleep", lambda seconds: None)
     bounced = subscriber("gone@example.org")
     subscriber("reader@example.org")
     smtp_server.refuse["gone@example.org"] = 550
@@ -639,7 +640,7 @@ def test_a_550_fails_at_once_and_repeated_failures_pause_the_subscriber(
     assert (report.sent, report.failed, report.paused) == (1, 1, 0)
     row = DigestDelivery.objects.get(subscriber=bounced)
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 1)
-    assert "550" in row.error
+    assert "550" in row.last_error
     assert run(MONDAY + DAY).failed == 0  # not retried
     assert [message.rcpt_tos for message in smtp_server.messages] == [["reader@example.org"]]
 
@@ -738,7 +739,7 @@ def test_a_mail_server_that_is_down_stops_the_run_and_a_later_run_sends_everythi
     smtp_server, settings, monkeypatch, news
 ):
     waits = []
-    monkeypatch.setattr(digest_services.time, "sleep", waits.append)
+    monkeypatch.setattr(outbox.time, "sleep", waits.append)
     for n in range(7):  # batches of 3
         subscriber(f"reader{n}@example.org")
     port = smtp_server.port
@@ -748,8 +749,8 @@ def test_a_mail_server_that_is_down_stops_the_run_and_a_later_run_sends_everythi
     assert waits == [0, 0]  # only the first message waited out its retries
     rows = DigestDelivery.objects.order_by("subscriber__email")
     assert [row.attempts for row in rows] == [3, 0, 0]  # the first batch; the rest unclaimed
-    assert rows[0].error.startswith("ConnectionRefusedError")
-    assert rows[1].error.startswith("Not tried: the mail server was failing")
+    assert rows[0].last_error.startswith("ConnectionRefusedError")
+    assert rows[1].last_error.startswith("Not tried: the mail server was failing")
     assert Subscriber.objects.filter(permanent_failures__gt=0).count() == 0
 
     settings.EMAIL_PORT = port

@@ -125,3 +125,39 @@ def test_redis_url_becomes_the_broker():
         REDIS_URL="redis://127.0.0.1:6379/5",
     )
     assert result.stdout.strip() == "redis://127.0.0.1:6379/5"
+
+
+def test_mail_retry_settings_still_read_their_former_digest_names():
+    show = (
+        "from django.conf import settings as s;"
+        "print(s.MAIL_SEND_ATTEMPTS, s.MAIL_RETRY_BACKOFF_SECONDS)"
+    )
+    former = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        show,
+        DEBUG="1",
+        DIGEST_SEND_ATTEMPTS="5",
+        DIGEST_RETRY_BACKOFF_SECONDS="7",
+    )
+    assert former.stdout.split() == ["5", "7"], former.stderr
+    both = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        show,
+        DEBUG="1",
+        MAIL_SEND_ATTEMPTS="4",
+        DIGEST_SEND_ATTEMPTS="4",
+    )
+    assert both.stdout.split() == ["4", "2"], both.stderr
+
+    clash = manage("check", DEBUG="1", MAIL_SEND_ATTEMPTS="4", DIGEST_SEND_ATTEMPTS="5")
+    assert clash.returncode == 2
+    assert clash.stderr.strip() == (
+        "Configuration error: MAIL_SEND_ATTEMPTS='4' and DIGEST_SEND_ATTEMPTS='5' "
+        "(its former name) disagree: set MAIL_SEND_ATTEMPTS only."
+    )
+    bad = manage("check", DEBUG="1", DIGEST_SEND_ATTEMPTS="zero")
+    assert "DIGEST_SEND_ATTEMPTS='zero' is not a whole number" in bad.stderr
