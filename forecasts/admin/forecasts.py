@@ -435,7 +435,7 @@ class ForecastAdmin(ModelAdmin[Forecast]):
 
     @admin.action(description="Reject the selected drafts", permissions=["change"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Forecast]) -> None:
-        count = ingest.candidates_reject(forecasts=queryset)
+        count = core_services.forecasts_reject(forecasts=queryset)
         self.message_user(
             request,
             f"Rejected {count} draft(s); published forecasts are never rejected.",

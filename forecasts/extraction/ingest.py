@@ -15,12 +15,16 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.utils import timezone
 from django.utils.text import slugify
 
-from forecasts.core.changes import public_pages_changed
-from forecasts.core.models import LATEST_DATE, Forecast, Forecaster, Source
-from forecasts.core.services import forecast_create, forecasts_publish, source_text_attach
+from forecasts.core.models import LATEST_DATE, DatePrecision, Forecast, Forecaster, Source
+from forecasts.core.services import (
+    forecast_create,
+    forecaster_save,
+    forecasts_publish,
+    source_save,
+    source_text_attach,
+)
 from forecasts.extraction import pipeline as extraction
 
 #: Articles larger than this are refused (a long feature is ~100 kB of UTF-8).
@@ -106,16 +110,16 @@ def source_ingest(
         source = _same_text_source(text=text, url=url)
     created_source = source is None
     if source is None:
-        source = Source(
+        source = source_save(
             key=_source_key(url=url, title=title),
             title=title or url,
             url=url,
+            publisher="",
+            author="",
             published_on=published_on,
+            published_precision=DatePrecision.DAY,
             text=text,
         )
-        source.full_clean()
-        source.save()
-        transaction.on_commit(public_pages_changed)
     elif source.text and source.text != text:
         raise ValidationError(
             f"{url} was already ingested (source “{source}”) with a different text. "
@@ -146,11 +150,17 @@ def _same_text_source(*, text: str, url: str) -> Source | None:
             "A copy of an article under another address would "
             "score its forecasts twice."
         )
-    source.url = url
-    source.full_clean()
-    source.save(update_fields=["url"])
-    transaction.on_commit(public_pages_changed)
-    return source
+    return source_save(
+        source=source,
+        key=source.key,
+        title=source.title,
+        url=url,
+        publisher=source.publisher,
+        author=source.author,
+        published_on=source.published_on,
+        published_precision=source.published_precision,
+        text=source.text,
+    )
 
 
 def _source_key(*, url: str, title: str) -> str:
@@ -164,10 +174,13 @@ def forecaster_for_name(*, name: str) -> Forecaster:
     existing = Forecaster.objects.filter(name__iexact=name).first()
     if existing is not None:
         return existing
-    forecaster = Forecaster(name=name, slug=_unique_forecaster_slug(name))
-    forecaster.full_clean()
-    forecaster.save()
-    return forecaster
+    return forecaster_save(
+        name=name,
+        slug=_unique_forecaster_slug(name),
+        kind=Forecaster.Kind.PERSON,
+        url="",
+        description="",
+    )
 
 
 def forecaster_for_source(*, source: Source) -> Forecaster:
@@ -188,12 +201,13 @@ def forecaster_for_source(*, source: Source) -> Forecaster:
     existing = Forecaster.objects.filter(name__iexact=outlet).first()
     if existing is not None:
         return existing
-    forecaster = Forecaster(
-        name=outlet, slug=_unique_forecaster_slug(outlet), kind=Forecaster.Kind.OUTLET
+    return forecaster_save(
+        name=outlet,
+        slug=_unique_forecaster_slug(outlet),
+        kind=Forecaster.Kind.OUTLET,
+        url="",
+        description="",
     )
-    forecaster.full_clean()
-    forecaster.save()
-    return forecaster
 
 
 def _unique_forecaster_slug(name: str) -> str:
@@ -274,7 +288,7 @@ def _draft_create(
     # A number the text states is stored as that number (basis "number", already FOR the
     # statement); a verbal hedge as its phrase, which the lexicon reads.
     stated = candidate.stated_probability is not None
-    forecast = forecast_create(
+    return forecast_create(
         slug=slug,
         source=source,
         forecaster=forecaster,
@@ -291,12 +305,10 @@ def _draft_create(
         phrase="" if stated else candidate.phrase,
         negated=candidate.negated and not stated,
         estimate_note=_estimate_note(candidate),
+        # The text may repeat a quote (pull-quotes): point at the one it came from.
+        quote_start=candidate.start,
+        extraction_confidence=candidate.confidence,
     )
-    # The text may repeat a quote (pull-quotes): point at the one the candidate came from.
-    forecast.quote_start, forecast.quote_end = candidate.start, candidate.start + len(quote)
-    forecast.extraction_confidence = candidate.confidence
-    forecast.save(update_fields=["quote_start", "quote_end", "extraction_confidence"])
-    return forecast
 
 
 def _estimate_note(candidate: extraction.Candidate) -> str:
@@ -340,12 +352,3 @@ def candidates_accept(*, forecasts: QuerySet[Forecast]) -> AcceptReport:
         published=forecasts_publish(forecasts=Forecast.objects.filter(pk__in=ready.values("pk"))),
         needs_deadline=needs_deadline,
     )
-
-
-@transaction.atomic
-def candidates_reject(*, forecasts: QuerySet[Forecast]) -> int:
-    """Mark the selected drafts rejected (published forecasts are never touched)."""
-    now = timezone.now()
-    return Forecast.objects.filter(
-        pk__in=forecasts.filter(published_at__isnull=True, rejected_at__isnull=True).values("pk")
-    ).update(rejected_at=now, updated_at=now)

@@ -29,13 +29,18 @@ from forecasts.core.services.forecasts import (
     forecast_delete_check,
     forecast_update,
     forecasts_publish,
+    forecasts_reject,
 )
 from forecasts.core.services.resolutions import (
     forecast_extend,
     forecast_resolve,
     forecast_resolve_check,
 )
-from forecasts.core.services.reviewers import reviewer_assign, reviewer_unassign
+from forecasts.core.services.reviewers import (
+    reviewer_assign,
+    reviewer_unassign,
+    reviewers_group_join,
+)
 from forecasts.core.services.sources import (
     source_delete,
     source_delete_check,
@@ -61,8 +66,10 @@ __all__ = [
     "forecaster_delete_check",
     "forecaster_save",
     "forecasts_publish",
+    "forecasts_reject",
     "reviewer_assign",
     "reviewer_unassign",
+    "reviewers_group_join",
     "source_delete",
     "source_delete_check",
     "source_save",

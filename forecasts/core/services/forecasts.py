@@ -44,6 +44,8 @@ def forecast_create(
     estimate_note: str = "",
     estimates: Sequence[EstimateFields] = (),
     recorded_by: User | None = None,
+    quote_start: int | None = None,
+    extraction_confidence: float | None = None,
 ) -> Forecast:
     """Create a forecast with its first estimate: a stated number, a verbal phrase, or
     estimates as an editor typed them.
@@ -51,7 +53,10 @@ def forecast_create(
     Give ``probability`` when the source stated a number, otherwise ``phrase``
     (mapped through the lexicon; ``negated`` when it qualified the opposite of
     ``statement``), or else ``estimates``, recorded as given (the admin's inline).
-    A quote is placed in the source's text, when the source has one.
+    A quote is placed in the source's text, when the source has one: at
+    ``quote_start`` when the quote stands there (a text may repeat a quote, and
+    extraction knows which occurrence it read), else at its first occurrence.
+    ``extraction_confidence`` is the extractor's, for a draft it proposed.
     """
     given = (probability is not None) + bool(phrase) + bool(estimates)
     if given == 0:
@@ -74,7 +79,10 @@ def forecast_create(
         resolve_by_note=resolve_by_note,
         condition=condition,
         published_at=published_at,
+        extraction_confidence=extraction_confidence,
     )
+    if quote_start is not None:
+        forecast.quote_start, forecast.quote_end = quote_start, quote_start + len(quote)
     _quote_place(forecast)
     forecast.full_clean()
     forecast.save()
@@ -163,6 +171,17 @@ def forecasts_publish(*, forecasts: QuerySet[Forecast]) -> int:
     if count:
         transaction.on_commit(public_pages_changed)
     return count
+
+
+@transaction.atomic
+def forecasts_reject(*, forecasts: QuerySet[Forecast]) -> int:
+    """Mark the drafts among ``forecasts`` rejected (published forecasts are never
+    touched); kept, so that extracting again does not propose them again. Returns how
+    many were rejected."""
+    now = timezone.now()
+    return Forecast.objects.filter(
+        pk__in=forecasts.filter(published_at__isnull=True, rejected_at__isnull=True).values("pk")
+    ).update(rejected_at=now, updated_at=now)
 
 
 def forecast_delete_check(*, forecast: Forecast) -> None:

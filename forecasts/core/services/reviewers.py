@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from forecasts.core.models import Forecast, ReviewerAssignment
+from forecasts.core.permissions import REVIEWERS_GROUP
 
 
 @transaction.atomic
@@ -37,3 +38,12 @@ def reviewer_unassign(*, forecast: Forecast, reviewer: User) -> bool:
     """
     deleted, _ = ReviewerAssignment.objects.filter(forecast=forecast, reviewer=reviewer).delete()
     return deleted > 0
+
+
+@transaction.atomic
+def reviewers_group_join(*, user: User) -> None:
+    """Add ``user`` to the Reviewers group (created on first use): with the resolve
+    permission the group holds (migration 0004), they review every forecast nobody is
+    assigned to. Joining twice changes nothing."""
+    group, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
+    user.groups.add(group)

@@ -5,10 +5,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 
-from forecasts.core.permissions import REVIEWERS_GROUP
+from forecasts.core.services import reviewers_group_join
 
 
 class Command(BaseCommand):
@@ -49,5 +48,4 @@ class Command(BaseCommand):
     def _join_reviewers(self, user: Any) -> None:
         # The local admin reviews the forecasts nobody is assigned to, so the seed
         # data's due forecasts prompt someone on the first start.
-        reviewers, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
-        user.groups.add(reviewers)
+        reviewers_group_join(user=user)
