@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from forecasts.admin.forecast_inlines import estimate_fields
 from forecasts.admin.site import (
     ModelAdmin,
     ModelForm,
@@ -336,16 +337,7 @@ class EstimateAdmin(ModelAdmin[Estimate]):
     ) -> None:
         data = form.cleaned_data
         recorded = core_services.estimate_record(
-            forecast=data["forecast"],
-            probability=data["probability"],
-            made_on=data["made_on"],
-            low=data["low"],
-            high=data["high"],
-            basis=data["basis"],
-            phrase=data["phrase"],
-            negated=data["negated"],
-            note=data["note"],
-            recorded_by=acting_user(request),
+            forecast=data["forecast"], recorded_by=acting_user(request), **estimate_fields(form)
         )
         adopt_saved(obj, recorded)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -18,6 +19,7 @@ from forecasts.core.models import (
     Resolution,
     ReviewerAssignment,
 )
+from forecasts.core.services import EstimateFields
 from forecasts.reviews.models import ReviewPrompt
 
 # --- History: written by services, read-only here -------------------------------
@@ -131,3 +133,18 @@ class ReviewerInline(TabularInline[ReviewerAssignment, Forecast]):
     ) -> bool:
         # An assignment is who reviews what, since when: remove it and assign someone else.
         return False
+
+
+def estimate_fields(form: forms.ModelForm[Estimate]) -> EstimateFields:
+    """The estimate an estimate form holds, as the estimate services take it."""
+    data = form.cleaned_data
+    return EstimateFields(
+        probability=data["probability"],
+        made_on=data["made_on"],
+        low=data["low"],
+        high=data["high"],
+        basis=data["basis"],
+        phrase=data["phrase"],
+        negated=data["negated"],
+        note=data["note"],
+    )

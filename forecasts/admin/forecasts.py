@@ -28,6 +28,7 @@ from forecasts.admin.forecast_inlines import (
     ResolutionInline,
     ReviewerInline,
     ReviewPromptInline,
+    estimate_fields,
 )
 from forecasts.admin.site import (
     InlineChanges,
@@ -52,7 +53,6 @@ from forecasts.core.models import (
     Status,
 )
 from forecasts.core.permissions import can_resolve, forecasts_reviewable_by
-from forecasts.core.services import EstimateFields
 from forecasts.extraction import ingest
 from forecasts.reviews.models import ReviewPrompt
 
@@ -258,7 +258,7 @@ class ForecastAdmin(ModelAdmin[Forecast]):
     ) -> None:
         if not change:
             typed = [
-                _estimate_fields(estimate)
+                estimate_fields(estimate)
                 for formset in formsets
                 if formset.model is Estimate
                 for estimate in InlineChanges.of(formset).added
@@ -278,7 +278,7 @@ class ForecastAdmin(ModelAdmin[Forecast]):
             if change:
                 estimates = [
                     core_services.estimate_record(
-                        forecast=forecast, recorded_by=acting_user(request), **_estimate_fields(row)
+                        forecast=forecast, recorded_by=acting_user(request), **estimate_fields(row)
                     )
                     for row in changes.added
                 ]
@@ -523,20 +523,6 @@ TERMS = (
 
 def _terms(form: forms.ModelForm[Forecast]) -> dict[str, Any]:
     return {name: form.cleaned_data[name] for name in TERMS}
-
-
-def _estimate_fields(form: forms.ModelForm[Estimate]) -> EstimateFields:
-    data = form.cleaned_data
-    return EstimateFields(
-        probability=data["probability"],
-        made_on=data["made_on"],
-        low=data["low"],
-        high=data["high"],
-        basis=data["basis"],
-        phrase=data["phrase"],
-        negated=data["negated"],
-        note=data["note"],
-    )
 
 
 class _ResolveRefused(Exception):
