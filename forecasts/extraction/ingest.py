@@ -169,17 +169,14 @@ def _source_key(*, url: str, title: str) -> str:
     return f"{stem}-{digest}"
 
 
-def forecaster_for_name(*, name: str) -> Forecaster:
+def forecaster_for_name(*, name: str, kind: str = Forecaster.Kind.PERSON) -> Forecaster:
+    """The forecaster of that name (whatever its case), added when there is none."""
     name = name.strip()
     existing = Forecaster.objects.filter(name__iexact=name).first()
     if existing is not None:
         return existing
     return forecaster_save(
-        name=name,
-        slug=_unique_forecaster_slug(name),
-        kind=Forecaster.Kind.PERSON,
-        url="",
-        description="",
+        name=name, slug=_unique_forecaster_slug(name), kind=kind, url="", description=""
     )
 
 
@@ -198,16 +195,7 @@ def forecaster_for_source(*, source: Source) -> Forecaster:
     if source.author:
         return forecaster_for_name(name=source.author)
     outlet = source.publisher or urlsplit(source.url).hostname or "Unattributed source"
-    existing = Forecaster.objects.filter(name__iexact=outlet).first()
-    if existing is not None:
-        return existing
-    return forecaster_save(
-        name=outlet,
-        slug=_unique_forecaster_slug(outlet),
-        kind=Forecaster.Kind.OUTLET,
-        url="",
-        description="",
-    )
+    return forecaster_for_name(name=outlet, kind=Forecaster.Kind.OUTLET)
 
 
 def _unique_forecaster_slug(name: str) -> str:
