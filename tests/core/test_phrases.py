@@ -1,4 +1,4 @@
-"""Tests for the verbal probability lexicon (forecasts.phrases). No Django, no database."""
+"""Tests for the verbal probability lexicon (forecasts.core.phrases). No Django, no database."""
 
 from __future__ import annotations
 

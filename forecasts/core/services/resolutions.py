@@ -52,7 +52,7 @@ def forecast_resolve(
 
     The one entry point for the admin, the review queue, e-mail links and
     commands. ``resolved_by`` must be allowed to resolve this forecast
-    (:func:`forecasts.permissions.can_resolve`); ``None`` is the system itself
+    (:func:`forecasts.core.permissions.can_resolve`); ``None`` is the system itself
     (seed data). The forecast row is locked, so two reviewers resolving at once
     cannot both think they were first. Scores are recomputed after commit.
     """

@@ -200,7 +200,7 @@ def calibration_chart(bins: Sequence[Mapping[str, Any] | Any], *, title: str) ->
 
     ``bins`` is a snapshot's ``calibration`` JSON (dicts with lower, upper,
     count, mean_probability, observed_frequency, interval_low, interval_high)
-    or :class:`forecasts.scoring.CalibrationBin` objects. Empty bins are skipped.
+    or :class:`forecasts.scores.maths.CalibrationBin` objects. Empty bins are skipped.
     Drawn: the diagonal (perfect calibration), each bin's point with its 95 %
     Wilson interval, and the number of forecasts in it.
     """
