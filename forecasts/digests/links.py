@@ -38,14 +38,18 @@ def confirm_url(subscriber: Subscriber) -> str:
     return settings.SITE_URL + path
 
 
-def unsubscribe_url(subscriber: Subscriber, *, token: str | None = None) -> str:
-    token = token or manage_token(subscriber)
-    return settings.SITE_URL + reverse("forecasts:digest-unsubscribe", kwargs={"token": token})
+def manage_url(page: str, token: str) -> str:
+    """The absolute link to a subscriber's ``"preferences"`` or ``"unsubscribe"`` page for a
+    manage token (a digest rendered once for many subscribers passes a placeholder)."""
+    return settings.SITE_URL + reverse(f"forecasts:digest-{page}", kwargs={"token": token})
 
 
-def preferences_url(subscriber: Subscriber, *, token: str | None = None) -> str:
-    token = token or manage_token(subscriber)
-    return settings.SITE_URL + reverse("forecasts:digest-preferences", kwargs={"token": token})
+def unsubscribe_url(subscriber: Subscriber) -> str:
+    return manage_url("unsubscribe", manage_token(subscriber))
+
+
+def preferences_url(subscriber: Subscriber) -> str:
+    return manage_url("preferences", manage_token(subscriber))
 
 
 def subscriber_from_token(token: str, *, purpose: str) -> Subscriber:

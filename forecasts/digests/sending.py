@@ -306,9 +306,7 @@ class _Renderer:
             "scorecard_url": self.scorecard_url,
             "review_url": settings.SITE_URL + reverse("forecasts:review-queue"),
         }
-        unsubscribe = settings.SITE_URL + reverse(
-            "forecasts:digest-unsubscribe", kwargs={"token": token}
-        )
+        unsubscribe = digest_links.manage_url("unsubscribe", token)
         context = {
             "cadence": Cadence(cadence).label.lower(),
             "period": report.period,
@@ -317,8 +315,7 @@ class _Renderer:
             "sections_html": mark_safe(  # noqa: S308
                 render_to_string("emails/_digest_sections-body.html", sections)
             ),
-            "preferences_url": settings.SITE_URL
-            + reverse("forecasts:digest-preferences", kwargs={"token": token}),
+            "preferences_url": digest_links.manage_url("preferences", token),
             "unsubscribe_url": unsubscribe,
             "scorecard_url": self.scorecard_url,
             "site_url": settings.SITE_URL,
