@@ -10,11 +10,12 @@ from typing import Any
 from django.db.models import F
 from django.shortcuts import get_object_or_404
 
-from forecasts.core.models import Forecast, Forecaster, ForecastQuerySet, Source, Tag
+from forecasts.core.models import Forecast, ForecastQuerySet
 from forecasts.core.selectors import forecast_status_counts
 from forecasts.scores import maths
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.phrase_table import phrase_table
+from forecasts.scores.scopes import forecasts_in_scope, scope_model
 from forecasts.scores.selectors import latest_overall, scope_history
 from forecasts.web.pagination import numbered_page
 
@@ -81,26 +82,17 @@ def _scope_page(
     )
 
 
-def forecaster_page(*, slug: str, at: dt.datetime, number: int = 1) -> ScopePage:
-    forecaster = get_object_or_404(Forecaster, slug=slug)
-    forecasts = Forecast.objects.filter(forecaster=forecaster)
-    return _scope_page(ScopeKind.FORECASTER, forecaster, forecasts, at=at, number=number)
-
-
-def tag_page(*, slug: str, at: dt.datetime, number: int = 1) -> ScopePage:
-    tag = get_object_or_404(Tag, slug=slug)
-    forecasts = Forecast.objects.filter(tags=tag)
-    return _scope_page(ScopeKind.TAG, tag, forecasts, at=at, number=number)
-
-
-def source_page(*, key: str, at: dt.datetime, number: int = 1) -> ScopePage:
-    source = get_object_or_404(Source, key=key)
-    # The source page lists quotes in the order they appear in the text.
+def scope_page(kind: str, *, key: str, at: dt.datetime, number: int = 1) -> ScopePage:
+    """A forecaster's, source's or tag's page, found by the field its URL holds
+    (:data:`~forecasts.scores.scopes.SCOPES`); 404 when there is none. A source lists its
+    forecasts in the order their quotes stand in its text."""
+    spec = scope_model(kind)
+    obj = get_object_or_404(spec.model, **{spec.key_field: key})
+    order: tuple[Any, ...] = (
+        (F("quote_start").asc(nulls_last=True), "pk")
+        if kind == ScopeKind.SOURCE
+        else ("resolve_by", "pk")
+    )
     return _scope_page(
-        ScopeKind.SOURCE,
-        source,
-        Forecast.objects.filter(source=source),
-        at=at,
-        number=number,
-        order=(F("quote_start").asc(nulls_last=True), "pk"),
+        kind, obj, forecasts_in_scope(kind, obj.pk), at=at, number=number, order=order
     )

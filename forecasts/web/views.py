@@ -1,7 +1,6 @@
 """Public pages: thin adapters over selectors."""
 
 import logging
-from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -15,6 +14,7 @@ from forecasts.scores.compute import SHRINK_PSEUDOCOUNT
 from forecasts.scores.forecast import forecast_score, published_brier
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.phrase_table import scorecard_phrases
+from forecasts.scores.scopes import scope_model
 from forecasts.scores.selectors import scope_history, scoreboard
 from forecasts.web import charts
 from forecasts.web import selectors as page_selectors
@@ -236,44 +236,39 @@ def leaderboard(request: HttpRequest, name: str) -> HttpResponse:
 @require_safe
 @cached_public_page
 def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return _scope_detail(request, "Forecaster", page_selectors.forecaster_page, slug=slug)
+    return _scope_detail(request, ScopeKind.FORECASTER, key=slug)
 
 
 @require_safe
 @cached_public_page
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return _scope_detail(request, "Tag", page_selectors.tag_page, slug=slug)
+    return _scope_detail(request, ScopeKind.TAG, key=slug)
 
 
 @require_safe
 @cached_public_page
 def source_detail(request: HttpRequest, key: str) -> HttpResponse:
-    return _scope_detail(request, "Source", page_selectors.source_page, key=key)
+    return _scope_detail(request, ScopeKind.SOURCE, key=key)
 
 
-def _scope_detail(
-    request: HttpRequest,
-    kind: str,
-    selector: Callable[..., page_selectors.ScopePage],
-    **lookup: str,
-) -> HttpResponse:
+def _scope_detail(request: HttpRequest, kind: ScopeKind, *, key: str) -> HttpResponse:
     try:
         number = page_number(request.GET.get("page"))
-        page = selector(**lookup, at=timezone.now(), number=number)
+        page = page_selectors.scope_page(kind, key=key, at=timezone.now(), number=number)
     except ValueError as exc:
         return _bad_request(request, str(exc))
     context = _scope_context(page, kind)
-    if kind == "Source":
+    if kind == ScopeKind.SOURCE:
         quotes = core_selectors.source_quotes(page.obj)
         context["text_parts"] = core_selectors.highlighted_text(page.obj, quotes)
     return render(request, "forecasts/scope_detail.html", context)
 
 
-def _scope_context(page: page_selectors.ScopePage, kind: str) -> dict[str, object]:
-    name = getattr(page.obj, "name", None) or page.obj.title
+def _scope_context(page: page_selectors.ScopePage, kind: ScopeKind) -> dict[str, object]:
+    name = getattr(page.obj, scope_model(kind).name_field)
     return {
         "page": page,
-        "kind": kind,
+        "kind": kind.label,
         "calibration_chart": charts.snapshot_calibration_chart(page.latest, name=name)
         if page.latest and page.latest.resolved_count
         else None,
