@@ -74,7 +74,7 @@ class SelectionCheck:
     """Refuses an action on a forged selection with a message, and a NUL byte in a search.
 
     Mixed into every admin on the site, Django's and django-axes' included
-    (:func:`_harden_registered`)."""
+    (:meth:`TrackerAdminSite.register`)."""
 
     def response_action(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
         # Django filters ``pk__in`` with the posted ids as they are: "abc" or a

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from forecasts.digests import sending as digest_services
+from forecasts.digests.sending import digests_send
 
 
 class Command(BaseCommand):
@@ -37,5 +37,5 @@ class Command(BaseCommand):
                 if done == total:
                     self.stdout.write("")
 
-        report = digest_services.digests_send(now=moment, progress=progress)
+        report = digests_send(now=moment, progress=progress)
         self.stdout.write(f"Digests: {report}.")

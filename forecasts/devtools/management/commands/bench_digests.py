@@ -38,8 +38,8 @@ from django.urls import reverse
 from forecasts.core.models import Estimate, Forecast, Forecaster, Resolution, Source, Tag
 from forecasts.devtools.sink import CountingSink, free_port
 from forecasts.digests import periods
-from forecasts.digests import sending as digest_services
 from forecasts.digests.models import Subscriber, SubscriberStatus
+from forecasts.digests.sending import digests_send
 
 PREFIX = "bench-digest"
 DOMAIN = "bench.invalid"
@@ -94,7 +94,7 @@ class Command(BaseCommand):
                 EMAIL_USE_SSL=False,
             ):
                 began, began_cpu = time.perf_counter(), time.process_time()
-                report = digest_services.digests_send(now=now, progress=self._progress)
+                report = digests_send(now=now, progress=self._progress)
                 elapsed = time.perf_counter() - began
                 cpu = time.process_time() - began_cpu
             rss_after = _peak_rss_mb()
