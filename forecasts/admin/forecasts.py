@@ -422,7 +422,7 @@ class ForecastAdmin(ModelAdmin[Forecast]):
     # --- Bulk actions ---
 
     @admin.action(description="Accept (publish) the selected drafts", permissions=["change"])
-    def publish(self, request: HttpRequest, queryset: QuerySet[Forecast]) -> None:
+    def publish(self, request: HttpRequest, queryset: ForecastQuerySet) -> None:
         report = ingest.candidates_accept(forecasts=queryset)
         self.message_user(request, f"Published {report.published} forecast(s).", messages.SUCCESS)
         if report.needs_deadline:
@@ -434,7 +434,7 @@ class ForecastAdmin(ModelAdmin[Forecast]):
             )
 
     @admin.action(description="Reject the selected drafts", permissions=["change"])
-    def reject(self, request: HttpRequest, queryset: QuerySet[Forecast]) -> None:
+    def reject(self, request: HttpRequest, queryset: ForecastQuerySet) -> None:
         count = core_services.forecasts_reject(forecasts=queryset)
         self.message_user(
             request,

@@ -14,10 +14,17 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.utils.text import slugify
 
-from forecasts.core.models import LATEST_DATE, DatePrecision, Forecast, Forecaster, Source
+from forecasts.core.models import (
+    LATEST_DATE,
+    DatePrecision,
+    Forecast,
+    Forecaster,
+    ForecastQuerySet,
+    Source,
+)
 from forecasts.core.services import (
     forecast_create,
     forecaster_save,
@@ -331,9 +338,9 @@ class AcceptReport:
 
 
 @transaction.atomic
-def candidates_accept(*, forecasts: QuerySet[Forecast]) -> AcceptReport:
+def candidates_accept(*, forecasts: ForecastQuerySet) -> AcceptReport:
     """Publish the selected drafts that are not rejected and have a real deadline."""
-    waiting = forecasts.filter(published_at__isnull=True, rejected_at__isnull=True)
+    waiting = forecasts.candidates()
     needs_deadline = list(waiting.filter(resolve_by_note__startswith=NO_DEADLINE_NOTE))
     ready = waiting.exclude(pk__in=[forecast.pk for forecast in needs_deadline])
     return AcceptReport(

@@ -9,11 +9,17 @@ from collections.abc import Iterable, Sequence
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from forecasts.core.changes import public_pages_changed
-from forecasts.core.models import DatePrecision, Forecast, Forecaster, Source, Tag
+from forecasts.core.models import (
+    DatePrecision,
+    Forecast,
+    Forecaster,
+    ForecastQuerySet,
+    Source,
+    Tag,
+)
 from forecasts.core.services.estimates import (
     EstimateFields,
     estimate_record,
@@ -162,26 +168,24 @@ def _quote_place(forecast: Forecast) -> None:
 
 
 @transaction.atomic
-def forecasts_publish(*, forecasts: QuerySet[Forecast]) -> int:
+def forecasts_publish(*, forecasts: ForecastQuerySet) -> int:
     """Publish the drafts among ``forecasts`` (rejected drafts stay rejected); returns how
     many were published."""
-    count = forecasts.filter(published_at__isnull=True, rejected_at__isnull=True).update(
-        published_at=timezone.now(), updated_at=timezone.now()
-    )
+    count = forecasts.candidates().update(published_at=timezone.now(), updated_at=timezone.now())
     if count:
         transaction.on_commit(public_pages_changed)
     return count
 
 
 @transaction.atomic
-def forecasts_reject(*, forecasts: QuerySet[Forecast]) -> int:
+def forecasts_reject(*, forecasts: ForecastQuerySet) -> int:
     """Mark the drafts among ``forecasts`` rejected (published forecasts are never
     touched); kept, so that extracting again does not propose them again. Returns how
     many were rejected."""
     now = timezone.now()
-    return Forecast.objects.filter(
-        pk__in=forecasts.filter(published_at__isnull=True, rejected_at__isnull=True).values("pk")
-    ).update(rejected_at=now, updated_at=now)
+    return Forecast.objects.filter(pk__in=forecasts.candidates().values("pk")).update(
+        rejected_at=now, updated_at=now
+    )
 
 
 def forecast_delete_check(*, forecast: Forecast) -> None:
