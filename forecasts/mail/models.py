@@ -36,6 +36,10 @@ class OutboxItem(models.Model):
         ``None`` stands for NULL. Plain columns only: the outbox writes them into SQL."""
         return {"sent_at": None}
 
+    def is_waiting(self) -> bool:
+        """Whether this row still waits to be sent, by :meth:`outbox_waiting`'s columns."""
+        return all(getattr(self, name) == value for name, value in self.outbox_waiting().items())
+
     @classmethod
     def outbox_sent(cls, *, now: dt.datetime) -> dict[str, Any]:
         """Column values that record the e-mail sent at ``now`` (plain columns only)."""

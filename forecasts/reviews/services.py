@@ -168,7 +168,7 @@ def _plan(
             admins = _site_admins() if admins is None else admins
             for address, admin in admins:
                 row = history.get((forecast.pk, ReviewStep.ESCALATION, address))
-                if row is None or _waiting(row):
+                if row is None or row.is_waiting():
                     wanted.append(_Wanted(forecast, ReviewStep.ESCALATION, address, admin))
     if without_address:
         logger.warning(
@@ -176,11 +176,6 @@ def _plan(
             ", ".join(sorted(without_address)),
         )
     return wanted
-
-
-def _waiting(row: ReviewPrompt) -> bool:
-    """Claimed, and neither sent nor refused for good."""
-    return row.sent_at is None and row.failed_at is None
 
 
 def _failed_reviewers(history: dict[_Key, ReviewPrompt]) -> dict[int, set[str]]:
