@@ -153,19 +153,6 @@ def feed_new_forecasts(*, at: dt.datetime) -> list[Forecast]:
     return list(forecasts.order_by("-published_at", "-pk")[:FEED_ITEMS])
 
 
-def feed_resolutions() -> list[Resolution]:
-    """Current resolutions of published forecasts, corrections included, newest first.
-
-    Each row has its forecast (with forecaster and source) and the resolution it
-    superseded, if any, in the same query.
-    """
-    return list(
-        Resolution.objects.filter(is_current=True, forecast__published_at__isnull=False)
-        .select_related("forecast__forecaster", "forecast__source", "supersedes")
-        .order_by("-resolved_at", "-pk")[:FEED_ITEMS]
-    )
-
-
 def coming_due(*, at: dt.datetime, limit: int = RECENT) -> list[tuple[Forecast, int]]:
     """Open forecasts nearest their deadline, with the days left."""
     today = local_date(at)
@@ -190,9 +177,15 @@ def _by_deadline(forecasts: ForecastQuerySet, *, at: dt.datetime, limit: int) ->
 
 
 def recently_resolved(*, limit: int = RECENT) -> list[Resolution]:
+    """Current resolutions of published forecasts, corrections included, newest first: the
+    scorecard's list and the resolutions feed.
+
+    Each row has its forecast (with forecaster and source) and the resolution it
+    superseded, if any, in the same query.
+    """
     return list(
         Resolution.objects.filter(is_current=True, forecast__published_at__isnull=False)
-        .select_related("forecast", "forecast__forecaster")
+        .select_related("forecast__forecaster", "forecast__source", "supersedes")
         .order_by("-resolved_at", "-pk")[:limit]
     )
 

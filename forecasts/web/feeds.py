@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from forecasts.core.models import Forecast, Outcome, Resolution
-from forecasts.core.selectors import feed_new_forecasts, feed_resolutions
+from forecasts.core.selectors import FEED_ITEMS, feed_new_forecasts, recently_resolved
 
 if TYPE_CHECKING:
     ForecastFeed = Feed[Forecast, None]
@@ -94,7 +94,7 @@ class ResolutionsFeed(ResolutionFeed):
         return _absolute(reverse("feed-resolutions"))
 
     def items(self) -> list[Resolution]:
-        return feed_resolutions()
+        return recently_resolved(limit=FEED_ITEMS)
 
     def item_title(self, item: Resolution) -> str:
         verdict = "Annulled" if item.outcome == Outcome.ANNULLED else item.outcome
