@@ -41,6 +41,13 @@ RECENT = 10
 PUBLIC_STATUSES = [Status.OPEN, Status.DUE, Status.RESOLVED, Status.ANNULLED]
 
 
+def estimates_in_order(lookup: str = "estimates") -> Prefetch[str, QuerySet[Estimate], str]:
+    """Prefetch a forecast's estimates oldest first (the first is the published one, the
+    last the one standing); ``lookup`` reaches them from another model
+    (``"forecast__estimates"``)."""
+    return Prefetch(lookup, queryset=Estimate.objects.order_by("made_on", "pk"))
+
+
 def forecast_status_counts(*, at: dt.datetime) -> dict[str, int]:
     """How many forecasts are in each lifecycle state, drafts included.
 
@@ -91,7 +98,7 @@ def forecast_public_detail(*, slug: str, at: dt.datetime) -> Forecast:
         .select_related("source", "forecaster")
         .prefetch_related(
             "tags",
-            Prefetch("estimates", queryset=Estimate.objects.order_by("made_on", "pk")),
+            estimates_in_order(),
             Prefetch(
                 "resolutions",
                 queryset=Resolution.objects.order_by("-resolved_at", "-pk"),

@@ -15,11 +15,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Prefetch
 from django.urls import reverse
 
-from forecasts.core.models import Estimate, Forecast, Forecaster, Resolution
-from forecasts.core.selectors import forecasts_to_review
+from forecasts.core.models import Forecast, Forecaster, Resolution
+from forecasts.core.selectors import estimates_in_order, forecasts_to_review
 from forecasts.digests.periods import Period
 from forecasts.scores.forecast import brier as forecast_brier
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
@@ -97,7 +96,7 @@ def _digest_forecast(forecast: Forecast, resolution: Resolution | None = None) -
 
 def _with_details() -> list[Any]:
     return [
-        Prefetch("estimates", queryset=Estimate.objects.order_by("made_on", "pk")),
+        estimates_in_order(),
         "tags",
     ]
 
@@ -121,7 +120,7 @@ def digest_period_report(*, period: Period, next_period: Period) -> DigestReport
         .select_related("forecast", "forecast__forecaster")
         .prefetch_related(
             "forecast__tags",
-            Prefetch("forecast__estimates", queryset=Estimate.objects.order_by("made_on", "pk")),
+            estimates_in_order("forecast__estimates"),
         )
         .order_by("resolved_at", "pk")
     )

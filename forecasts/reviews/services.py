@@ -39,13 +39,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower, Trim
 from django.urls import reverse
 from django.utils import timezone
 
 from forecasts.core import permissions
-from forecasts.core.models import Estimate, Forecast
+from forecasts.core.models import Forecast
+from forecasts.core.selectors import estimates_in_order
 from forecasts.mail import builder as emails
 from forecasts.mail.outbox import OutboxRun, Outgoing, outbox_claim, outbox_send
 from forecasts.reviews import links
@@ -106,9 +107,7 @@ def reviews_prompt_due(*, now: dt.datetime) -> PromptReport:
     forecasts = list(
         Forecast.objects.due(at=now)
         .select_related("source")
-        .prefetch_related(
-            Prefetch("estimates", queryset=Estimate.objects.order_by("made_on", "pk"))
-        )
+        .prefetch_related(estimates_in_order())
         .order_by("resolve_by", "pk")
     )
     if not forecasts:
