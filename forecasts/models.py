@@ -4,6 +4,7 @@ Django loads an app's models from this module; each domain keeps its own in
 ``forecasts/<domain>/models.py``. Import from the domain, not from here, in new code.
 """
 
+from forecasts.core.ledger.models import LedgerEntry, LedgerHead
 from forecasts.core.models import (
     EARLIEST_DATE,
     LATEST_DATE,
@@ -12,6 +13,7 @@ from forecasts.core.models import (
     DeadlineExtension,
     Estimate,
     Forecast,
+    ForecastAmendment,
     Forecaster,
     ForecastQuerySet,
     Outcome,
@@ -44,8 +46,11 @@ __all__ = [
     "DigestDelivery",
     "Estimate",
     "Forecast",
+    "ForecastAmendment",
     "ForecastQuerySet",
     "Forecaster",
+    "LedgerEntry",
+    "LedgerHead",
     "Outcome",
     "Resolution",
     "ReviewLinkUse",

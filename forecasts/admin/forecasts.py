@@ -423,7 +423,7 @@ class ForecastAdmin(ModelAdmin[Forecast]):
 
     @admin.action(description="Accept (publish) the selected drafts", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: ForecastQuerySet) -> None:
-        report = ingest.candidates_accept(forecasts=queryset)
+        report = ingest.candidates_accept(forecasts=queryset, accepted_by=acting_user(request))
         self.message_user(request, f"Published {report.published} forecast(s).", messages.SUCCESS)
         if report.needs_deadline:
             self.message_user(
@@ -517,12 +517,12 @@ TERMS = (
     "resolve_by_note",
     "condition",
     "tags",
-    "published_at",
 )
 
 
 def _terms(form: forms.ModelForm[Forecast]) -> dict[str, Any]:
-    return {name: form.cleaned_data[name] for name in TERMS}
+    terms = {name: form.cleaned_data[name] for name in TERMS}
+    return {**terms, "publish": form.cleaned_data.get("published_at") is not None}
 
 
 class _ResolveRefused(Exception):

@@ -27,7 +27,9 @@ __all__ = [
     "DatePrecision",
     "DeadlineExtension",
     "Estimate",
+    "EstimateQuerySet",
     "Forecast",
+    "ForecastAmendment",
     "ForecastQuerySet",
     "Forecaster",
     "Outcome",
@@ -315,7 +317,7 @@ class Forecast(models.Model):
                     {
                         "made_on": f"An estimate of this forecast is dated {earliest}, before "
                         f"{self.made_on}: a forecast cannot be made after its own estimates. "
-                        "Move or delete that estimate first."
+                        "Amend the forecast's date to one on or before it."
                     }
                 )
 
@@ -340,8 +342,26 @@ class ReviewerAssignment(models.Model):
         return f"{self.reviewer} reviews {self.forecast_id}"
 
 
+class EstimateQuerySet(models.QuerySet["Estimate"]):
+    def recorded_by(self, day: dt.date) -> EstimateQuerySet:
+        """Estimates on record by the end of ``day`` (the site's local day): recorded that
+        day or earlier, or imported as historical and dated then (a historical import
+        stands for what its source published on its date)."""
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=_local_zone())
+        return self.filter(Q(created_at__lt=end) | Q(historical=True, made_on__lte=day))
+
+
+def _local_zone() -> dt.tzinfo:
+    return timezone.get_current_timezone()
+
+
 class Estimate(models.Model):
-    """A probability for the forecast's proposition at a point in time; the latest stands."""
+    """A probability for the forecast's proposition at a point in time; the latest stands.
+
+    Dated the day it is recorded (``made_on`` is never before ``created_at``'s day),
+    except estimates of the audited historical import (``historical``), which carry the
+    date their source published them.
+    """
 
     forecast = models.ForeignKey(Forecast, on_delete=models.CASCADE, related_name="estimates")
     probability = models.FloatField(validators=[validate_probability])
@@ -358,9 +378,19 @@ class Estimate(models.Model):
     made_on = models.DateField()
     note = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(
+        "recorded at", default=timezone.now, editable=False, help_text="When it was recorded."
+    )
+    historical = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Entered through the audited historical import (the seed): dated when its "
+        "source said it, before it was recorded here.",
+    )
+
+    objects = EstimateQuerySet.as_manager()
 
     class Meta:
         ordering = ["forecast", "made_on", "pk"]
@@ -428,7 +458,7 @@ class Resolution(models.Model):
     evidence_url = models.URLField(max_length=500, blank=True)
     evidence_note = models.TextField(blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     resolved_at = models.DateTimeField(default=timezone.now)
     is_current = models.BooleanField(default=True)
@@ -475,7 +505,7 @@ class DeadlineExtension(models.Model):
     new_resolve_by = models.DateField()
     reason = models.TextField()
     extended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     extended_at = models.DateTimeField(default=timezone.now)
 
@@ -500,3 +530,46 @@ class DeadlineExtension(models.Model):
     def clean(self) -> None:
         if errors := dates_out_of_range(new_resolve_by=self.new_resolve_by):
             raise ValidationError(errors)
+
+
+#: A published forecast's terms: they change only by a recorded amendment
+#: (:func:`forecasts.core.services.forecast_amend`). The deadline changes only by an
+#: extension; the slug and the publication time never change once published.
+AMENDABLE_TERMS = (
+    "statement",
+    "quote",
+    "condition",
+    "resolution_criteria",
+    "made_on",
+    "made_on_precision",
+    "forecaster",
+    "source",
+)
+
+
+class ForecastAmendment(models.Model):
+    """A change to a published forecast's terms: what changed, who, when and why. Never
+    edited."""
+
+    forecast = models.ForeignKey(Forecast, on_delete=models.PROTECT, related_name="amendments")
+    changes = models.JSONField(
+        help_text="Each changed term: {term: [before, after]} (ids for forecaster and source)."
+    )
+    reason = models.TextField()
+    amended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    amended_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["forecast", "amended_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="amendment_has_a_reason",
+                violation_error_message="Say why the forecast's terms are amended.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"amendment of {self.forecast_id} on {self.amended_at:%Y-%m-%d}"

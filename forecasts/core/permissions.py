@@ -17,6 +17,15 @@ from forecasts.core.models import Forecast, ReviewerAssignment
 
 REVIEWERS_GROUP = "Reviewers"
 RESOLVE_PERMISSION = "forecasts.resolve_forecast"
+EDIT_PERMISSION = "forecasts.change_forecast"
+
+
+def can_edit(user: User | AnonymousUser | None) -> bool:
+    """Editors: active staff who may change forecasts (amend published terms, record
+    estimates, publish drafts)."""
+    if user is None or isinstance(user, AnonymousUser) or not user.is_active:
+        return False
+    return bool(user.is_superuser or (user.is_staff and user.has_perm(EDIT_PERMISSION)))
 
 
 def can_resolve(user: User | AnonymousUser | None, forecast: Forecast) -> bool:

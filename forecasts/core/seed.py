@@ -9,7 +9,8 @@ from django.db import transaction
 
 from forecasts.core import seed_data
 from forecasts.core.models import DatePrecision, Forecast, Forecaster, Source, Tag
-from forecasts.core.services import forecast_create, forecast_resolve, source_text_attach
+from forecasts.core.services import forecast_resolve, source_text_attach
+from forecasts.core.services.historical import forecast_import_historical
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ def seed_forecasts_load(*, text: str | None = None) -> SeedReport:
     for item in seed_data.FORECASTS:
         if item.slug in present:
             continue
-        forecast = forecast_create(
+        forecast = forecast_import_historical(
+            reason=seed_data.IMPORT_REASON,
             slug=item.slug,
             source=source,
             forecaster=forecaster,

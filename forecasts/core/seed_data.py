@@ -23,6 +23,12 @@ END_OF_FIRST_TERM = dt.date(2021, 1, 20)
 ELECTION_DAY = dt.date(2020, 11, 3)
 ELECTION_PROJECTED = dt.date(2020, 11, 7)
 
+#: What the historical import says of the seed's estimates, dated before they were recorded.
+IMPORT_REASON = (
+    "The seed article, published in October 2019 (day estimated): its predictions as it "
+    "worded them then, entered afterwards."
+)
+
 SOURCE = {
     "key": "seed-000-67102e3550562e4c",
     "title": "U.S. and North Korea: Restart of talks, but to what end?",

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
@@ -295,7 +296,6 @@ def _draft_create(
         resolve_by=resolve_by,
         resolve_by_note=_truncate(note, 300),
         condition=_truncate(candidate.condition, 500),
-        published_at=None,
         probability=candidate.probability if stated else None,
         phrase="" if stated else candidate.phrase,
         negated=candidate.negated and not stated,
@@ -338,12 +338,16 @@ class AcceptReport:
 
 
 @transaction.atomic
-def candidates_accept(*, forecasts: ForecastQuerySet) -> AcceptReport:
+def candidates_accept(
+    *, forecasts: ForecastQuerySet, accepted_by: User | None = None
+) -> AcceptReport:
     """Publish the selected drafts that are not rejected and have a real deadline."""
     waiting = forecasts.candidates()
     needs_deadline = list(waiting.filter(resolve_by_note__startswith=NO_DEADLINE_NOTE))
     ready = waiting.exclude(pk__in=[forecast.pk for forecast in needs_deadline])
     return AcceptReport(
-        published=forecasts_publish(forecasts=Forecast.objects.filter(pk__in=ready.values("pk"))),
+        published=forecasts_publish(
+            forecasts=Forecast.objects.filter(pk__in=ready.values("pk")), published_by=accepted_by
+        ),
         needs_deadline=needs_deadline,
     )

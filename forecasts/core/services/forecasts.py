@@ -1,31 +1,51 @@
-"""Forecasts: creating one with its first estimate, changing its terms, publishing drafts,
-deleting a draft."""
+"""Forecasts: creating one with its first estimate, editing a draft, publishing drafts,
+amending a published forecast's terms, deleting a draft.
+
+Once published, a forecast's terms change only by :func:`forecast_amend`, a recorded
+amendment with a reason, and its deadline only by
+:func:`forecasts.core.services.resolutions.forecast_extend`. Publication, amendments
+and every later change append to the ledger in their own transaction.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from forecasts.core.changes import public_pages_changed
+from forecasts.core.ledger.append import ledger_append, role
+from forecasts.core.ledger.events import amendment_doc, publication_doc, term_value
+from forecasts.core.ledger.models import ActorRole, EventKind
 from forecasts.core.models import (
+    AMENDABLE_TERMS,
     DatePrecision,
+    Estimate,
     Forecast,
+    ForecastAmendment,
     Forecaster,
     ForecastQuerySet,
+    Resolution,
     Source,
     Tag,
 )
+from forecasts.core.permissions import can_edit
 from forecasts.core.services.estimates import (
     EstimateFields,
-    estimate_record,
-    estimate_record_phrase,
+    estimate_save,
+    phrase_fields,
 )
 from forecasts.core.services.quotes import quote_missing, quote_place
+
+#: Fixed at publication: the address people cite, and the moment it was published.
+FIXED_AT_PUBLICATION = ("slug", "published_at")
+#: Changed only by an extension once published.
+DEADLINE = ("resolve_by", "resolve_by_note")
 
 
 @transaction.atomic
@@ -43,7 +63,7 @@ def forecast_create(
     resolve_by_note: str = "",
     condition: str = "",
     tags: Iterable[Tag] = (),
-    published_at: dt.datetime | None = None,
+    publish: bool = False,
     probability: float | None = None,
     phrase: str = "",
     negated: bool = False,
@@ -54,16 +74,72 @@ def forecast_create(
     extraction_confidence: float | None = None,
 ) -> Forecast:
     """Create a forecast with its first estimate: a stated number, a verbal phrase, or
-    estimates as an editor typed them.
+    estimates as an editor typed them; a draft unless ``publish``.
 
     Give ``probability`` when the source stated a number, otherwise ``phrase``
     (mapped through the lexicon; ``negated`` when it qualified the opposite of
     ``statement``), or else ``estimates``, recorded as given (the admin's inline).
-    A quote is placed in the source's text, when the source has one: at
-    ``quote_start`` when the quote stands there (a text may repeat a quote, and
-    extraction knows which occurrence it read), else at its first occurrence.
+    Estimates are dated the day they are recorded (today), not ``made_on``, the day
+    the source made the forecast: only the audited historical import
+    (:mod:`forecasts.core.services.historical`) records what a source said in the past
+    under its own date. A quote is placed in the source's text, when the source has
+    one: at ``quote_start`` when the quote stands there (a text may repeat a quote,
+    and extraction knows which occurrence it read), else at its first occurrence.
     ``extraction_confidence`` is the extractor's, for a draft it proposed.
     """
+    today = timezone.localdate()
+    fields = _first_estimates(
+        probability=probability, phrase=phrase, negated=negated, estimates=estimates
+    )
+    forecast = forecast_build(
+        slug=slug,
+        source=source,
+        forecaster=forecaster,
+        statement=statement,
+        quote=quote,
+        quote_start=quote_start,
+        resolution_criteria=resolution_criteria,
+        made_on=made_on,
+        made_on_precision=made_on_precision,
+        resolve_by=resolve_by,
+        resolve_by_note=resolve_by_note,
+        condition=condition,
+        extraction_confidence=extraction_confidence,
+        tags=tags,
+    )
+    for item in fields:
+        if item.get("made_on", today) != today:
+            raise ValidationError(
+                {
+                    "made_on": f"An estimate is dated the day it is recorded ({today}); "
+                    f"{item['made_on']} is not today."
+                }
+            )
+        note = item.get("note", estimate_note)
+        estimate_save(
+            Estimate(
+                forecast=forecast,
+                recorded_by=recorded_by,
+                **{**item, "made_on": today, "note": note},
+            )
+        )
+    if publish:
+        forecast_publish_one(
+            forecast, at=timezone.now(), actor=role(recorded_by, acting_as=ActorRole.EDITOR)
+        )
+    transaction.on_commit(public_pages_changed)
+    return forecast
+
+
+def _first_estimates(
+    *,
+    probability: float | None,
+    phrase: str,
+    negated: bool,
+    estimates: Sequence[EstimateFields],
+) -> list[EstimateFields]:
+    """The estimates a new forecast starts with: exactly one of a number, a phrase or
+    typed estimates."""
     given = (probability is not None) + bool(phrase) + bool(estimates)
     if given == 0:
         raise ValidationError(
@@ -72,48 +148,49 @@ def forecast_create(
         )
     if given > 1:
         raise ValidationError("Give either a stated probability or a verbal phrase, not both.")
-    forecast = Forecast(
-        slug=slug,
-        source=source,
-        forecaster=forecaster,
-        statement=statement,
-        quote=quote,
-        resolution_criteria=resolution_criteria,
-        made_on=made_on,
-        made_on_precision=made_on_precision,
-        resolve_by=resolve_by,
-        resolve_by_note=resolve_by_note,
-        condition=condition,
-        published_at=published_at,
-        extraction_confidence=extraction_confidence,
-    )
+    if phrase:
+        reading = phrase_fields(phrase, negated=negated)
+        return [
+            {
+                "probability": reading["probability"],
+                "low": reading["low"],
+                "high": reading["high"],
+                "basis": reading["basis"],
+                "phrase": reading["phrase"],
+                "negated": reading["negated"],
+            }
+        ]
+    if probability is not None:
+        return [{"probability": probability}]
+    return list(estimates)
+
+
+def forecast_build(*, tags: Iterable[Tag], quote_start: int | None, **terms: Any) -> Forecast:
+    """A new draft saved with its tags, its quote placed (inside the caller's transaction)."""
+    forecast = Forecast(**terms)
     if quote_start is not None:
-        forecast.quote_start, forecast.quote_end = quote_start, quote_start + len(quote)
+        forecast.quote_start, forecast.quote_end = quote_start, quote_start + len(forecast.quote)
     _quote_place(forecast)
     forecast.full_clean()
     forecast.save()
     forecast.tags.set(list(tags))
-    transaction.on_commit(public_pages_changed)
-    if phrase:
-        estimate_record_phrase(
-            forecast=forecast,
-            phrase=phrase,
-            negated=negated,
-            made_on=made_on,
-            note=estimate_note,
-            recorded_by=recorded_by,
-        )
-    elif probability is not None:
-        estimate_record(
-            forecast=forecast,
-            probability=probability,
-            made_on=made_on,
-            note=estimate_note,
-            recorded_by=recorded_by,
-        )
-    for fields in estimates:
-        estimate_record(forecast=forecast, recorded_by=recorded_by, **fields)
     return forecast
+
+
+def forecast_publish_one(
+    forecast: Forecast, *, at: dt.datetime, actor: str, historical_reason: str = ""
+) -> None:
+    """Publish a locked or just-created draft: set ``published_at`` and append the
+    publication (its terms and the estimates standing) to the ledger."""
+    forecast.published_at = at
+    Forecast.objects.filter(pk=forecast.pk).update(published_at=at, updated_at=timezone.now())
+    estimates = Estimate.objects.filter(forecast=forecast).order_by("made_on", "pk")
+    ledger_append(
+        kind=EventKind.PUBLICATION,
+        forecast=forecast,
+        actor=actor,
+        event=publication_doc(forecast, estimates, historical_reason=historical_reason),
+    )
 
 
 @transaction.atomic
@@ -132,30 +209,141 @@ def forecast_update(
     resolve_by_note: str,
     condition: str,
     tags: Iterable[Tag],
-    published_at: dt.datetime | None,
+    publish: bool = False,
+    published_by: User | None = None,
 ) -> Forecast:
-    """Set a forecast's terms as an editor typed them; returns the saved forecast.
+    """Save a forecast as an editor typed it; returns the saved forecast.
 
-    The model's rules hold (dates, a deadline not before the forecast was made, no
-    estimate before it, a rejected draft stays unpublished), and a new quote or source
-    places the quote again. Terms of published forecasts are not yet restricted to
-    recorded amendments: this is the editors' door as it stands.
+    A draft takes every term as typed (the model's rules hold: dates, a deadline not
+    before the forecast was made, no estimate before it), and ``publish`` publishes
+    it. A published forecast takes only its tags here: its terms change by
+    :func:`forecast_amend` and its deadline by ``forecast_extend``, so any other change
+    is refused, naming the way to make it.
     """
     locked = Forecast.objects.select_for_update().get(pk=forecast.pk)
-    placed_anew = (locked.quote, locked.source_id) != (quote, source.pk)
-    locked.slug, locked.source, locked.forecaster = slug, source, forecaster
-    locked.statement, locked.quote = statement, quote
-    locked.resolution_criteria, locked.condition = resolution_criteria, condition
-    locked.made_on, locked.made_on_precision = made_on, made_on_precision
-    locked.resolve_by, locked.resolve_by_note = resolve_by, resolve_by_note
-    locked.published_at = published_at
-    if placed_anew:
-        _quote_place(locked)
-    locked.full_clean()
-    locked.save()
+    typed = {
+        "slug": slug,
+        "source": source,
+        "forecaster": forecaster,
+        "statement": statement,
+        "quote": quote,
+        "resolution_criteria": resolution_criteria,
+        "made_on": made_on,
+        "made_on_precision": made_on_precision,
+        "resolve_by": resolve_by,
+        "resolve_by_note": resolve_by_note,
+        "condition": condition,
+    }
+    if locked.published_at is not None:
+        _refuse_term_changes(locked, typed)
+    else:
+        placed_anew = (locked.quote, locked.source_id) != (quote, source.pk)
+        for field, value in typed.items():
+            setattr(locked, field, value)
+        if placed_anew:
+            _quote_place(locked)
+        locked.full_clean()
+        locked.save()
+        if publish:
+            if locked.rejected_at is not None:
+                raise ValidationError("A rejected draft is not published.")
+            forecast_publish_one(
+                locked, at=timezone.now(), actor=role(published_by, acting_as=ActorRole.EDITOR)
+            )
     locked.tags.set(list(tags))
     transaction.on_commit(public_pages_changed)
     return locked
+
+
+def _refuse_term_changes(forecast: Forecast, typed: dict[str, Any]) -> None:
+    changed = [field for field, value in typed.items() if _differs(forecast, field, value)]
+    if not changed:
+        return
+    errors: dict[str, str] = {}
+    for field in changed:
+        if field in AMENDABLE_TERMS:
+            errors[field] = (
+                "The forecast is published: its terms change only by a recorded amendment "
+                "with a reason (Amend terms)."
+            )
+        elif field in DEADLINE:
+            errors[field] = (
+                "The forecast is published: its deadline moves only by a recorded extension "
+                "(Extend deadline)."
+            )
+        else:
+            errors[field] = "Fixed once the forecast is published."
+    raise ValidationError(errors)
+
+
+def _differs(forecast: Forecast, field: str, value: Any) -> bool:
+    if field in ("forecaster", "source"):
+        return bool(getattr(forecast, f"{field}_id") != getattr(value, "pk", value))
+    return bool(getattr(forecast, field) != value)
+
+
+@transaction.atomic
+def forecast_amend(
+    *,
+    forecast: Forecast,
+    changes: dict[str, Any],
+    reason: str,
+    amended_by: User,
+) -> ForecastAmendment:
+    """Change a published, unresolved forecast's terms, recording what changed, who (an
+    editor) and why, and appending the amendment to the ledger.
+
+    ``changes`` maps terms (:data:`forecasts.core.models.AMENDABLE_TERMS`) to their new
+    values; a term typed as it already stands is left out. Refused for drafts (edit
+    them directly), after resolution (the terms were judged as they stood), without a
+    reason, or by anyone but an editor.
+    """
+    if not can_edit(amended_by):
+        raise PermissionDenied(f"{amended_by} may not amend forecasts (editors only).")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the forecast's terms are amended."})
+    unknown = sorted(set(changes) - set(AMENDABLE_TERMS))
+    if unknown:
+        raise ValidationError(
+            f"Only these terms can be amended: {', '.join(AMENDABLE_TERMS)} "
+            f"(not {', '.join(unknown)}); the deadline moves by an extension."
+        )
+    locked = Forecast.objects.select_for_update().get(pk=forecast.pk)
+    if locked.published_at is None:
+        raise ValidationError("A draft is edited directly; amendments are for published forecasts.")
+    if Resolution.objects.filter(forecast=locked, is_current=True).exists():
+        raise ValidationError(
+            "The forecast is resolved: its terms stay as they were when it was judged."
+        )
+    changed = {field: value for field, value in changes.items() if _differs(locked, field, value)}
+    if not changed:
+        raise ValidationError("Nothing to amend: every term is as it stands.")
+    before = {field: term_value(locked, field) for field in changed}
+    placed_anew = "quote" in changed or "source" in changed
+    for field, value in changed.items():
+        setattr(locked, field, value)
+    if placed_anew:
+        _quote_place(locked)
+    locked.full_clean()
+    locked.save(update_fields=[*changed, "quote_start", "quote_end", "updated_at"])
+    amendment = ForecastAmendment(
+        forecast=locked,
+        changes={field: [before[field], term_value(locked, field)] for field in changed},
+        reason=reason,
+        amended_by=amended_by,
+    )
+    amendment.full_clean()
+    amendment.save()
+    ledger_append(
+        kind=EventKind.AMENDMENT,
+        forecast=locked,
+        actor=ActorRole.EDITOR,
+        event=amendment_doc(amendment),
+    )
+    transaction.on_commit(public_pages_changed)
+    forecast.refresh_from_db()
+    return amendment
 
 
 def _quote_place(forecast: Forecast) -> None:
@@ -168,13 +356,21 @@ def _quote_place(forecast: Forecast) -> None:
 
 
 @transaction.atomic
-def forecasts_publish(*, forecasts: ForecastQuerySet) -> int:
-    """Publish the drafts among ``forecasts`` (rejected drafts stay rejected); returns how
-    many were published."""
-    count = forecasts.candidates().update(published_at=timezone.now(), updated_at=timezone.now())
-    if count:
+def forecasts_publish(*, forecasts: ForecastQuerySet, published_by: User | None = None) -> int:
+    """Publish the drafts among ``forecasts`` (rejected drafts stay rejected), each with
+    its ledger entry; returns how many were published."""
+    drafts = list(
+        Forecast.objects.select_for_update()
+        .filter(pk__in=forecasts.candidates().values("pk"))
+        .select_related("forecaster", "source")
+        .order_by("pk")
+    )
+    now = timezone.now()
+    for draft in drafts:
+        forecast_publish_one(draft, at=now, actor=role(published_by, acting_as=ActorRole.EDITOR))
+    if drafts:
         transaction.on_commit(public_pages_changed)
-    return count
+    return len(drafts)
 
 
 @transaction.atomic

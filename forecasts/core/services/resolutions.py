@@ -10,6 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from forecasts.core.changes import public_pages_changed, resolution_recorded
+from forecasts.core.ledger.append import ledger_append, role
+from forecasts.core.ledger.events import extension_doc, resolution_doc, resolution_kind
+from forecasts.core.ledger.models import ActorRole, EventKind
 from forecasts.core.models import DeadlineExtension, Forecast, Outcome, Resolution
 from forecasts.core.permissions import can_resolve
 
@@ -70,6 +73,12 @@ def forecast_resolve(
         Resolution.objects.filter(pk=resolution.supersedes.pk).update(is_current=False)
     resolution.save()
     Forecast.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
+    ledger_append(
+        kind=resolution_kind(resolution),
+        forecast=locked,
+        actor=role(resolved_by, acting_as=ActorRole.REVIEWER),
+        event=resolution_doc(resolution),
+    )
     resolution_recorded()
     transaction.on_commit(public_pages_changed)
     return resolution
@@ -161,6 +170,13 @@ def forecast_extend(
     Forecast.objects.filter(pk=locked.pk).update(
         resolve_by=new_resolve_by, updated_at=timezone.now()
     )
+    if locked.published_at is not None:
+        ledger_append(
+            kind=EventKind.EXTENSION,
+            forecast=locked,
+            actor=role(extended_by, acting_as=ActorRole.REVIEWER),
+            event=extension_doc(extension),
+        )
     transaction.on_commit(public_pages_changed)
     forecast.resolve_by = new_resolve_by
     return extension
