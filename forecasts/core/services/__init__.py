@@ -24,6 +24,7 @@ from forecasts.core.services.forecasters import (
     forecaster_save,
 )
 from forecasts.core.services.forecasts import (
+    forecast_amend,
     forecast_create,
     forecast_delete,
     forecast_delete_check,
@@ -55,6 +56,7 @@ __all__ = [
     "estimate_delete_check",
     "estimate_record",
     "estimate_record_phrase",
+    "forecast_amend",
     "forecast_create",
     "forecast_delete",
     "forecast_delete_check",
