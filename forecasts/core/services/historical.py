@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from forecasts.core.changes import public_pages_changed
 from forecasts.core.ledger.models import ActorRole
-from forecasts.core.models import DatePrecision, Estimate, Forecast, Forecaster, Source, Tag
+from forecasts.core.models import Basis, DatePrecision, Estimate, Forecast, Forecaster, Source, Tag
 from forecasts.core.services.estimates import estimate_save, phrase_fields
 from forecasts.core.services.forecasts import forecast_build, forecast_publish_one
 
@@ -80,7 +80,7 @@ def forecast_import_historical(
         estimate = Estimate(**phrase_fields(phrase, negated=negated))
     else:
         assert probability is not None  # one of the two, checked above
-        estimate = Estimate(probability=probability)
+        estimate = Estimate(probability=probability, basis=Basis.NUMBER)
     estimate.forecast, estimate.made_on, estimate.historical = forecast, made_on, True
     estimate_save(estimate)
     forecast_publish_one(
