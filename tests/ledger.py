@@ -70,7 +70,7 @@ class History:
 def full_history(*, slug: str = "deal-by-2025") -> History:
     """A published forecast that was amended, extended, resolved and corrected, with a
     later estimate; and a draft with an estimate (on no ledger)."""
-    editor = UserFactory(username="editor", is_staff=True, is_superuser=True)
+    editor = UserFactory(username="alice.smith", is_staff=True, is_superuser=True)
     source, forecaster = SourceFactory(), ForecasterFactory(name="A <b>bold</b> pundit")
     today = timezone.localdate()
     terms = {

@@ -278,6 +278,10 @@ class PhrasesOut(Schema):
 
 
 ChainValue = Literal["record", "synthetic"]
+KindValue = Literal[
+    "publication", "estimate", "resolution", "correction", "annulment", "extension", "amendment"
+]
+ActorValue = Literal["editor", "reviewer", "system", "import"]
 
 
 class LedgerQuery(Schema):
@@ -298,13 +302,9 @@ class HeadQuery(Schema):
 class LedgerEntryOut(Schema):
     seq: int
     recorded_at: dt.datetime
-    kind: Literal[
-        "publication", "estimate", "resolution", "correction", "annulment", "extension", "amendment"
-    ]
+    kind: KindValue
     forecast: str = Field(alias="forecast_slug", description="The forecast's slug.")
-    actor: Literal["editor", "reviewer", "system", "import"] = Field(
-        description="Who acted, as a role: the ledger names no one."
-    )
+    actor: ActorValue = Field(description="Who acted, as a role: the ledger names no one.")
     payload: str = Field(description="The canonical JSON that was hashed, exactly.")
     hash: str = Field(description="sha256(previous entry's hash + payload), hex.")
 
