@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import cast
 
 from forecasts.core.ledger.append import entry_document
 from forecasts.core.ledger.canonical import GENESIS_HASH, canonical_json, chain_hash
@@ -30,6 +31,18 @@ from forecasts.core.models import Estimate, Forecast, Forecaster, Resolution, So
 from forecasts.devtools.synthetic_draws import rows_insert
 
 CHAIN = LedgerChain.SYNTHETIC
+_ESTIMATE_FIELDS = (
+    "pk",
+    "made_on",
+    "probability",
+    "low",
+    "high",
+    "basis",
+    "phrase",
+    "negated",
+    "note",
+    "historical",
+)
 _COLUMNS = ("chain", "seq", "recorded_at", "kind", "forecast_id", "actor", "payload", "hash")
 # Estimates recorded after publication: at 13:00 UTC of their date (publication is at noon).
 _ESTIMATE_HOUR = dt.time(13, tzinfo=dt.UTC)
@@ -50,10 +63,15 @@ class SyntheticLedger:
         seq, previous = head.seq, head.hash
         published = [forecast for forecast in forecasts if forecast.published_at is not None]
         by_forecast: dict[int, list[Estimate]] = defaultdict(list)
-        for estimate in Estimate.objects.filter(
-            forecast_id__in=[forecast.pk for forecast in published]
-        ).order_by("forecast_id", "made_on", "pk"):
-            by_forecast[estimate.forecast_id].append(estimate)
+        # Named rows with the attributes estimate_doc reads: a model instance per
+        # estimate cost a third of the ledger's time.
+        rows_read = (
+            Estimate.objects.filter(forecast_id__in=[forecast.pk for forecast in published])
+            .order_by("forecast_id", "made_on", "pk")
+            .values_list("forecast_id", *_ESTIMATE_FIELDS, named=True)
+        )
+        for estimate in rows_read:
+            by_forecast[estimate.forecast_id].append(cast(Estimate, estimate))
         resolved = {resolution.forecast_id: resolution for resolution in resolutions}
         rows: list[tuple[object, ...]] = []
 
