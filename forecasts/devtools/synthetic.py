@@ -30,6 +30,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from forecasts.core import phrases
+from forecasts.core.changes import public_pages_changed
+from forecasts.core.ledger.models import LedgerEntry
 from forecasts.core.models import (
     Estimate,
     Forecast,
@@ -51,6 +53,7 @@ from forecasts.devtools.synthetic_draws import (
     Skill,
     primary_keys,
 )
+from forecasts.devtools.synthetic_ledger import SyntheticLedger, synthetic_ledger_clear
 
 __all__ = [
     "EVIDENCE_NOTE",
@@ -72,12 +75,14 @@ class SyntheticReport:
     sources: int
     tags: int
     seconds: float
+    entries: int = 0
 
     def __str__(self) -> str:
         return (
             f"Synthetic data: {self.forecasts} forecasts, {self.estimates} estimates, "
             f"{self.resolutions} resolutions, {self.forecasters} forecasters, "
-            f"{self.sources} sources, {self.tags} tags in {self.seconds:.1f} s"
+            f"{self.sources} sources, {self.tags} tags, {self.entries} ledger entries "
+            f"in {self.seconds:.1f} s"
         )
 
 
@@ -154,7 +159,8 @@ def _statistics_refresh() -> None:
     if connection.vendor != "postgresql":
         return
     tables = [
-        model._meta.db_table for model in (Forecast, Estimate, Resolution, Source, Forecaster, Tag)
+        model._meta.db_table
+        for model in (Forecast, Estimate, Resolution, Source, Forecaster, Tag, LedgerEntry)
     ]
     tables.append(Forecast.tags.through._meta.db_table)
     with connection.cursor() as cursor:
@@ -221,14 +227,18 @@ def synthetic_generate(
         readings=sorted((phrases.estimate(text) for text in PHRASES), key=lambda r: r.probability),
         batch_size=batch_size,
     )
+    ledger = SyntheticLedger(forecasters=[pk for pk, _ in skills], sources=source_ids)
     counts = _estimate_counts(rng, forecasts=forecasts, estimates=estimates)
-    resolutions = 0
+    resolutions = entries = 0
     for start in range(0, forecasts, batch_size):
         with transaction.atomic():
-            resolutions += writer.write(first=start, counts=counts[start : start + batch_size])
+            written, resolved = writer.write(first=start, counts=counts[start : start + batch_size])
+            entries += ledger.write(forecasts=written, resolutions=resolved)
+            resolutions += len(resolved)
         if progress is not None:
             progress(min(start + batch_size, forecasts), forecasts)
     _statistics_refresh()
+    public_pages_changed()  # the synthetic chain's head moved
 
     return SyntheticReport(
         forecasts=forecasts,
@@ -237,6 +247,7 @@ def synthetic_generate(
         forecasters=forecasters,
         sources=sources,
         tags=tags,
+        entries=entries,
         seconds=time.perf_counter() - started,
     )
 
@@ -244,14 +255,17 @@ def synthetic_generate(
 def synthetic_clear(*, batch_size: int = 5000, progress: Progress | None = None) -> int:
     """Delete every synthetic row and nothing else; returns the forecasts deleted.
 
-    Forecasts go in batches of ``batch_size`` (one transaction each), their
-    estimates, tag links, reviewer rows and resolutions first, each as one
+    The synthetic ledger chain goes first (its entries protect the forecasts; its head
+    is reset to the genesis hash). Then forecasts go in batches of ``batch_size`` (one
+    transaction each), their estimates, tag links, reviewer rows and resolutions first, each as one
     DELETE. ``progress`` is called with (forecasts deleted, forecasts) after each
     batch. Synthetic sources and forecasters still used by a non-synthetic
     forecast are kept; synthetic tags go, along with their links to any forecast.
     """
     if batch_size < 1:
         raise ValidationError(f"batch_size must be at least 1 (got {batch_size}).")
+    with transaction.atomic():
+        synthetic_ledger_clear()
     pks = list(Forecast.objects.filter(synthetic=True).order_by("pk").values_list("pk", flat=True))
     total = len(pks)
     for start in range(0, total, batch_size):
@@ -264,6 +278,7 @@ def synthetic_clear(*, batch_size: int = 5000, progress: Progress | None = None)
         Tag.objects.filter(synthetic=True).delete()
         Source.objects.filter(synthetic=True, forecasts__isnull=True).delete()
         Forecaster.objects.filter(synthetic=True, forecasts__isnull=True).delete()
+    public_pages_changed()
     return total
 
 

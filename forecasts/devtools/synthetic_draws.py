@@ -77,26 +77,51 @@ _ESTIMATE_COLUMNS = ("forecast_id", "probability", "low", "high", "basis", "phra
 
 
 def _estimates_insert(rows: list[_EstimateRow]) -> None:
-    """Insert estimates from plain tuples: COPY on PostgreSQL, executemany elsewhere.
+    """Insert estimates from plain tuples (:func:`rows_insert`)."""
+    rows_insert(Estimate, _ESTIMATE_COLUMNS, rows)
+
+
+def rows_insert(
+    model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[object]]
+) -> None:
+    """Insert ``rows`` (values for the fields ``names``, by attname) from plain tuples:
+    COPY on PostgreSQL, executemany elsewhere.
 
     ``bulk_create`` spends most of its time
     building a model per row and preparing each value through its field (about
     100 µs a row on a small machine: minutes for a million); these rows are
-    made of values that need no preparing but the date. Columns come from the
-    model's fields, so fields added later are written with their defaults, and
+    made of values that need no preparing but dates and moments. Columns come from
+    the model's fields, so fields added later are written with their defaults, and
     the database still checks every constraint.
     """
-    fields = [field for field in Estimate._meta.concrete_fields if not field.primary_key]
-    fixed = [field for field in fields if field.attname not in _ESTIMATE_COLUMNS]
+    if not rows:
+        return
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    fixed = [field for field in fields if field.attname not in names]
     fixed_values = tuple(field.get_db_prep_save(field.get_default(), connection) for field in fixed)
-    names = [*_ESTIMATE_COLUMNS, *(field.attname for field in fixed)]
-    in_table_order = operator.itemgetter(*(names.index(field.attname) for field in fields))
-    made_on = Estimate._meta.get_field("made_on")
-    days = {day: made_on.get_db_prep_save(day, connection) for *_, day in rows}
-    values = [in_table_order((*row[:-1], days[row[-1]], *fixed_values)) for row in rows]
+    every = [*names, *(field.attname for field in fixed)]
+    in_table_order = operator.itemgetter(*(every.index(field.attname) for field in fields))
+    # Dates and moments are prepared through their field (each distinct value once).
+    dated = [
+        (index, field)
+        for index, name in enumerate(names)
+        if isinstance(field := model._meta.get_field(name), models.DateField)
+    ]
+    prepared: dict[object, object] = {}
+
+    def prepare(row: Sequence[object]) -> tuple[object, ...]:
+        values = list(row)
+        for index, field in dated:
+            value = values[index]
+            if value not in prepared:
+                prepared[value] = field.get_db_prep_save(value, connection)
+            values[index] = prepared[value]
+        return tuple(values)
+
+    values = [in_table_order((*(prepare(row) if dated else row), *fixed_values)) for row in rows]
 
     quote = connection.ops.quote_name
-    table = quote(Estimate._meta.db_table)
+    table = quote(model._meta.db_table)
     columns = ", ".join(quote(field.column) for field in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -139,14 +164,17 @@ class BatchWriter:
         self.batch_size = batch_size
         self.made_on_span = (LAST_DAY - FIRST_DAY).days
 
-    def write(self, *, first: int, counts: list[int]) -> int:
-        """Write one batch of forecasts; returns the number of resolutions written."""
+    def write(self, *, first: int, counts: list[int]) -> tuple[list[Forecast], list[Resolution]]:
+        """Write one batch of forecasts; returns them (with their primary keys) and the
+        resolutions written."""
         drafts = [
             self._draw(number=first + offset + 1, estimates=count)
             for offset, count in enumerate(counts)
         ]
         forecasts = Forecast.objects.bulk_create([draft.forecast for draft in drafts])
         pks = primary_keys(forecasts, Forecast, "slug")
+        for forecast, pk in zip(forecasts, pks, strict=True):
+            forecast.pk = pk
         resolutions = [
             Resolution(
                 forecast_id=pk,
@@ -181,8 +209,14 @@ class BatchWriter:
             ]
         )
         Resolution.objects.bulk_create(resolutions, batch_size=self.batch_size)
+        if any(resolution.pk is None for resolution in resolutions):  # no RETURNING here
+            ids = dict(
+                Resolution.objects.filter(forecast_id__in=pks).values_list("forecast_id", "pk")
+            )
+            for resolution in resolutions:
+                resolution.pk = ids[resolution.forecast_id]
         link_model.objects.bulk_create(links, batch_size=self.batch_size)
-        return len(resolutions)
+        return forecasts, resolutions
 
     def _draw(self, *, number: int, estimates: int) -> _Draft:
         rng = self.rng

@@ -1,13 +1,16 @@
 """Atom feeds of new forecasts and of resolutions (corrections included).
 
 Entries link to the public pages by absolute URLs built from SITE_URL, and say
-nothing about who resolved anything.
+nothing about who resolved anything. Each feed carries the record's ledger head
+(``<tracker:ledgerHead chain= seq= hash=/>``, in the namespace :data:`LEDGER_NS`), so a
+reader who keeps it can later verify the ledger was not rewritten before it
+(docs/LEDGER.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -16,7 +19,9 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.xmlutils import SimplerXMLGenerator
 
+from forecasts.core.ledger.selectors import Head, ledger_head
 from forecasts.core.models import Forecast, Outcome, Resolution
 from forecasts.core.selectors import FEED_ITEMS, feed_new_forecasts, recently_resolved
 
@@ -27,6 +32,35 @@ else:  # Feed is generic only in django-stubs.
     ForecastFeed = ResolutionFeed = Feed
 
 
+LEDGER_NS = "https://forecast-tracker.example/ns/ledger"
+
+
+class LedgerAtomFeed(Atom1Feed):
+    """Atom with the ledger head as a feed-level extension element (Atom allows foreign
+    markup in its own namespace, RFC 4287 section 6)."""
+
+    def root_attributes(self) -> dict[str, str]:
+        attributes: dict[str, str] = super().root_attributes()
+        attributes["xmlns:tracker"] = LEDGER_NS
+        return attributes
+
+    def add_root_elements(self, handler: SimplerXMLGenerator) -> None:
+        super().add_root_elements(handler)
+        head: Head | None = self.feed.get("ledger_head")
+        if head is not None:
+            handler.addQuickElement(
+                "tracker:ledgerHead",
+                attrs={"chain": head.chain, "seq": str(head.seq), "hash": head.hash},
+            )
+
+
+class _LedgerHeadFeed:
+    """Mixed into a feed: its generator gets the record's ledger head."""
+
+    def feed_extra_kwargs(self, obj: Any) -> dict[str, Any]:
+        return {"ledger_head": ledger_head()}
+
+
 def _absolute(path: str) -> str:
     return settings.SITE_URL + path
 
@@ -35,8 +69,8 @@ def _percent(probability: float | None) -> str:
     return "no estimate" if probability is None else f"{probability:.0%}"
 
 
-class NewForecastsFeed(ForecastFeed):
-    feed_type = Atom1Feed
+class NewForecastsFeed(_LedgerHeadFeed, ForecastFeed):
+    feed_type = LedgerAtomFeed
     title = "Forecast tracker: new forecasts"
     subtitle = "Forecasts as they are published, newest first."
 
@@ -82,8 +116,8 @@ class NewForecastsFeed(ForecastFeed):
         return [tag.name for tag in item.tags.all()]
 
 
-class ResolutionsFeed(ResolutionFeed):
-    feed_type = Atom1Feed
+class ResolutionsFeed(_LedgerHeadFeed, ResolutionFeed):
+    feed_type = LedgerAtomFeed
     title = "Forecast tracker: resolutions"
     subtitle = "Forecasts as they are resolved or corrected, newest first, with the evidence."
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from forecasts.core import selectors as core_selectors
+from forecasts.core.ledger.selectors import ledger_forecast_history
 from forecasts.core.models import Status
 from forecasts.scores import boards
 from forecasts.scores.compute import SHRINK_PSEUDOCOUNT
@@ -74,6 +75,7 @@ def forecast_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "earlier_resolutions": [r for r in resolutions if not r.is_current],
             "score": forecast_score(forecast=forecast, estimates=estimates, resolution=current),
             "probability_chart": charts.forecast_probability_chart(forecast, estimates, current),
+            "history": ledger_forecast_history(forecast_id=forecast.pk),
         },
     )
 

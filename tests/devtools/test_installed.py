@@ -7,6 +7,7 @@ from tests.tracker.test_settings import PRODUCTION, manage
 DEV_COMMANDS = (
     "generate_synthetic",
     "bench_scores",
+    "bench_ledger",
     "bench_pages",
     "bench_digests",
     "bench_extraction",

@@ -9,9 +9,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db.models import Count, Min, Q
+from django.db.models import Count, F, Min, Q
 
 from forecasts.core import phrases
+from forecasts.core.ledger.canonical import GENESIS_HASH
+from forecasts.core.ledger.verify import ledger_verify
 from forecasts.core.services import forecast_resolve
 from forecasts.devtools.synthetic import (
     EVIDENCE_NOTE,
@@ -24,6 +26,8 @@ from forecasts.models import (
     Estimate,
     Forecast,
     Forecaster,
+    LedgerEntry,
+    LedgerHead,
     Outcome,
     Resolution,
     ReviewerAssignment,
@@ -80,11 +84,42 @@ def test_writes_exactly_the_sizes_asked_for(report):
     assert Forecast.objects.filter(forecaster__synthetic=True).count() == 300
 
 
+def test_the_synthetic_chain_records_every_published_forecast_and_verifies(report):
+    entries = LedgerEntry.objects.filter(chain="synthetic")
+    published = synthetic_forecasts().exclude(published_at=None)
+    later = Estimate.objects.filter(forecast__in=published).exclude(made_on=F("forecast__made_on"))
+    assert entries.filter(kind="publication").count() == published.count()
+    assert entries.filter(kind="estimate").count() == later.count() > 0
+    assert entries.filter(kind__in=["resolution", "annulment"]).count() == report.resolutions
+    assert entries.count() == report.entries
+    assert not LedgerEntry.objects.filter(chain="record").exists()
+    assert LedgerHead.objects.get(chain="synthetic").seq == report.entries
+    verified = ledger_verify()
+    assert verified.entries == report.entries
+    assert verified.forecasts == published.count()
+    assert verified.estimates == Estimate.objects.filter(forecast__in=published).count()
+
+
+def test_the_synthetic_chain_continues_after_a_service_appends_to_it(report):
+    resolved = Resolution.objects.filter(forecast__synthetic=True).first()
+    forecast_resolve(
+        forecast=resolved.forecast,
+        outcome=Outcome.ANNULLED,
+        known_on=resolved.known_on,
+        note="Reworded.",
+        correction_reason="The question was ambiguous.",
+    )
+    assert ledger_verify().entries == report.entries + 1
+
+
 def test_the_report_is_one_summary_line(report):
     text = str(report)
     assert "\n" not in text
     assert text.startswith("Synthetic data: 300 forecasts, 1000 estimates, ")
-    assert f"{report.resolutions} resolutions, 7 forecasters, 5 sources, 4 tags in " in text
+    assert (
+        f"{report.resolutions} resolutions, 7 forecasters, 5 sources, 4 tags, "
+        f"{report.entries} ledger entries in "
+    ) in text
 
 
 def test_each_forecast_starts_with_an_estimate_on_its_made_on(report):
@@ -301,6 +336,9 @@ def test_clear_removes_synthetic_rows_and_only_those(report):
 
     assert deleted == 300
     assert calls == [(100, 300), (200, 300), (300, 300)]
+    assert not LedgerEntry.objects.filter(chain="synthetic").exists()
+    head = LedgerHead.objects.get(chain="synthetic")
+    assert (head.seq, head.hash) == (0, GENESIS_HASH)
     assert set(synthetic_rows().values()) == {0}
     assert not ReviewerAssignment.objects.exists()
     assert list(Forecast.objects.all()) == [real]
@@ -347,7 +385,7 @@ SMALL = ["--forecasts", "20", "--estimates", "50", "--forecasters", "3", "--sour
 def test_command_prints_progress_and_the_summary():
     out, err = command(*SMALL, "--tags", "2", "--seed", "3", "--batch-size", "5")
     assert out.strip().splitlines()[-1].startswith("Synthetic data: 20 forecasts, 50 estimates, ")
-    assert "3 forecasters, 2 sources, 2 tags in " in out
+    assert "3 forecasters, 2 sources, 2 tags, " in out
     lines = err.strip().splitlines()
     assert lines[0] == "generate_synthetic: written 5/20 forecasts (25 %)"
     assert lines[-1] == "generate_synthetic: written 20/20 forecasts (100 %)"

@@ -549,6 +549,8 @@ def test_openapi_schema_is_valid_json(client):
         "/api/scores",
         "/api/snapshots",
         "/api/phrases",
+        "/api/ledger",
+        "/api/ledger/head",
     }
     for path, operations in schema["paths"].items():
         assert set(operations) == {"get"}, path

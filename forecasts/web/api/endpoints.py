@@ -19,6 +19,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.operation import Operation
 from ninja.pagination import paginate
 
+from forecasts.core.ledger.models import LedgerEntry
+from forecasts.core.ledger.selectors import Head, ledger_entries, ledger_head
 from forecasts.core.models import Forecast, Forecaster, Source
 from forecasts.core.selectors import (
     forecast_public_detail,
@@ -35,7 +37,11 @@ from forecasts.web.api.schemas import (
     ForecastDetailOut,
     ForecasterPage,
     ForecastPage,
+    HeadQuery,
     LatestScoresOut,
+    LedgerHeadOut,
+    LedgerPage,
+    LedgerQuery,
     PhrasesOut,
     ScoresQuery,
     SnapshotPage,
@@ -147,3 +153,20 @@ def snapshots(request: HttpRequest, query: Query[SnapshotQuery]) -> Beside:
     """One scope's score history, newest first."""
     scope = _scope(query.scope_kind, query.scope_id)
     return Beside(snapshot_history(scope=scope), scope=scope)
+
+
+@api.get("/ledger", response={200: LedgerPage, 400: ErrorOut}, tags=["ledger"])
+@_cached
+@paginate(PublicPagination)
+def ledger(request: HttpRequest, query: Query[LedgerQuery]) -> QuerySet[LedgerEntry]:
+    """The ledger, oldest entry first: every public change, each entry's canonical JSON
+    (``payload``) and its hash, chained to the previous one (docs/LEDGER.md says how to
+    verify an export). ``after`` resumes from the last seq you hold."""
+    return ledger_entries(chain=query.chain, after=query.after, forecast_slug=query.forecast)
+
+
+@api.get("/ledger/head", response={200: LedgerHeadOut, 400: ErrorOut}, tags=["ledger"])
+@_cached
+def ledger_head_view(request: HttpRequest, query: Query[HeadQuery]) -> Head:
+    """The chain's newest seq and hash: keep it, and check a later export against it."""
+    return ledger_head(chain=query.chain)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from forecasts.web.api.schemas import ScoresQuery, SnapshotQuery
+from forecasts.web.api.schemas import LedgerQuery, ScoresQuery, SnapshotQuery
 from forecasts.web.filters import ForecastFilters
 from forecasts.web.pagination import PageQuery
 
@@ -16,6 +16,7 @@ _PARAMETERS = {
     *PageQuery.model_fields,
     *ScoresQuery.model_fields,
     *SnapshotQuery.model_fields,
+    *LedgerQuery.model_fields,
 }
 
 

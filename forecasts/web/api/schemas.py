@@ -277,6 +277,44 @@ class PhrasesOut(Schema):
     items: list[PhraseOut]
 
 
+ChainValue = Literal["record", "synthetic"]
+KindValue = Literal[
+    "publication", "estimate", "resolution", "correction", "annulment", "extension", "amendment"
+]
+ActorValue = Literal["editor", "reviewer", "system", "import"]
+
+
+class LedgerQuery(Schema):
+    chain: ChainValue = Field(
+        "record", description="The public record, or the developer tools' synthetic chain."
+    )
+    after: int = Field(0, ge=0, le=MAX_ID, description="Only entries with a greater seq.")
+    forecast: str | None = Field(
+        None, max_length=100, description="Only the entries of the forecast with this slug."
+    )
+
+
+class HeadQuery(Schema):
+    chain: ChainValue = Field("record", description="Which chain's head.")
+
+
+# A LedgerEntry of ledger_entries (its forecast's slug annotated).
+class LedgerEntryOut(Schema):
+    seq: int
+    recorded_at: dt.datetime
+    kind: KindValue
+    forecast: str = Field(alias="forecast_slug", description="The forecast's slug.")
+    actor: ActorValue = Field(description="Who acted, as a role: the ledger names no one.")
+    payload: str = Field(description="The canonical JSON that was hashed, exactly.")
+    hash: str = Field(description="sha256(previous entry's hash + payload), hex.")
+
+
+class LedgerHeadOut(Schema):
+    chain: ChainValue
+    seq: int = Field(description="The newest entry's seq; 0 for an empty chain.")
+    hash: str = Field(description="The newest entry's hash; 64 zeros for an empty chain.")
+
+
 # --- Pages (forecasts.web.pagination.PublicPagination fills them) -------------------------
 
 
@@ -299,6 +337,10 @@ class _AsOf(Schema):
 # as_of comes before the page's fields: fields are ordered from the last base class.
 class LatestScoresOut(PageFields, _AsOf):
     items: list[ScopeScoresOut]
+
+
+class LedgerPage(PageFields):
+    items: list[LedgerEntryOut]
 
 
 class SnapshotPage(PageFields):
