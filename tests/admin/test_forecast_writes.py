@@ -63,15 +63,12 @@ def inline(prefix, rows, forecast, *added):
 
 def change_form(forecast, *, estimates=(), reviewers=(), **changes):
     """The change page's form as it comes, with ``changes`` and rows added to the inlines."""
-    published = forecast.published_at and timezone.localtime(forecast.published_at)
     return {
         "statement": forecast.statement,
         "slug": forecast.slug,
         "forecaster": str(forecast.forecaster_id),
         "source": str(forecast.source_id),
         "tags": [str(tag.pk) for tag in forecast.tags.all()],
-        "published_at_0": f"{published:%Y-%m-%d}" if published else "",
-        "published_at_1": f"{published:%H:%M:%S}" if published else "",
         "quote": forecast.quote,
         "condition": forecast.condition,
         "resolution_criteria": forecast.resolution_criteria,
@@ -88,6 +85,7 @@ def change_form(forecast, *, estimates=(), reviewers=(), **changes):
         ),
         **inline("resolutions", list(forecast.resolutions.all()), forecast),
         **inline("extensions", list(forecast.extensions.all()), forecast),
+        **inline("amendments", list(forecast.amendments.all()), forecast),
         **inline("review_prompts", list(forecast.review_prompts.all()), forecast),
         **changes,
     }
