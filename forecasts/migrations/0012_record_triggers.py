@@ -4,6 +4,10 @@ PostgreSQL: one trigger function per guarded table. SQLite: the same rules as
 ``RAISE(ABORT)`` triggers. Both read the permits the services open in
 ``forecasts_writepermit``, a table no model maps (so a flush leaves it alone).
 
+The quote's offsets are not guarded: they are where the quote stands in its source's
+stored text, and follow that text when it is corrected (source_text_attach); the quote
+itself is a term.
+
 SQLite drops a table's triggers when Django rebuilds the table to alter it: a later
 migration that alters one of these tables must install them again
 (tests/core/test_record_triggers.py checks they are all there).
@@ -109,9 +113,7 @@ POSTGRESQL = [
             IS DISTINCT FROM (OLD.id, OLD.slug, OLD.published_at, OLD.synthetic) THEN
             PERFORM forecasts_refuse({_q(FORECAST_FIXED)});
         END IF;
-        IF ({_row("NEW", TERM_COLUMNS)} IS DISTINCT FROM {_row("OLD", TERM_COLUMNS)}
-            OR (OLD.quote_start IS NOT NULL
-                AND (NEW.quote_start, NEW.quote_end) IS DISTINCT FROM (OLD.quote_start, OLD.quote_end)))
+        IF {_row("NEW", TERM_COLUMNS)} IS DISTINCT FROM {_row("OLD", TERM_COLUMNS)}
             AND NOT forecasts_permitted(OLD.id, 'amend') THEN
             PERFORM forecasts_refuse({_q(TERMS)});
         END IF;
@@ -251,8 +253,7 @@ SQLITE_TRIGGERS = [
         "forecasts_forecast_terms",
         "UPDATE",
         "forecasts_forecast",
-        f"OLD.published_at IS NOT NULL AND ({_differs(TERM_COLUMNS)} OR "
-        f"(OLD.quote_start IS NOT NULL AND {_differs(('quote_start', 'quote_end'))})) "
+        f"OLD.published_at IS NOT NULL AND {_differs(TERM_COLUMNS)} "
         f"AND NOT {_permitted('amend')}",
         TERMS,
     ),

@@ -144,11 +144,10 @@ class TestAddForm:
         assert response.status_code == 302, response.content.decode()[:3000]
         forecast = Forecast.objects.get(slug="deal-by-june")
         assert (forecast.quote_start, forecast.quote_end) == (23, 23 + len(QUOTE))
+        # Dated the day they are recorded, whatever date was posted (not an input).
         rows = forecast.estimates.values_list("made_on", "probability", "recorded_by")
-        assert list(rows) == [
-            (dt.date(2025, 1, 10), 0.7, editor.pk),
-            (dt.date(2025, 2, 1), 0.4, editor.pk),
-        ]
+        today = timezone.localdate()
+        assert list(rows) == [(today, 0.7, editor.pk), (today, 0.4, editor.pk)]
         assert forecast.tags.count() == 1
         assert public_version() > before
         assert response["Location"] == reverse("admin:forecasts_forecast_changelist")
@@ -181,9 +180,8 @@ class TestAddForm:
 
     def test_a_reviewer_assigned_on_the_add_page_can_resolve(self, client, editor, rita):
         source, forecaster = SourceFactory(), ForecastFactory().forecaster
-        published = {"published_at_0": "2025-01-10", "published_at_1": "12:00:00"}
         data = add_form(
-            source, forecaster, estimate(), reviewers=[{"reviewer": str(rita.pk)}], **published
+            source, forecaster, estimate(), reviewers=[{"reviewer": str(rita.pk)}], publish="on"
         )
         assert client.post(ADD, data).status_code == 302
         forecast = Forecast.objects.get(slug="deal-by-june")
@@ -195,17 +193,19 @@ class TestChangeForm:
     def test_publishing_a_rejected_draft_is_a_form_error_not_a_server_error(self, client, editor):
         # Was an IntegrityError: rejected_at is not on the form, so the form skipped the rule.
         draft = ForecastFactory(published_at=None, rejected_at=timezone.now())
-        data = change_form(draft, published_at_0="2025-01-10", published_at_1="12:00:00")
+        data = change_form(draft, publish="on")
         response = client.post(change_url(draft), data)
         assert response.status_code == 200
-        assert "A published forecast cannot be rejected." in response.content.decode()
+        assert "A rejected draft is not published." in response.content.decode()
         draft.refresh_from_db()
         assert draft.published_at is None
 
     def test_a_changed_quote_is_placed_again_and_the_pages_follow(
         self, client, editor, django_capture_on_commit_callbacks
     ):
-        forecast = ForecastFactory(source=SourceFactory(text=TEXT), quote="Officials were upbeat.")
+        forecast = ForecastFactory(
+            source=SourceFactory(text=TEXT), quote="Officials were upbeat.", published_at=None
+        )
         before = public_version()
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(change_url(forecast), change_form(forecast, quote=QUOTE))

@@ -10,7 +10,6 @@ from django.db import transaction
 
 from forecasts.core.changes import public_pages_changed
 from forecasts.core.models import Forecast, Source
-from forecasts.core.permits import refusals_as_errors
 from forecasts.core.services.quotes import quote_missing, quote_place
 
 
@@ -88,10 +87,7 @@ def _quotes_place(source: Source, text: str) -> int:
         offsets = placed[forecast.pk]
         if offsets is not None and (forecast.quote_start, forecast.quote_end) != offsets:
             forecast.quote_start, forecast.quote_end = offsets
-            # A published quote already placed stays where it was published (the database
-            # refuses the move; the forecast's quote is amended instead).
-            with refusals_as_errors():
-                forecast.save(update_fields=["quote_start", "quote_end", "updated_at"])
+            forecast.save(update_fields=["quote_start", "quote_end", "updated_at"])
             changed += 1
     return changed
 
