@@ -3,8 +3,6 @@ estimate and reviewer inlines, deleting. Each test asserts an outcome only the s
 produces (its rule refusing bad input as a form error, who recorded an estimate, a quote
 placed in the source text, the public pages' version bumped on commit)."""
 
-import datetime as dt
-
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse

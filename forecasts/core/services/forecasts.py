@@ -24,6 +24,7 @@ from forecasts.core.ledger.events import amendment_doc, publication_doc, term_va
 from forecasts.core.ledger.models import ActorRole, EventKind
 from forecasts.core.models import (
     AMENDABLE_TERMS,
+    Basis,
     DatePrecision,
     Estimate,
     Forecast,
@@ -162,7 +163,7 @@ def _first_estimates(
             }
         ]
     if probability is not None:
-        return [{"probability": probability}]
+        return [{"probability": probability, "basis": Basis.NUMBER}]
     return list(estimates)
 
 
