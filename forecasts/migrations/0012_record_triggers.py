@@ -253,8 +253,7 @@ SQLITE_TRIGGERS = [
         "forecasts_forecast_terms",
         "UPDATE",
         "forecasts_forecast",
-        f"OLD.published_at IS NOT NULL AND {_differs(TERM_COLUMNS)} "
-        f"AND NOT {_permitted('amend')}",
+        f"OLD.published_at IS NOT NULL AND {_differs(TERM_COLUMNS)} AND NOT {_permitted('amend')}",
         TERMS,
     ),
     (
