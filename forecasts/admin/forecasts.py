@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -479,11 +479,17 @@ class ForecastAdmin(ModelAdmin[Forecast]):
         forecast = self.get_object(request, unquote(object_id))
         if forecast is None:
             raise Http404(f"No forecast with id {object_id!r}.")
-        form_class = forms.modelform_factory(
-            Forecast,
-            form=AmendForm,
-            fields=AMENDABLE_TERMS,
-            formfield_callback=lambda field: self.formfield_for_dbfield(field, request=request),
+
+        def admin_field(field: Any) -> forms.Field:
+            formfield = self.formfield_for_dbfield(field, request=request)
+            assert formfield is not None  # every amendable term is editable
+            return formfield
+
+        form_class = cast(
+            "type[AmendForm]",
+            forms.modelform_factory(
+                Forecast, form=AmendForm, fields=AMENDABLE_TERMS, formfield_callback=admin_field
+            ),
         )
         standing = Forecast.objects.get(pk=forecast.pk)  # the form's instance, not the admin's
         form = form_class(request.POST if request.method == "POST" else None, instance=standing)
@@ -528,7 +534,7 @@ class ForecastAdmin(ModelAdmin[Forecast]):
         self,
         request: HttpRequest,
         forecast: Forecast,
-        form: forms.Form,
+        form: forms.BaseForm,
         **context: Any,
     ) -> TemplateResponse:
         return TemplateResponse(
@@ -543,7 +549,7 @@ class ForecastAdmin(ModelAdmin[Forecast]):
             },
         )
 
-    def _form_context(self, form: forms.Form) -> dict[str, Any]:
+    def _form_context(self, form: forms.BaseForm) -> dict[str, Any]:
         """A plain form laid out as the admin lays out its model forms."""
         fieldsets = [(None, {"fields": list(form.fields)})]
         return {
