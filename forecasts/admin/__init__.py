@@ -3,6 +3,6 @@
 Django's autodiscovery imports this package; importing the modules registers them.
 """
 
-from forecasts.admin import core, digests, forecasts, reviews, scores
+from forecasts.admin import core, digests, forecasts, reviews, scores, users
 
-__all__ = ["core", "digests", "forecasts", "reviews", "scores"]
+__all__ = ["core", "digests", "forecasts", "reviews", "scores", "users"]

@@ -26,6 +26,7 @@ from forecasts.core import services as core_services
 from forecasts.core.models import (
     DeadlineExtension,
     Estimate,
+    ForecastAmendment,
     Forecaster,
     Resolution,
     ReviewerAssignment,
@@ -327,7 +328,8 @@ class EstimateAdmin(ModelAdmin[Estimate]):
         "recorded_by",
         "created_at",
     )
-    readonly_fields = ("recorded_by", "created_at")
+    # Dated the day it is recorded: the date is not an input.
+    readonly_fields = ("made_on", "recorded_by", "created_at")
 
     def has_change_permission(self, request: HttpRequest, obj: Estimate | None = None) -> bool:
         return False  # estimates are history: record a new one
@@ -408,3 +410,19 @@ class DeadlineExtensionAdmin(ReadOnlyAdmin[DeadlineExtension]):
     search_fields = ("forecast__statement", "reason")
     list_select_related = ("forecast", "extended_by")
     date_hierarchy = "extended_at"
+
+
+@admin.register(ForecastAmendment)
+class ForecastAmendmentAdmin(ReadOnlyAdmin[ForecastAmendment]):
+    """Amendments of published forecasts' terms, recorded by ``forecast_amend`` (the
+    forecast's Amend terms page); never changed nor deleted."""
+
+    list_display = ("forecast", "changed_terms", "reason", "amended_by", "amended_at")
+    list_filter = ("amended_at", ("amended_by", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("forecast__statement", "reason")
+    list_select_related = ("forecast", "amended_by")
+    date_hierarchy = "amended_at"
+
+    @admin.display(description="terms changed")
+    def changed_terms(self, obj: ForecastAmendment) -> str:
+        return ", ".join(obj.changes)

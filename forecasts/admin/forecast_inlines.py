@@ -1,6 +1,6 @@
-"""The forecast change page's inlines: its history (resolutions, extensions, prompts),
-read-only, and the estimates and reviewers editors add there (the forecast admin writes
-them through the core services)."""
+"""The forecast change page's inlines: its history (resolutions, extensions, amendments,
+prompts), read-only, and the estimates and reviewers editors add there (the forecast
+admin writes them through the core services)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from forecasts.core.models import (
     DeadlineExtension,
     Estimate,
     Forecast,
+    ForecastAmendment,
     Resolution,
     ReviewerAssignment,
 )
@@ -78,6 +79,18 @@ class DeadlineExtensionInline(AuditInline):
     related = ("extended_by",)
 
 
+class AmendmentInline(AuditInline):
+    model = ForecastAmendment
+    verbose_name_plural = "amendments of the terms"
+    fields = ("amended_at", "changed_terms", "reason", "amended_by")
+    readonly_fields = fields
+    related = ("amended_by",)
+
+    @admin.display(description="changed (before → after)")
+    def changed_terms(self, obj: ForecastAmendment) -> str:
+        return "; ".join(f"{term}: {was!r} → {now!r}" for term, (was, now) in obj.changes.items())
+
+
 class ReviewPromptInline(AuditInline):
     model = ReviewPrompt
     verbose_name_plural = "review prompts"
@@ -90,12 +103,18 @@ class ReviewPromptInline(AuditInline):
 
 
 class EstimateInline(TabularInline[Estimate, Forecast]):
-    """Recorded by ``estimate_record`` (a new forecast's, by ``forecast_create``)."""
+    """Recorded by ``estimate_record`` (a new forecast's, by ``forecast_create``), dated the
+    day it is recorded: the date is not an input. None once the outcome is known."""
 
     model = Estimate
     extra = 0
     fields = ("made_on", "probability", "low", "high", "basis", "phrase", "negated", "note")
-    readonly_fields = ("created_at",)
+    readonly_fields = ("made_on", "created_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: Forecast | None = None) -> bool:
+        # estimate_record refuses any estimate once the outcome is known.
+        resolved = obj is not None and obj.resolutions.filter(is_current=True).exists()
+        return not resolved and super().has_add_permission(request, obj)
 
     def get_min_num(self, request: HttpRequest, obj: Forecast | None = None, **kwargs: Any) -> int:
         # A forecast is created with its first estimate: the add page asks for it.
@@ -136,11 +155,11 @@ class ReviewerInline(TabularInline[ReviewerAssignment, Forecast]):
 
 
 def estimate_fields(form: forms.ModelForm[Estimate]) -> EstimateFields:
-    """The estimate an estimate form holds, as the estimate services take it."""
+    """The estimate an estimate form holds, as the estimate services take it (undated:
+    the services date it the day it is recorded)."""
     data = form.cleaned_data
     return EstimateFields(
         probability=data["probability"],
-        made_on=data["made_on"],
         low=data["low"],
         high=data["high"],
         basis=data["basis"],

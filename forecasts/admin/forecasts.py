@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from forecasts.admin.forecast_inlines import (
+    AmendmentInline,
     DeadlineExtensionInline,
     EstimateInline,
     ResolutionInline,
@@ -33,6 +34,7 @@ from forecasts.admin.forecast_inlines import (
 from forecasts.admin.site import (
     InlineChanges,
     ModelAdmin,
+    ModelForm,
     acting_user,
     adopt_saved,
     passes,
@@ -46,13 +48,15 @@ from forecasts.core.forms import (
     add_service_errors,
 )
 from forecasts.core.models import (
+    AMENDABLE_TERMS,
     Estimate,
     Forecast,
     ForecastQuerySet,
     ReviewerAssignment,
     Status,
 )
-from forecasts.core.permissions import can_resolve, forecasts_reviewable_by
+from forecasts.core.permissions import can_edit, can_resolve, forecasts_reviewable_by
+from forecasts.core.services.forecasts import forecast_amend
 from forecasts.extraction import ingest
 from forecasts.reviews.models import ReviewPrompt
 
@@ -97,8 +101,59 @@ class StatusFilter(admin.SimpleListFilter):
             raise IncorrectLookupParameters(str(exc)) from exc
 
 
+class ForecastForm(ModelForm[Forecast]):
+    """A forecast as an editor types it; a draft is published by ticking ``publish``."""
+
+    publish = forms.BooleanField(
+        required=False,
+        help_text="Publish on saving. Once published, the terms change only by a recorded "
+        "amendment and the deadline only by an extension.",
+    )
+
+
+class AmendForm(ModelForm[Forecast]):
+    """A published forecast's amendable terms, as they stand, and why they change."""
+
+    reason = forms.CharField(
+        label="Why are the terms amended?",
+        max_length=2000,
+        help_text="Recorded with the amendment and shown in the forecast's public history.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    class Meta:
+        model = Forecast
+        fields = AMENDABLE_TERMS
+
+    def _post_clean(self) -> None:
+        # The service validates the amended forecast (locked, as it stands then); the
+        # form only collects the values.
+        pass
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in AMENDABLE_TERMS}
+
+
+#: Fixed on the change form once a forecast is published: its terms change by an
+#: amendment (Amend terms), its deadline by an extension (Extend deadline).
+FIXED_ONCE_PUBLISHED = (
+    "slug",
+    "statement",
+    "quote",
+    "condition",
+    "resolution_criteria",
+    "made_on",
+    "made_on_precision",
+    "forecaster",
+    "source",
+    "resolve_by",
+    "resolve_by_note",
+)
+
+
 @admin.register(Forecast)
 class ForecastAdmin(ModelAdmin[Forecast]):
+    form = ForecastForm
     list_display = (
         "statement",
         "status_display",
@@ -123,6 +178,7 @@ class ForecastAdmin(ModelAdmin[Forecast]):
     prepopulated_fields = {"slug": ("statement",)}
     autocomplete_fields = ("source", "forecaster", "tags")
     readonly_fields = (
+        "published_at",
         "quote_start",
         "quote_end",
         "extraction_confidence",
@@ -135,11 +191,12 @@ class ForecastAdmin(ModelAdmin[Forecast]):
         ReviewerInline,
         ResolutionInline,
         DeadlineExtensionInline,
+        AmendmentInline,
         ReviewPromptInline,
     )
     list_select_related = ("source", "forecaster")
     fieldsets = (
-        (None, {"fields": ("statement", "slug", "forecaster", "source", "tags", "published_at")}),
+        (None, {"fields": ("statement", "slug", "forecaster", "source", "tags", "publish")}),
         ("Quote", {"fields": ("quote", "quote_start", "quote_end")}),
         (
             "Resolution terms",
@@ -171,6 +228,31 @@ class ForecastAdmin(ModelAdmin[Forecast]):
             last_prompted_to=Subquery(last_sent.values("recipient")[:1]),
         )
 
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Forecast | None = None
+    ) -> tuple[str, ...]:
+        fixed = FIXED_ONCE_PUBLISHED if _published(obj) else ()
+        return (*fixed, *super().get_readonly_fields(request, obj))
+
+    def get_inlines(self, request: HttpRequest, obj: Forecast | None) -> list[Any]:
+        # A draft is edited directly: only a published forecast has amendments.
+        inlines = super().get_inlines(request, obj)
+        return [i for i in inlines if _published(obj) or i is not AmendmentInline]
+
+    def get_prepopulated_fields(
+        self, request: HttpRequest, obj: Forecast | None = None
+    ) -> dict[str, Sequence[str]]:
+        return {} if _published(obj) else super().get_prepopulated_fields(request, obj)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Forecast | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if not _published(obj):
+            return fieldsets
+        # Published: when it was, in place of the box that publishes a draft.
+        (name, options), *rest = fieldsets
+        fields = tuple("published_at" if f == "publish" else f for f in options["fields"])
+        return [(name, {**options, "fields": fields}), *rest]
+
     def get_urls(self) -> list[Any]:
         info = self.opts.app_label, self.opts.model_name
         return [
@@ -183,6 +265,11 @@ class ForecastAdmin(ModelAdmin[Forecast]):
                 "<path:object_id>/extend/",
                 self.admin_site.admin_view(self.extend_view),
                 name="{}_{}_extend".format(*info),
+            ),
+            path(
+                "<path:object_id>/amend/",
+                self.admin_site.admin_view(self.amend_view),
+                name="{}_{}_amend".format(*info),
             ),
             *super().get_urls(),
         ]
@@ -238,6 +325,9 @@ class ForecastAdmin(ModelAdmin[Forecast]):
         if obj is not None and obj.pk:
             context["may_resolve"] = can_resolve(request.user, obj)
             context["is_resolved"] = getattr(obj, "outcome", None) is not None
+            context["may_amend"] = (
+                can_edit(request.user) and _published(obj) and not context["is_resolved"]
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # --- Writes: the form and its inlines, through the core services ---
@@ -247,7 +337,10 @@ class ForecastAdmin(ModelAdmin[Forecast]):
     ) -> None:
         # A new forecast is created in save_related, which has the estimates it needs.
         if change and form.has_changed():
-            adopt_saved(obj, core_services.forecast_update(forecast=obj, **_terms(form)))
+            updated = core_services.forecast_update(
+                forecast=obj, published_by=acting_user(request), **_terms(form, obj)
+            )
+            adopt_saved(obj, updated)
 
     def save_related(
         self,
@@ -264,7 +357,7 @@ class ForecastAdmin(ModelAdmin[Forecast]):
                 for estimate in InlineChanges.of(formset).added
             ]
             forecast = core_services.forecast_create(
-                **_terms(form), estimates=typed, recorded_by=acting_user(request)
+                **_terms(form, form.instance), estimates=typed, recorded_by=acting_user(request)
             )
             adopt_saved(form.instance, forecast)
         super().save_related(request, form, formsets, change)
@@ -379,6 +472,52 @@ class ForecastAdmin(ModelAdmin[Forecast]):
             current_resolution=forecast.current_resolution(),
         )
 
+    def amend_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """An editor amends a published, unresolved forecast's terms, saying why."""
+        if not can_edit(request.user):
+            raise PermissionDenied("Only editors amend a forecast's terms.")
+        forecast = self.get_object(request, unquote(object_id))
+        if forecast is None:
+            raise Http404(f"No forecast with id {object_id!r}.")
+
+        def admin_field(field: Any) -> forms.Field:
+            formfield = self.formfield_for_dbfield(field, request=request)
+            assert formfield is not None  # every amendable term is editable
+            return formfield
+
+        form_class = cast(
+            "type[AmendForm]",
+            forms.modelform_factory(
+                Forecast, form=AmendForm, fields=AMENDABLE_TERMS, formfield_callback=admin_field
+            ),
+        )
+        standing = Forecast.objects.get(pk=forecast.pk)  # the form's instance, not the admin's
+        form = form_class(request.POST if request.method == "POST" else None, instance=standing)
+        if form.is_bound and form.is_valid():
+            try:
+                amendment = forecast_amend(
+                    forecast=forecast,
+                    changes=form.changes(),
+                    reason=form.cleaned_data["reason"],
+                    amended_by=acting_user(request),
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                message = f"Amended “{forecast}”: {', '.join(amendment.changes)}."
+                self.log_change(request, forecast, message)
+                self.message_user(request, message, messages.SUCCESS)
+                return self._back_to_change_page(forecast)
+        return self._review_form_response(
+            request,
+            forecast,
+            form,
+            title="Amend the terms",
+            submit_label="Amend",
+            current_resolution=forecast.current_resolution(),
+            media=self.media + form.media,
+        )
+
     def _forecast_to_review(self, request: HttpRequest, object_id: str) -> Forecast:
         forecast = self.get_object(request, unquote(object_id))
         if forecast is None:
@@ -395,7 +534,7 @@ class ForecastAdmin(ModelAdmin[Forecast]):
         self,
         request: HttpRequest,
         forecast: Forecast,
-        form: forms.Form,
+        form: forms.BaseForm,
         **context: Any,
     ) -> TemplateResponse:
         return TemplateResponse(
@@ -410,7 +549,7 @@ class ForecastAdmin(ModelAdmin[Forecast]):
             },
         )
 
-    def _form_context(self, form: forms.Form) -> dict[str, Any]:
+    def _form_context(self, form: forms.BaseForm) -> dict[str, Any]:
         """A plain form laid out as the admin lays out its model forms."""
         fieldsets = [(None, {"fields": list(form.fields)})]
         return {
@@ -520,9 +659,15 @@ TERMS = (
 )
 
 
-def _terms(form: forms.ModelForm[Forecast]) -> dict[str, Any]:
-    terms = {name: form.cleaned_data[name] for name in TERMS}
-    return {**terms, "publish": form.cleaned_data.get("published_at") is not None}
+def _terms(form: forms.ModelForm[Forecast], forecast: Forecast) -> dict[str, Any]:
+    """The terms as typed; a published forecast's fixed ones (not on its form) as they stand."""
+    data = form.cleaned_data
+    terms = {name: data[name] if name in data else getattr(forecast, name) for name in TERMS}
+    return {**terms, "publish": bool(data.get("publish"))}
+
+
+def _published(forecast: Forecast | None) -> bool:
+    return forecast is not None and forecast.published_at is not None
 
 
 class _ResolveRefused(Exception):

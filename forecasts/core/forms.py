@@ -89,7 +89,7 @@ class ExtendForm(forms.Form):
 _FORM_FIELD_FOR = {"evidence_note": "note"}
 
 
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError on the form: on the field it names, if the form has it."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)

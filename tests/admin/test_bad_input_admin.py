@@ -70,7 +70,12 @@ def no_inlines(*prefixes: str) -> dict[str, str]:
 
 
 INLINES = no_inlines(
-    "estimates", "reviewerassignment_set", "resolutions", "extensions", "review_prompts"
+    "estimates",
+    "reviewerassignment_set",
+    "resolutions",
+    "extensions",
+    "amendments",
+    "review_prompts",
 )
 
 
@@ -87,7 +92,6 @@ def forecast_form(forecast: Forecast, **changes: str) -> dict[str, str]:
         "resolve_by": "2025-06-30",
         **INLINES,
         "estimates-TOTAL_FORMS": "1",
-        "estimates-0-made_on": "2024-01-10",
         "estimates-0-probability": "0.6",
         "estimates-0-basis": "number",
     }
@@ -115,7 +119,8 @@ class TestForecastForm:
 
     @examples
     @given(
-        field=st.sampled_from(["made_on", "resolve_by", "estimates-0-made_on"]),
+        # An estimate's date is not an input: it is dated the day it is recorded.
+        field=st.sampled_from(["made_on", "resolve_by"]),
         value=date_text(),
     )
     def test_a_date_that_is_not_one_or_out_of_range_is_a_form_error(
@@ -132,7 +137,8 @@ class TestForecastForm:
         ("changes", "message"),
         [
             ({"resolve_by": "2023-01-01"}, "deadline cannot be before"),
-            ({"estimates-0-made_on": "2023-01-01"}, "cannot predate the forecast"),
+            # The estimate is dated today, before a forecast said to be made later.
+            ({"made_on": "2026-12-15", "resolve_by": "2027-01-31"}, "cannot predate the forecast"),
             ({"resolve_by": "9999-12-31"}, "The date must be"),
             (
                 {"estimates-0-low": "0.8", "estimates-0-high": "0.9"},
@@ -165,7 +171,11 @@ class TestForecastForm:
     @examples
     @given(text=nasty_text())
     def test_control_characters_and_markup_in_the_change_form(self, client, editor, forecast, text):
-        # NUL is refused; other text is stored as typed and shown escaped.
+        # NUL is refused; other text is stored as typed and shown escaped. A draft: a
+        # published forecast's statement is not on its change form (amend it instead).
+        forecast = ForecastFactory(
+            published_at=None, made_on=dt.date(2024, 1, 10), resolve_by=dt.date(2025, 1, 31)
+        )
         before = stored()
         data = forecast_form(forecast, statement=text + "\x00")
         assert_refused(client.post(url("forecast_change", forecast.pk), data))
@@ -195,8 +205,12 @@ class TestEstimateAdmin:
         assert_refused(client.post(url("estimate_add"), data))
         assert stored() == before
 
-    def test_an_estimate_before_the_forecast_is_a_form_error(self, client, editor, forecast):
-        # Was stored: the rule lived only in the estimate service.
+    def test_an_estimate_before_the_forecast_is_a_form_error(self, client, editor):
+        # Was stored: the rule lived only in the estimate service. An estimate is dated
+        # today (the posted date is not an input), so the forecast is one made later.
+        forecast = ForecastFactory(
+            made_on=dt.date(2025, 6, 1), resolve_by=dt.date(2025, 12, 31), published_at=None
+        )
         before = stored()
         data = {"forecast": forecast.pk, "made_on": "1999-01-01", "probability": "0.5"}
         response = client.post(url("estimate_add"), {**data, "basis": "number"})
@@ -365,20 +379,23 @@ class TestSubscriberAdmin:
 
 
 @pytest.mark.parametrize("payload", SCRIPTS)
-def test_markup_stored_anywhere_is_escaped_in_the_admin(client, editor, forecast, payload):
-    forecast.statement = payload
-    forecast.resolution_criteria = payload
-    forecast.save()
-    forecast.source.title = payload
-    forecast.source.save()
-    forecast.forecaster.name = payload
-    forecast.forecaster.save()
+def test_markup_stored_anywhere_is_escaped_in_the_admin(client, editor, payload):
+    # Published with it: a published forecast's terms are never rewritten in place.
+    forecast = ForecastFactory(
+        statement=payload,
+        resolution_criteria=payload,
+        source__title=payload,
+        forecaster__name=payload,
+        made_on=dt.date(2024, 1, 10),
+        resolve_by=dt.date(2025, 1, 31),
+    )
     Subscriber.objects.create(email="x@example.org")
     for page in (
         url("forecast_changelist"),
         url("forecast_change", forecast.pk),
         url("forecast_resolve", forecast.pk),
         url("forecast_extend", forecast.pk),
+        url("forecast_amend", forecast.pk),
         url("source_changelist"),
         url("forecaster_changelist"),
         url("estimate_changelist"),

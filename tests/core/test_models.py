@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from forecasts.core import services as core_services
 from forecasts.models import Estimate, Forecast, Resolution, Status
 from tests.factories import EstimateFactory, ForecastFactory, ResolutionFactory
 
@@ -184,8 +185,14 @@ class TestLifecycle:
 
     def test_a_correction_changes_the_state(self, forecasts):
         resolved = forecasts["resolved"]
-        resolved.resolutions.update(is_current=False)
-        ResolutionFactory(forecast=resolved, outcome="ANNULLED")
+        # A correction is a new resolution superseding the current one (never an update).
+        core_services.forecast_resolve(
+            forecast=resolved,
+            outcome="ANNULLED",
+            known_on=resolved.current_resolution().known_on,
+            note="The question was void.",
+            correction_reason="Annulled on review.",
+        )
         assert (
             Forecast.objects.with_status(at=self.AT).get(pk=resolved.pk).status == Status.ANNULLED
         )

@@ -4,8 +4,10 @@ import pytest
 from django.core.management import call_command
 
 from forecasts.core import phrases, seed_data
+from forecasts.core.services.forecasts import forecast_amend
 from forecasts.models import Estimate, Forecast, Resolution, Source, Status, Tag
 from tests.conftest import NOW, SEED_ARTICLE
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -132,10 +134,16 @@ def test_history_settles_outcomes_and_leaves_work_for_reviewers(seeded):
     assert Forecast.objects.with_state(Status.OPEN, at=NOW).count() == 0
 
 
-def test_an_edited_seed_forecast_is_not_overwritten(seeded):
-    Forecast.objects.filter(slug="trump-wins-second-term").update(statement="Edited by an editor.")
+def test_an_amended_seed_forecast_is_not_overwritten(seeded):
+    unresolved = Forecast.objects.filter(resolutions__isnull=True).order_by("slug").first()
+    forecast_amend(
+        forecast=unresolved,
+        changes={"statement": "Edited by an editor."},
+        reason="Clearer wording.",
+        amended_by=UserFactory(is_staff=True, is_superuser=True),
+    )
     call_command("load_seed_forecasts")
-    assert Forecast.objects.get(slug="trump-wins-second-term").statement == "Edited by an editor."
+    assert Forecast.objects.get(pk=unresolved.pk).statement == "Edited by an editor."
 
 
 def test_a_text_missing_a_quote_is_refused_and_nothing_changes(seeded, tmp_path):

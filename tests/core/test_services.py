@@ -17,6 +17,14 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+MAY_1 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def on_the_day_it_was_made(time_machine):
+    """The forecasts below are recorded the day their source made them."""
+    time_machine.move_to(MAY_1, tick=False)
+
 
 def create(**overrides):
     fields = {
@@ -27,19 +35,21 @@ def create(**overrides):
         "resolution_criteria": "YES if the DWD records rain at Tempelhof.",
         "made_on": dt.date(2024, 5, 1),
         "resolve_by": dt.date(2024, 5, 2),
-        "published_at": dt.datetime(2024, 5, 1, tzinfo=dt.UTC),
+        "publish": True,
         "probability": 0.6,
     }
     fields.update(overrides)
     return core_services.forecast_create(**fields)
 
 
+@pytest.mark.usefixtures("on_the_day_it_was_made")
 def test_forecast_with_a_stated_number():
     forecast = create()
     estimate = forecast.estimates.get()
     assert (estimate.probability, estimate.basis, estimate.phrase) == (0.6, "number", "")
 
 
+@pytest.mark.usefixtures("on_the_day_it_was_made")
 def test_forecast_with_a_phrase_that_qualified_the_opposite():
     forecast = create(probability=None, phrase="very likely", negated=True)
     estimate = forecast.estimates.get()
@@ -51,12 +61,14 @@ def test_forecast_with_a_phrase_that_qualified_the_opposite():
     assert estimate.high == pytest.approx(0.2)
 
 
+@pytest.mark.usefixtures("on_the_day_it_was_made")
 def test_unknown_phrase_is_a_clear_error_and_nothing_is_stored():
     with pytest.raises(ValidationError, match="unknown probability phrase 'sorta maybe'"):
         create(probability=None, phrase="sorta maybe")
     assert Forecast.objects.count() == 0
 
 
+@pytest.mark.usefixtures("on_the_day_it_was_made")
 def test_both_or_neither_probability_and_phrase_is_refused():
     with pytest.raises(ValidationError, match="either a stated probability or a verbal phrase"):
         create(phrase="likely")
@@ -65,6 +77,7 @@ def test_both_or_neither_probability_and_phrase_is_refused():
     assert Forecast.objects.count() == 0
 
 
+@pytest.mark.usefixtures("on_the_day_it_was_made")
 def test_bad_probability_leaves_no_half_written_forecast():
     with pytest.raises(ValidationError, match="from 0 to 1"):
         create(probability=1.5)
@@ -72,18 +85,30 @@ def test_bad_probability_leaves_no_half_written_forecast():
     assert Estimate.objects.count() == 0
 
 
+@pytest.mark.usefixtures("on_the_day_it_was_made")
 def test_estimate_cannot_predate_the_forecast():
-    forecast = create()
+    # Recorded today (1 May), for a forecast said to be made on 10 May.
     with pytest.raises(ValidationError, match="cannot predate the forecast"):
+        create(made_on=dt.date(2024, 5, 10), resolve_by=dt.date(2024, 5, 12))
+    assert Forecast.objects.count() == 0
+
+
+@pytest.mark.usefixtures("on_the_day_it_was_made")
+def test_an_estimate_is_never_back_dated():
+    forecast = create()
+    with pytest.raises(ValidationError, match="would back-date it"):
         core_services.estimate_record(
-            forecast=forecast, probability=0.3, made_on=dt.date(2024, 4, 1)
+            forecast=forecast, probability=0.3, made_on=dt.date(2024, 4, 30)
         )
     assert forecast.estimates.count() == 1
 
 
-def test_a_later_estimate_stands():
+@pytest.mark.usefixtures("on_the_day_it_was_made")
+def test_a_later_estimate_stands(time_machine):
     forecast = create()
-    core_services.estimate_record(forecast=forecast, probability=0.3, made_on=dt.date(2024, 5, 2))
+    time_machine.move_to(MAY_1 + dt.timedelta(days=1), tick=False)
+    estimate = core_services.estimate_record(forecast=forecast, probability=0.3)
+    assert estimate.made_on == dt.date(2024, 5, 2)
     assert forecast.latest_estimate().probability == 0.3
 
 

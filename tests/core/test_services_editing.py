@@ -5,6 +5,8 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from forecasts.core import services as core_services
 from forecasts.core.changes import public_version
@@ -48,7 +50,6 @@ def terms(forecast, **changes):
         "resolve_by_note": forecast.resolve_by_note,
         "condition": forecast.condition,
         "tags": list(forecast.tags.all()),
-        "published_at": forecast.published_at,
     }
     return values | changes
 
@@ -71,20 +72,22 @@ class TestForecastCreate:
         forecast = core_services.forecast_create(
             **self.arguments(),
             estimates=[
-                {"probability": 0.6, "made_on": dt.date(2024, 5, 1)},
+                {"probability": 0.6, "basis": "number"},
                 {
                     "probability": 0.8,
                     "low": 0.7,
                     "high": 0.9,
                     "basis": "phrase",
                     "phrase": "very likely",
-                    "made_on": dt.date(2024, 5, 2),
+                    "made_on": timezone.localdate(),
                 },
             ],
             recorded_by=editor,
         )
         rows = list(forecast.estimates.values_list("probability", "basis", "low", "recorded_by"))
         assert rows == [(0.6, "number", None, editor.pk), (0.8, "phrase", 0.7, editor.pk)]
+        # Dated the day they are recorded, not the day the source made the forecast.
+        assert set(forecast.estimates.values_list("made_on", flat=True)) == {timezone.localdate()}
         assert (forecast.quote_start, forecast.quote_end) == (16, 29)
 
     def test_a_forecast_without_an_estimate_is_refused(self):
@@ -102,9 +105,11 @@ class TestForecastCreate:
         assert not Forecast.objects.exists()
 
     def test_a_bad_estimate_leaves_nothing(self):
-        with pytest.raises(ValidationError, match="cannot predate the forecast"):
+        # Back-dated to the day the source made the forecast: that is the historical
+        # import's, not an editor's.
+        with pytest.raises(ValidationError, match="is not today"):
             core_services.forecast_create(
-                **self.arguments(), estimates=[{"probability": 0.6, "made_on": dt.date(2024, 1, 1)}]
+                **self.arguments(), estimates=[{"probability": 0.6, "made_on": dt.date(2024, 5, 1)}]
             )
         assert not Forecast.objects.exists()
         assert not Estimate.objects.exists()
@@ -116,8 +121,10 @@ class TestForecastCreate:
 
 
 class TestForecastUpdate:
+    """A draft takes every term as typed; a published forecast only its tags."""
+
     def test_terms_change_and_the_public_pages_follow(self, django_capture_on_commit_callbacks):
-        forecast = ForecastFactory()
+        forecast = ForecastFactory(published_at=None)
         tag = TagFactory()
         before = public_version()
         with django_capture_on_commit_callbacks(execute=True):
@@ -131,13 +138,17 @@ class TestForecastUpdate:
         assert public_version() == before + 1
 
     def test_a_new_quote_is_placed_in_the_source_text(self):
-        forecast = ForecastFactory(source=SourceFactory(text=TEXT), quote="Analysts agree.")
+        forecast = ForecastFactory(
+            source=SourceFactory(text=TEXT), quote="Analysts agree.", published_at=None
+        )
         core_services.forecast_update(**terms(forecast, quote="Markets shrug."))
         forecast.refresh_from_db()
         assert (forecast.quote_start, forecast.quote_end) == (30, 44)
 
     def test_a_quote_the_text_lacks_is_refused_and_nothing_changes(self):
-        forecast = ForecastFactory(source=SourceFactory(text=TEXT), quote="Analysts agree.")
+        forecast = ForecastFactory(
+            source=SourceFactory(text=TEXT), quote="Analysts agree.", published_at=None
+        )
         with pytest.raises(ValidationError, match="not in the source text"):
             core_services.forecast_update(**terms(forecast, quote="Nobody agrees.", statement="x"))
         forecast.refresh_from_db()
@@ -146,7 +157,11 @@ class TestForecastUpdate:
     def test_an_unchanged_quote_keeps_its_position(self):
         # Placed at its second occurrence (a pull-quote), as extraction does.
         forecast = ForecastFactory(
-            source=SourceFactory(text=TEXT), quote="It will rain.", quote_start=45, quote_end=58
+            source=SourceFactory(text=TEXT),
+            quote="It will rain.",
+            quote_start=45,
+            quote_end=58,
+            published_at=None,
         )
         core_services.forecast_update(**terms(forecast, statement="Rain again."))
         forecast.refresh_from_db()
@@ -161,18 +176,52 @@ class TestForecastUpdate:
         ],
     )
     def test_the_models_rules_hold(self, changes, message):
-        forecast = ForecastFactory()
+        forecast = ForecastFactory(published_at=None)
         with pytest.raises(ValidationError, match=message):
             core_services.forecast_update(**terms(forecast, **changes))
+
+    @pytest.mark.parametrize(
+        ("changes", "message"),
+        [
+            ({"statement": "Quietly rewritten."}, "recorded amendment"),
+            ({"made_on": dt.date(2024, 1, 1)}, "recorded amendment"),
+            ({"resolve_by": dt.date(2027, 6, 30)}, "recorded extension"),
+            ({"slug": "moved"}, "Fixed once the forecast is published"),
+        ],
+    )
+    def test_a_published_forecasts_terms_are_refused_naming_the_way(self, changes, message):
+        forecast = ForecastFactory(made_on=dt.date(2020, 6, 1), resolve_by=dt.date(2021, 1, 20))
+        with pytest.raises(ValidationError, match=message):
+            core_services.forecast_update(**terms(forecast, **changes))
+        stored = Forecast.objects.get(pk=forecast.pk)
+        assert (stored.statement, stored.slug, stored.resolve_by) == (
+            forecast.statement,
+            forecast.slug,
+            dt.date(2021, 1, 20),
+        )
+        assert not stored.extensions.exists()
+
+    def test_a_published_forecasts_tags_stay_editable_and_its_deadline_is_extended(self):
+        forecast = ForecastFactory(made_on=dt.date(2020, 6, 1), resolve_by=dt.date(2021, 1, 20))
+        tag = TagFactory()
+        core_services.forecast_update(**terms(forecast, tags=[tag]))
+        assert list(forecast.tags.all()) == [tag]
+        core_services.forecast_extend(
+            forecast=forecast,
+            new_resolve_by=dt.date(2027, 6, 30),
+            reason="The talks were postponed.",
+            extended_by=None,
+        )
+        forecast.refresh_from_db()
+        assert forecast.resolve_by == dt.date(2027, 6, 30)
+        assert forecast.extensions.get().previous_resolve_by == dt.date(2021, 1, 20)
 
     def test_a_rejected_draft_cannot_be_published(self):
         draft = ForecastFactory(
             published_at=None, rejected_at=dt.datetime(2024, 2, 1, tzinfo=dt.UTC)
         )
-        with pytest.raises(ValidationError, match="cannot be rejected"):
-            core_services.forecast_update(
-                **terms(draft, published_at=dt.datetime(2024, 3, 1, tzinfo=dt.UTC))
-            )
+        with pytest.raises(ValidationError, match="A rejected draft is not published"):
+            core_services.forecast_update(**terms(draft, publish=True))
         draft.refresh_from_db()
         assert draft.published_at is None
 
@@ -289,10 +338,13 @@ class TestDeleting:
             core_services.forecast_delete(forecast=forecast)
         assert Forecast.objects.exists()
 
-    def test_a_draft_with_a_resolution_on_record_is_kept(self):
+    def test_a_resolved_forecast_is_never_taken_back_to_draft_to_be_deleted(self):
+        # Once "a draft with a resolution on record": the database now refuses the
+        # step back to draft, so the resolved forecast stays published, and kept.
         forecast = ResolutionFactory().forecast
-        Forecast.objects.filter(pk=forecast.pk).update(published_at=None)
-        with pytest.raises(ValidationError, match="on record"):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Forecast.objects.filter(pk=forecast.pk).update(published_at=None)
+        with pytest.raises(ValidationError, match="never deleted"):
             core_services.forecast_delete(forecast=forecast)
         assert Forecast.objects.exists()
 

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from forecasts.core import services as core_services
 from forecasts.models import Forecaster
 from forecasts.scores import services as score_services
 from forecasts.web.views import TOP_ROWS
@@ -202,9 +203,13 @@ def test_status_counts_agree_with_each_forecasts_status(db):
     ResolutionFactory(outcome="NO")  # resolved
     ResolutionFactory(outcome="ANNULLED")  # annulled
     corrected = ResolutionFactory(outcome="YES")
-    corrected.is_current = False
-    corrected.save()
-    ResolutionFactory(forecast=corrected.forecast, outcome="NO", correction_reason="Misread.")
+    core_services.forecast_resolve(  # a correction supersedes; resolutions are never updated
+        forecast=corrected.forecast,
+        outcome="NO",
+        known_on=corrected.known_on,
+        note="Misread.",
+        correction_reason="Misread.",
+    )
     now = timezone.now()
     expected = dict.fromkeys(("draft", "open", "due", "resolved", "annulled"), 0)
     rows = Forecast.objects.with_status(at=now).values("status").annotate(n=Count("pk"))

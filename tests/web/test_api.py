@@ -621,14 +621,13 @@ def test_detail_query_count_does_not_grow_with_history(
     for day in range(count):
         EstimateFactory(forecast=forecast, made_on=dt.date(2024, 1, 2) + dt.timedelta(days=day))
     for number in range(count // 5):
-        previous = Resolution.objects.filter(forecast=forecast, is_current=True).first()
-        if previous:
-            Resolution.objects.filter(pk=previous.pk).update(is_current=False)
-        ResolutionFactory(
+        # Resolved, then corrected: each correction supersedes the current resolution.
+        core_services.forecast_resolve(
             forecast=forecast,
-            supersedes=previous,
-            correction_reason="Corrected." if previous else "",
             outcome="YES" if number % 2 else "NO",
+            known_on=forecast.resolve_by,
+            note="Reported.",
+            correction_reason="Corrected." if number else "",
         )
     with django_assert_max_num_queries(5):
         response = client.get(f"/api/forecasts/{forecast.slug}")

@@ -54,7 +54,7 @@ def payload(request):
 
 
 @pytest.fixture
-def stage(payload):
+def stage(payload, time_machine):
     """A forecast with markup in every text field: resolved, and one due, extended once."""
     text = f"Intro. {payload} It is likely that {payload} happens. End."
     source = SourceFactory(
@@ -82,9 +82,10 @@ def stage(payload):
         forecast.quote_start = text.index(forecast.quote)
         forecast.quote_end = forecast.quote_start + len(forecast.quote)
         forecast.save()
-    core_services.estimate_record(
-        forecast=resolved, probability=0.4, made_on=dt.date(2024, 6, 1), note=payload
-    )
+    # Recorded on 1 June 2024: an estimate is dated the day it is recorded.
+    time_machine.move_to(dt.datetime(2024, 6, 1, 9, 0, tzinfo=dt.UTC), tick=False)
+    core_services.estimate_record(forecast=resolved, probability=0.4, note=payload)
+    time_machine.move_to(NOW, tick=False)
     core_services.forecast_resolve(
         forecast=resolved,
         outcome="YES",

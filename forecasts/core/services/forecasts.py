@@ -36,6 +36,7 @@ from forecasts.core.models import (
     Tag,
 )
 from forecasts.core.permissions import can_edit
+from forecasts.core.permits import Permit, write_permit
 from forecasts.core.services.estimates import (
     EstimateFields,
     estimate_save,
@@ -327,7 +328,8 @@ def forecast_amend(
     if placed_anew:
         _quote_place(locked)
     locked.full_clean()
-    locked.save(update_fields=[*changed, "quote_start", "quote_end", "updated_at"])
+    with write_permit(locked.pk, Permit.AMEND):
+        locked.save(update_fields=[*changed, "quote_start", "quote_end", "updated_at"])
     amendment = ForecastAmendment(
         forecast=locked,
         changes={field: [before[field], term_value(locked, field)] for field in changed},

@@ -15,6 +15,7 @@ from forecasts.core.ledger.events import extension_doc, resolution_doc, resoluti
 from forecasts.core.ledger.models import ActorRole, EventKind
 from forecasts.core.models import DeadlineExtension, Forecast, Outcome, Resolution
 from forecasts.core.permissions import can_resolve
+from forecasts.core.permits import Permit, write_permit
 
 
 def forecast_resolve_check(
@@ -70,7 +71,8 @@ def forecast_resolve(
         correction_reason=correction_reason,
     )
     if resolution.supersedes is not None:
-        Resolution.objects.filter(pk=resolution.supersedes.pk).update(is_current=False)
+        with write_permit(locked.pk, Permit.CORRECT):
+            Resolution.objects.filter(pk=resolution.supersedes.pk).update(is_current=False)
     resolution.save()
     Forecast.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
     ledger_append(
@@ -167,9 +169,10 @@ def forecast_extend(
     )
     extension.full_clean()
     extension.save()
-    Forecast.objects.filter(pk=locked.pk).update(
-        resolve_by=new_resolve_by, updated_at=timezone.now()
-    )
+    with write_permit(locked.pk, Permit.EXTEND):
+        Forecast.objects.filter(pk=locked.pk).update(
+            resolve_by=new_resolve_by, updated_at=timezone.now()
+        )
     if locked.published_at is not None:
         ledger_append(
             kind=EventKind.EXTENSION,
