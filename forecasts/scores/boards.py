@@ -52,7 +52,8 @@ class BoardFilters:
     """The leaderboards' tag and period filters, validated.
 
     A period keeps the forecasts whose outcome became known in it: ``all``,
-    ``12m`` (the last twelve months) or a calendar year such as ``2020``.
+    ``12m`` (the last twelve months, :func:`last_twelve_months`) or a calendar year
+    such as ``2020``. Both ends are inclusive.
     """
 
     tag: Tag | None = None
@@ -71,6 +72,22 @@ class BoardFilters:
 
 
 FIRST_YEAR = 1900
+
+
+def last_twelve_months(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day of the twelve months ending today, both inclusive.
+
+    The span starts the day after the same calendar day a year earlier (29 February
+    counts from 28 February, the last day of that month a year earlier) and ends
+    today: 365 days, or 366 when it contains a 29 February. 2025-03-01 gives
+    2024-03-02 … 2025-03-01 (365 days); 2024-03-01 gives 2023-03-02 … 2024-03-01
+    and 2024-02-29 gives 2023-03-01 … 2024-02-29 (366 days each).
+    """
+    try:
+        year_earlier = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February, and the year before is not a leap year
+        year_earlier = today.replace(year=today.year - 1, day=28)
+    return year_earlier + dt.timedelta(days=1), today
 
 
 def board_sort_check(sort: str) -> str:
@@ -92,8 +109,10 @@ def board_filters(*, tag: str | None, period: str | None, today: dt.date) -> Boa
     if period == "all":
         return BoardFilters(tag=chosen_tag)
     if period == "12m":
-        year_ago = today.replace(year=today.year - 1, day=min(today.day, 28))
-        return BoardFilters(tag=chosen_tag, period=period, known_from=year_ago, known_until=today)
+        known_from, known_until = last_twelve_months(today)
+        return BoardFilters(
+            tag=chosen_tag, period=period, known_from=known_from, known_until=known_until
+        )
     if period.isascii() and period.isdigit() and FIRST_YEAR <= int(period) <= today.year:
         year = int(period)
         return BoardFilters(

@@ -8,6 +8,7 @@ import time_machine
 from django.urls import reverse
 
 from forecasts.models import Forecaster
+from forecasts.scores import boards
 from forecasts.scores import services as score_services
 from forecasts.web.views import TOP_ROWS
 from tests.factories import (
@@ -211,3 +212,37 @@ def test_status_counts_agree_with_each_forecasts_status(db):
     expected.update({row["status"]: row["n"] for row in rows})
     assert forecast_status_counts(at=now) == expected
     assert expected == {"draft": 1, "open": 2, "due": 1, "resolved": 2, "annulled": 1}
+
+
+@pytest.mark.parametrize(
+    ("today", "first_day", "days"),
+    [
+        (dt.date(2024, 2, 29), dt.date(2023, 3, 1), 366),  # ends on a 29 February
+        (dt.date(2024, 3, 1), dt.date(2023, 3, 2), 366),  # holds 29 February 2024
+        (dt.date(2025, 3, 1), dt.date(2024, 3, 2), 365),  # 29 February 2024 just left
+        (dt.date(2025, 2, 28), dt.date(2024, 2, 29), 366),  # starts on a 29 February
+        (dt.date(2026, 11, 28), dt.date(2025, 11, 29), 365),
+        (dt.date(2026, 1, 1), dt.date(2025, 1, 2), 365),
+    ],
+)
+def test_the_last_twelve_months_are_365_or_366_days_ending_today(today, first_day, days):
+    start, end = boards.last_twelve_months(today)
+    assert (start, end) == (first_day, today)
+    assert (end - start).days + 1 == days
+    leap_day_inside = any(
+        (start + dt.timedelta(days=n)).timetuple()[1:3] == (2, 29) for n in range(days)
+    )
+    assert days == (366 if leap_day_inside else 365)
+
+
+def test_the_12m_filter_keeps_outcomes_known_from_its_first_day_through_today(db):
+    today = dt.date(2025, 3, 1)
+    filters = boards.board_filters(tag=None, period="12m", today=today)
+    assert (filters.known_from, filters.known_until) == boards.last_twelve_months(today)
+    edge, outside = ForecasterFactory(name="Edge"), ForecasterFactory(name="Outside")
+    _resolved(edge, 0.9, "YES", dt.date(2024, 3, 2))
+    _resolved(edge, 0.9, "YES", today)
+    _resolved(outside, 0.9, "YES", dt.date(2024, 3, 1))  # a year ago to the day: out
+    scored = boards.filtered_snapshots(filters, today=today)
+    counts = {s.scope_id: s.resolved_count for s in scored if s.scope_kind == "forecaster"}
+    assert counts == {edge.pk: 2}
