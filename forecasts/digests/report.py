@@ -17,11 +17,12 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from forecasts.core.models import Forecast, Forecaster, Resolution
+from forecasts.core.models import Forecast, Resolution
 from forecasts.core.selectors import estimates_in_order, forecasts_to_review
 from forecasts.digests.periods import Period
 from forecasts.scores.forecast import brier as forecast_brier
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
+from forecasts.scores.scopes import scopes_named
 
 
 @dataclass(frozen=True)
@@ -163,10 +164,8 @@ def _score_changes(period: Period) -> list[ScoreChange]:
     by_scope: dict[int, dict[dt.date, ScoreSnapshot]] = defaultdict(dict)
     for row in rows:
         by_scope[row.scope_id][row.as_of] = row
-    names = {
-        row["pk"]: (row["name"], row["slug"])
-        for row in Forecaster.objects.filter(pk__in=list(by_scope)).values("pk", "name", "slug")
-    }
+    # Only forecasters with a published forecast are named (scores.scopes.public_scopes).
+    names = scopes_named(ScopeKind.FORECASTER, list(by_scope))
     threshold = settings.DIGEST_NOTABLE_BRIER_CHANGE
     changes = []
     for scope_id, by_day in by_scope.items():
@@ -177,12 +176,11 @@ def _score_changes(period: Period) -> list[ScoreChange]:
         before = before_row.brier if before_row else None
         if before is not None and abs(after.brier - before) < threshold:
             continue
-        name, slug = names[scope_id]
         changes.append(
             ScoreChange(
                 forecaster_id=scope_id,
-                forecaster=name,
-                slug=slug,
+                forecaster=names[scope_id].name,
+                slug=names[scope_id].slug,
                 before=before,
                 after=after.brier,
                 resolved=after.resolved_count,

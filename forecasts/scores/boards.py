@@ -15,9 +15,9 @@ from django.db.models import F, OuterRef, Subquery
 
 from forecasts.core.models import Resolution, Tag
 from forecasts.scores.compute import scope_snapshots, scored_forecasts
-from forecasts.scores.models import ScoreSnapshot
+from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.rows import score_rows
-from forecasts.scores.scopes import scope_model, scopes_named
+from forecasts.scores.scopes import public_scopes, scope_model, scopes_named
 
 # sort parameter: (snapshot attribute, descending, label)
 LEADERBOARD_SORTS = {
@@ -102,7 +102,9 @@ def board_filters(*, tag: str | None, period: str | None, today: dt.date) -> Boa
     chosen_tag = None
     if tag:
         # Only a slug can name a tag; PostgreSQL refuses a NUL byte in a query (a 500).
-        chosen_tag = Tag.objects.filter(slug=tag).first() if slug_re.fullmatch(tag) else None
+        # A tag on drafts alone is not public: it is not there.
+        public_tags = public_scopes(ScopeKind.TAG)
+        chosen_tag = public_tags.filter(slug=tag).first() if slug_re.fullmatch(tag) else None
         if chosen_tag is None:
             raise ValueError(f"There is no tag {tag!r}.")
     period = period or "all"
@@ -139,7 +141,8 @@ def period_choices(*, today: dt.date) -> list[tuple[str, str]]:
 
 
 def tag_choices() -> list[tuple[str, str]]:
-    return list(Tag.objects.order_by("name").values_list("slug", "name"))
+    """The tags with a published forecast, by name."""
+    return list(public_scopes(ScopeKind.TAG).order_by("name").values_list("slug", "name"))
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,10 @@ def leaderboard(
             scored = filtered_snapshots(filters, today=today or dt.date.today())
         return _filtered_board(kind, sort, scored, limit, offset)
     spec = scope_model(kind)
-    named = spec.model._default_manager.filter(pk=OuterRef("scope_id"))
+    # A scope left without a published forecast since the snapshot (its forecasts
+    # amended to name another forecaster, say) is left out, not linked to a page
+    # that is not there (public_scopes).
+    named = public_scopes(kind).filter(pk=OuterRef("scope_id"))
     latest = ScoreSnapshot.objects.filter(scope_kind=kind).order_by("-as_of").values("as_of")[:1]
     snapshots = (
         ScoreSnapshot.objects.filter(scope_kind=kind, as_of=Subquery(latest))
