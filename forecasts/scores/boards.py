@@ -1,7 +1,9 @@
 """Leaderboards: forecasters, sources and tags ranked by score, filtered by tag and period.
 
-Unfiltered boards read the latest snapshot; every function runs a fixed number of
-queries whatever the amount of data.
+A board ranks only those with enough resolved forecasts (:mod:`forecasts.scores.ranking`)
+and lists the rest after them, apart, as too few to rank. Unfiltered boards read the
+latest snapshot; every function runs a fixed number of queries whatever the amount of
+data.
 """
 
 from __future__ import annotations
@@ -11,11 +13,23 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.core.validators import slug_re
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 
 from forecasts.core.models import Resolution, Tag
 from forecasts.scores.compute import scope_snapshots, scored_forecasts
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
+from forecasts.scores.ranking import is_ranked, min_resolved
 from forecasts.scores.rows import score_rows
 from forecasts.scores.scopes import public_scopes, scope_model, scopes_named
 
@@ -35,6 +49,11 @@ class BoardRow:
     name: str
     snapshot: ScoreSnapshot
     history: list[float | None] = field(default_factory=list)
+
+    @property
+    def ranked(self) -> bool:
+        """False when the row has too few resolved forecasts to be ranked."""
+        return is_ranked(self.snapshot.resolved_count)
 
     @property
     def trend(self) -> str:
@@ -147,10 +166,28 @@ def tag_choices() -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Board:
-    """One page of a leaderboard and how many rows the whole board has."""
+    """One page of a leaderboard and how many rows the whole board has.
+
+    A board is its ranked rows, by the sort asked for, then the rows with too few
+    resolved forecasts to rank, most resolved first (never by score); a page may hold
+    some of each.
+    """
 
     rows: list[BoardRow]
     total: int
+    ranked_total: int
+
+    @property
+    def ranked_rows(self) -> list[BoardRow]:
+        return [row for row in self.rows if row.ranked]
+
+    @property
+    def too_few_rows(self) -> list[BoardRow]:
+        return [row for row in self.rows if not row.ranked]
+
+    @property
+    def too_few_total(self) -> int:
+        return self.total - self.ranked_total
 
 
 def leaderboard(
@@ -163,7 +200,8 @@ def leaderboard(
     today: dt.date | None = None,
     scored: list[ScoreSnapshot] | None = None,
 ) -> Board:
-    """A page of forecasters (or sources, or tags) by score, with each row's Brier history.
+    """A page of forecasters (or sources, or tags) by score, with each row's Brier history:
+    the ranked ones first, then those with too few resolved forecasts (:class:`Board`).
 
     Unfiltered boards read the latest snapshot, sorted and sliced by the database.
     Filtered boards are scored afresh from the forecasts the filters keep (the
@@ -182,6 +220,7 @@ def leaderboard(
     # that is not there (public_scopes).
     named = public_scopes(kind).filter(pk=OuterRef("scope_id"))
     latest = ScoreSnapshot.objects.filter(scope_kind=kind).order_by("-as_of").values("as_of")[:1]
+    enough = Q(resolved_count__gte=min_resolved())
     snapshots = (
         ScoreSnapshot.objects.filter(scope_kind=kind, as_of=Subquery(latest))
         .annotate(
@@ -191,13 +230,24 @@ def leaderboard(
         .filter(scope_slug__isnull=False)
     )
     attribute, descending, _ = LEADERBOARD_SORTS[sort]
-    column = F(attribute).desc(nulls_last=True) if descending else F(attribute).asc(nulls_last=True)
-    ordered = snapshots.order_by(column, "scope_name", "scope_id")
+    # The sort applies to the ranked rows only; the others all tie on it (NULL) and
+    # follow, most resolved first.
+    value = Case(When(enough, then=F(attribute)), default=Value(None), output_field=FloatField())
+    column = value.desc(nulls_last=True) if descending else value.asc(nulls_last=True)
+    too_few = Case(
+        When(enough, then=Value(False)), default=Value(True), output_field=BooleanField()
+    )
+    ordered = snapshots.order_by(
+        too_few.asc(), column, F("resolved_count").desc(), "scope_name", "scope_id"
+    )
     page = list(ordered[offset : offset + limit] if limit is not None else ordered[offset:])
-    if limit is None or (offset == 0 and len(page) < limit):
-        total = offset + len(page)  # the whole board was read: no need to count
+    if offset == 0 and (limit is None or len(page) < limit):
+        # The whole board was read: no need to count.
+        total = offset + len(page)
+        ranked_total = sum(1 for s in page if is_ranked(s.resolved_count))
     else:
-        total = snapshots.count()
+        counts = snapshots.aggregate(total=Count("pk"), ranked=Count("pk", filter=enough))
+        total, ranked_total = counts["total"], counts["ranked"]
     history: dict[int, list[float | None]] = {s.scope_id: [] for s in page}
     if page:
         points = (
@@ -211,7 +261,7 @@ def leaderboard(
         BoardRow(slug=s.scope_slug, name=s.scope_name, snapshot=s, history=history[s.scope_id])
         for s in page
     ]
-    return Board(rows=rows, total=total)
+    return Board(rows=rows, total=total, ranked_total=ranked_total)
 
 
 def filtered_snapshots(filters: BoardFilters, *, today: dt.date) -> list[ScoreSnapshot]:
@@ -242,11 +292,21 @@ def _filtered_board(
     ]
     attribute, descending, _ = LEADERBOARD_SORTS[sort]
 
-    def key(row: BoardRow) -> tuple[bool, float, str, int]:
-        value = getattr(row.snapshot, attribute)
+    def key(row: BoardRow) -> tuple[bool, bool, float, int, str, int]:
+        # As the database orders the unfiltered board: ranked rows by the sort, then
+        # the others by how many resolved forecasts they have.
+        value = getattr(row.snapshot, attribute) if row.ranked else None
         number = float(value or 0)
-        return (value is None, -number if descending else number, row.name, row.snapshot.scope_id)
+        return (
+            not row.ranked,
+            value is None,
+            -number if descending else number,
+            -row.snapshot.resolved_count,
+            row.name,
+            row.snapshot.scope_id,
+        )
 
     board.sort(key=key)
     end = None if limit is None else offset + limit
-    return Board(rows=board[offset:end], total=len(board))
+    ranked_total = sum(1 for row in board if row.ranked)
+    return Board(rows=board[offset:end], total=len(board), ranked_total=ranked_total)
