@@ -22,6 +22,7 @@ from forecasts.core.selectors import estimates_in_order, forecasts_to_review
 from forecasts.digests.periods import Period
 from forecasts.scores.forecast import brier as forecast_brier
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
+from forecasts.scores.ranking import is_ranked, min_resolved
 from forecasts.scores.scopes import scopes_named
 
 
@@ -57,6 +58,12 @@ class ScoreChange:
     def change(self) -> float | None:
         return None if self.before is None else self.after - self.before
 
+    @property
+    def ranked(self) -> bool:
+        """False when the forecaster has too few resolved forecasts to be ranked: the
+        digest lists those apart, as the leaderboards do."""
+        return is_ranked(self.resolved)
+
 
 @dataclass(frozen=True)
 class DigestReport:
@@ -69,6 +76,10 @@ class DigestReport:
     review_queue: list[DigestForecast] = field(default_factory=list)
     # Items left out of each section by digest_trim (section name -> how many).
     omitted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def min_resolved(self) -> int:
+        return min_resolved()
 
     @property
     def empty(self) -> bool:
@@ -144,7 +155,9 @@ def digest_period_report(*, period: Period, next_period: Period) -> DigestReport
 
 def _score_changes(period: Period) -> list[ScoreChange]:
     """Forecasters whose Brier moved by at least ``DIGEST_NOTABLE_BRIER_CHANGE`` between the
-    last snapshot before the period and the last one inside it, or who were first scored."""
+    last snapshot before the period and the last one inside it, or who were first scored:
+    those a leaderboard ranks first, then those with too few resolved forecasts to rank
+    (:attr:`ScoreChange.ranked`), each by the size of the change."""
     snapshots = ScoreSnapshot.objects.filter(scope_kind=ScopeKind.FORECASTER)
     end_as_of = (
         snapshots.filter(as_of__lte=period.last_day)
@@ -186,7 +199,10 @@ def _score_changes(period: Period) -> list[ScoreChange]:
                 resolved=after.resolved_count,
             )
         )
-    return sorted(changes, key=lambda change: (-abs(change.change or 1.0), change.forecaster))
+    return sorted(
+        changes,
+        key=lambda change: (not change.ranked, -abs(change.change or 1.0), change.forecaster),
+    )
 
 
 def digest_filter(
