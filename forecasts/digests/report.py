@@ -17,11 +17,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from forecasts.core.models import Forecast, Forecaster, Resolution
+from forecasts.core.models import Forecast, Resolution
 from forecasts.core.selectors import estimates_in_order, forecasts_to_review
 from forecasts.digests.periods import Period
 from forecasts.scores.forecast import brier as forecast_brier
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
+from forecasts.scores.ranking import is_ranked, min_resolved
+from forecasts.scores.scopes import scopes_named
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,12 @@ class ScoreChange:
     def change(self) -> float | None:
         return None if self.before is None else self.after - self.before
 
+    @property
+    def ranked(self) -> bool:
+        """False when the forecaster has too few resolved forecasts to be ranked: the
+        digest lists those apart, as the leaderboards do."""
+        return is_ranked(self.resolved)
+
 
 @dataclass(frozen=True)
 class DigestReport:
@@ -68,6 +76,10 @@ class DigestReport:
     review_queue: list[DigestForecast] = field(default_factory=list)
     # Items left out of each section by digest_trim (section name -> how many).
     omitted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def min_resolved(self) -> int:
+        return min_resolved()
 
     @property
     def empty(self) -> bool:
@@ -143,7 +155,9 @@ def digest_period_report(*, period: Period, next_period: Period) -> DigestReport
 
 def _score_changes(period: Period) -> list[ScoreChange]:
     """Forecasters whose Brier moved by at least ``DIGEST_NOTABLE_BRIER_CHANGE`` between the
-    last snapshot before the period and the last one inside it, or who were first scored."""
+    last snapshot before the period and the last one inside it, or who were first scored:
+    those a leaderboard ranks first, then those with too few resolved forecasts to rank
+    (:attr:`ScoreChange.ranked`), each by the size of the change."""
     snapshots = ScoreSnapshot.objects.filter(scope_kind=ScopeKind.FORECASTER)
     end_as_of = (
         snapshots.filter(as_of__lte=period.last_day)
@@ -163,10 +177,8 @@ def _score_changes(period: Period) -> list[ScoreChange]:
     by_scope: dict[int, dict[dt.date, ScoreSnapshot]] = defaultdict(dict)
     for row in rows:
         by_scope[row.scope_id][row.as_of] = row
-    names = {
-        row["pk"]: (row["name"], row["slug"])
-        for row in Forecaster.objects.filter(pk__in=list(by_scope)).values("pk", "name", "slug")
-    }
+    # Only forecasters with a published forecast are named (scores.scopes.public_scopes).
+    names = scopes_named(ScopeKind.FORECASTER, list(by_scope))
     threshold = settings.DIGEST_NOTABLE_BRIER_CHANGE
     changes = []
     for scope_id, by_day in by_scope.items():
@@ -177,18 +189,20 @@ def _score_changes(period: Period) -> list[ScoreChange]:
         before = before_row.brier if before_row else None
         if before is not None and abs(after.brier - before) < threshold:
             continue
-        name, slug = names[scope_id]
         changes.append(
             ScoreChange(
                 forecaster_id=scope_id,
-                forecaster=name,
-                slug=slug,
+                forecaster=names[scope_id].name,
+                slug=names[scope_id].slug,
                 before=before,
                 after=after.brier,
                 resolved=after.resolved_count,
             )
         )
-    return sorted(changes, key=lambda change: (-abs(change.change or 1.0), change.forecaster))
+    return sorted(
+        changes,
+        key=lambda change: (not change.ranked, -abs(change.change or 1.0), change.forecaster),
+    )
 
 
 def digest_filter(

@@ -1,7 +1,9 @@
 """Leaderboards: forecasters, sources and tags ranked by score, filtered by tag and period.
 
-Unfiltered boards read the latest snapshot; every function runs a fixed number of
-queries whatever the amount of data.
+A board ranks only those with enough resolved forecasts (:mod:`forecasts.scores.ranking`)
+and lists the rest after them, apart, as too few to rank. Unfiltered boards read the
+latest snapshot; every function runs a fixed number of queries whatever the amount of
+data.
 """
 
 from __future__ import annotations
@@ -11,13 +13,25 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.core.validators import slug_re
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 
 from forecasts.core.models import Resolution, Tag
 from forecasts.scores.compute import scope_snapshots, scored_forecasts
-from forecasts.scores.models import ScoreSnapshot
+from forecasts.scores.models import ScopeKind, ScoreSnapshot
+from forecasts.scores.ranking import is_ranked, min_resolved
 from forecasts.scores.rows import score_rows
-from forecasts.scores.scopes import scope_model, scopes_named
+from forecasts.scores.scopes import public_scopes, scope_model, scopes_named
 
 # sort parameter: (snapshot attribute, descending, label)
 LEADERBOARD_SORTS = {
@@ -37,6 +51,11 @@ class BoardRow:
     history: list[float | None] = field(default_factory=list)
 
     @property
+    def ranked(self) -> bool:
+        """False when the row has too few resolved forecasts to be ranked."""
+        return is_ranked(self.snapshot.resolved_count)
+
+    @property
     def trend(self) -> str:
         """'improving' when the Brier score fell since the first snapshot, etc."""
         values = [v for v in self.history if v is not None]
@@ -52,7 +71,8 @@ class BoardFilters:
     """The leaderboards' tag and period filters, validated.
 
     A period keeps the forecasts whose outcome became known in it: ``all``,
-    ``12m`` (the last twelve months) or a calendar year such as ``2020``.
+    ``12m`` (the last twelve months, :func:`last_twelve_months`) or a calendar year
+    such as ``2020``. Both ends are inclusive.
     """
 
     tag: Tag | None = None
@@ -73,6 +93,22 @@ class BoardFilters:
 FIRST_YEAR = 1900
 
 
+def last_twelve_months(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day of the twelve months ending today, both inclusive.
+
+    The span starts the day after the same calendar day a year earlier (29 February
+    counts from 28 February, the last day of that month a year earlier) and ends
+    today: 365 days, or 366 when it contains a 29 February. 2025-03-01 gives
+    2024-03-02 … 2025-03-01 (365 days); 2024-03-01 gives 2023-03-02 … 2024-03-01
+    and 2024-02-29 gives 2023-03-01 … 2024-02-29 (366 days each).
+    """
+    try:
+        year_earlier = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February, and the year before is not a leap year
+        year_earlier = today.replace(year=today.year - 1, day=28)
+    return year_earlier + dt.timedelta(days=1), today
+
+
 def board_sort_check(sort: str) -> str:
     """``sort`` when it is one of :data:`LEADERBOARD_SORTS`; ``ValueError`` otherwise."""
     if sort not in LEADERBOARD_SORTS:
@@ -85,15 +121,19 @@ def board_filters(*, tag: str | None, period: str | None, today: dt.date) -> Boa
     chosen_tag = None
     if tag:
         # Only a slug can name a tag; PostgreSQL refuses a NUL byte in a query (a 500).
-        chosen_tag = Tag.objects.filter(slug=tag).first() if slug_re.fullmatch(tag) else None
+        # A tag on drafts alone is not public: it is not there.
+        public_tags = public_scopes(ScopeKind.TAG)
+        chosen_tag = public_tags.filter(slug=tag).first() if slug_re.fullmatch(tag) else None
         if chosen_tag is None:
             raise ValueError(f"There is no tag {tag!r}.")
     period = period or "all"
     if period == "all":
         return BoardFilters(tag=chosen_tag)
     if period == "12m":
-        year_ago = today.replace(year=today.year - 1, day=min(today.day, 28))
-        return BoardFilters(tag=chosen_tag, period=period, known_from=year_ago, known_until=today)
+        known_from, known_until = last_twelve_months(today)
+        return BoardFilters(
+            tag=chosen_tag, period=period, known_from=known_from, known_until=known_until
+        )
     if period.isascii() and period.isdigit() and FIRST_YEAR <= int(period) <= today.year:
         year = int(period)
         return BoardFilters(
@@ -120,15 +160,34 @@ def period_choices(*, today: dt.date) -> list[tuple[str, str]]:
 
 
 def tag_choices() -> list[tuple[str, str]]:
-    return list(Tag.objects.order_by("name").values_list("slug", "name"))
+    """The tags with a published forecast, by name."""
+    return list(public_scopes(ScopeKind.TAG).order_by("name").values_list("slug", "name"))
 
 
 @dataclass(frozen=True)
 class Board:
-    """One page of a leaderboard and how many rows the whole board has."""
+    """One page of a leaderboard and how many rows the whole board has.
+
+    A board is its ranked rows, by the sort asked for, then the rows with too few
+    resolved forecasts to rank, most resolved first (never by score); a page may hold
+    some of each.
+    """
 
     rows: list[BoardRow]
     total: int
+    ranked_total: int
+
+    @property
+    def ranked_rows(self) -> list[BoardRow]:
+        return [row for row in self.rows if row.ranked]
+
+    @property
+    def too_few_rows(self) -> list[BoardRow]:
+        return [row for row in self.rows if not row.ranked]
+
+    @property
+    def too_few_total(self) -> int:
+        return self.total - self.ranked_total
 
 
 def leaderboard(
@@ -141,7 +200,8 @@ def leaderboard(
     today: dt.date | None = None,
     scored: list[ScoreSnapshot] | None = None,
 ) -> Board:
-    """A page of forecasters (or sources, or tags) by score, with each row's Brier history.
+    """A page of forecasters (or sources, or tags) by score, with each row's Brier history:
+    the ranked ones first, then those with too few resolved forecasts (:class:`Board`).
 
     Unfiltered boards read the latest snapshot, sorted and sliced by the database.
     Filtered boards are scored afresh from the forecasts the filters keep (the
@@ -155,8 +215,12 @@ def leaderboard(
             scored = filtered_snapshots(filters, today=today or dt.date.today())
         return _filtered_board(kind, sort, scored, limit, offset)
     spec = scope_model(kind)
-    named = spec.model._default_manager.filter(pk=OuterRef("scope_id"))
+    # A scope left without a published forecast since the snapshot (its forecasts
+    # amended to name another forecaster, say) is left out, not linked to a page
+    # that is not there (public_scopes).
+    named = public_scopes(kind).filter(pk=OuterRef("scope_id"))
     latest = ScoreSnapshot.objects.filter(scope_kind=kind).order_by("-as_of").values("as_of")[:1]
+    enough = Q(resolved_count__gte=min_resolved())
     snapshots = (
         ScoreSnapshot.objects.filter(scope_kind=kind, as_of=Subquery(latest))
         .annotate(
@@ -166,13 +230,24 @@ def leaderboard(
         .filter(scope_slug__isnull=False)
     )
     attribute, descending, _ = LEADERBOARD_SORTS[sort]
-    column = F(attribute).desc(nulls_last=True) if descending else F(attribute).asc(nulls_last=True)
-    ordered = snapshots.order_by(column, "scope_name", "scope_id")
+    # The sort applies to the ranked rows only; the others all tie on it (NULL) and
+    # follow, most resolved first.
+    value = Case(When(enough, then=F(attribute)), default=Value(None), output_field=FloatField())
+    column = value.desc(nulls_last=True) if descending else value.asc(nulls_last=True)
+    too_few = Case(
+        When(enough, then=Value(False)), default=Value(True), output_field=BooleanField()
+    )
+    ordered = snapshots.order_by(
+        too_few.asc(), column, F("resolved_count").desc(), "scope_name", "scope_id"
+    )
     page = list(ordered[offset : offset + limit] if limit is not None else ordered[offset:])
-    if limit is None or (offset == 0 and len(page) < limit):
-        total = offset + len(page)  # the whole board was read: no need to count
+    if offset == 0 and (limit is None or len(page) < limit):
+        # The whole board was read: no need to count.
+        total = offset + len(page)
+        ranked_total = sum(1 for s in page if is_ranked(s.resolved_count))
     else:
-        total = snapshots.count()
+        counts = snapshots.aggregate(total=Count("pk"), ranked=Count("pk", filter=enough))
+        total, ranked_total = counts["total"], counts["ranked"]
     history: dict[int, list[float | None]] = {s.scope_id: [] for s in page}
     if page:
         points = (
@@ -186,7 +261,7 @@ def leaderboard(
         BoardRow(slug=s.scope_slug, name=s.scope_name, snapshot=s, history=history[s.scope_id])
         for s in page
     ]
-    return Board(rows=rows, total=total)
+    return Board(rows=rows, total=total, ranked_total=ranked_total)
 
 
 def filtered_snapshots(filters: BoardFilters, *, today: dt.date) -> list[ScoreSnapshot]:
@@ -217,11 +292,21 @@ def _filtered_board(
     ]
     attribute, descending, _ = LEADERBOARD_SORTS[sort]
 
-    def key(row: BoardRow) -> tuple[bool, float, str, int]:
-        value = getattr(row.snapshot, attribute)
+    def key(row: BoardRow) -> tuple[bool, bool, float, int, str, int]:
+        # As the database orders the unfiltered board: ranked rows by the sort, then
+        # the others by how many resolved forecasts they have.
+        value = getattr(row.snapshot, attribute) if row.ranked else None
         number = float(value or 0)
-        return (value is None, -number if descending else number, row.name, row.snapshot.scope_id)
+        return (
+            not row.ranked,
+            value is None,
+            -number if descending else number,
+            -row.snapshot.resolved_count,
+            row.name,
+            row.snapshot.scope_id,
+        )
 
     board.sort(key=key)
     end = None if limit is None else offset + limit
-    return Board(rows=board[offset:end], total=len(board))
+    ranked_total = sum(1 for row in board if row.ranked)
+    return Board(rows=board[offset:end], total=len(board), ranked_total=ranked_total)

@@ -20,8 +20,11 @@ from forecasts.scores.rows import ScoreRows
 from forecasts.scores.time_averaged import time_averaged_briers
 from forecasts.scores.validation import FloatArray, IntArray
 
-# Ranking uses Brier pulled toward a coin flip's 0.25 as if every forecaster had
-# also made this many 50 % forecasts: one lucky forecast cannot top a table.
+# The ranking score is Brier pulled toward a coin flip's 0.25 as if every scope had
+# also made this many 50 % forecasts, so a short record weighs less than a long one.
+# It does not stop one lucky forecast from topping a table (one 80 % forecast that
+# came true scores 0.215, ahead of ten forecasts at 0.21): leaderboards rank only
+# scopes with enough resolved forecasts for that (forecasts.scores.ranking).
 SHRINK_PSEUDOCOUNT = 5
 SHRINK_PRIOR = 0.25
 

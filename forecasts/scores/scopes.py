@@ -2,7 +2,8 @@
 
 :data:`SCOPES` is the one map from a scope kind to its model, the field its pages
 are keyed by, the field it is named by and how its forecasts are found; boards,
-phrase tables, the API and the digests all read it.
+phrase tables, the API and the digests all read it. :func:`public_scopes` is the one
+rule for which of them may be shown at all.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.db.models import Exists, OuterRef, QuerySet
 
 from forecasts.core.models import Forecast, Forecaster, ForecastQuerySet, Source, Tag
 from forecasts.scores.models import ScopeKind
@@ -50,20 +52,30 @@ def scope_model(kind: str) -> ScopeModel:
     return SCOPES[kind]
 
 
+def public_scopes(kind: str) -> QuerySet[Any]:
+    """The forecasters, sources or tags with at least one published forecast: the only
+    ones any public page, feed, API response or e-mail may name. One with drafts alone
+    (rejected or not) is not public, nor is a source's stored text."""
+    spec = scope_model(kind)
+    published = Forecast.objects.published().filter(**{spec.member: OuterRef("pk")})
+    return spec.model._default_manager.filter(Exists(published))
+
+
 def scopes_named(kind: str, ids: list[int]) -> dict[int, Scope]:
-    """Names and slugs of the given scopes: one query (none for 'all')."""
+    """Names and slugs of the given scopes that are public (:func:`public_scopes`): one
+    query (none for 'all')."""
     if kind == ScopeKind.ALL:
         return {0: EVERYTHING}
     spec = scope_model(kind)
-    rows: Any = spec.model._default_manager.filter(pk__in=ids).values_list(
-        "pk", spec.key_field, spec.name_field
+    rows: Any = (
+        public_scopes(kind).filter(pk__in=ids).values_list("pk", spec.key_field, spec.name_field)
     )
     return {pk: Scope(kind=kind, id=pk, slug=slug, name=name) for pk, slug, name in rows}
 
 
 def scope_find(*, kind: str, scope_id: int) -> Scope | None:
-    """The named scope, or None when there is no such forecaster, source or tag
-    (everything is id 0, and nothing else)."""
+    """The named scope, or None when there is no such forecaster, source or tag, or it
+    has no published forecast (everything is id 0, and nothing else)."""
     return scopes_named(kind, [scope_id]).get(scope_id)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
+from forecasts.scores.ranking import competition_ranks, is_ranked
 from forecasts.scores.scopes import SCOPE_ORDER, Scope, scopes_named
 
 
@@ -30,6 +31,13 @@ def scoreboard() -> Scoreboard:
 class ScopeSnapshot:
     scope: Scope
     snapshot: ScoreSnapshot
+    # Its place on its kind's leaderboard; None for everything and for a scope with too
+    # few resolved forecasts to rank (forecasts.scores.ranking).
+    rank: int | None = None
+
+    @property
+    def ranked(self) -> bool:
+        return self.rank is not None
 
 
 @dataclass(frozen=True)
@@ -39,8 +47,10 @@ class LatestScores:
 
 
 def scores_latest(*, kind: str | None = None) -> LatestScores:
-    """Every scope's snapshot from the latest snapshot date, best (lowest shrunk Brier) first
-    within each kind. At most five queries."""
+    """Every scope's snapshot from the latest snapshot date, as the leaderboards put them:
+    within each kind the ranked ones best (lowest shrunk Brier) first, with their rank,
+    then those with too few resolved forecasts to rank, most resolved first. At most five
+    queries."""
     snapshots = ScoreSnapshot.objects.all()
     if kind is not None:
         if kind not in ScopeKind.values:
@@ -54,19 +64,36 @@ def scores_latest(*, kind: str | None = None) -> LatestScores:
     for row in rows:
         ids.setdefault(row.scope_kind, []).append(row.scope_id)
     scopes = {kind: scopes_named(kind, kind_ids) for kind, kind_ids in ids.items()}
-    items = [
-        ScopeSnapshot(scope=scopes[row.scope_kind][row.scope_id], snapshot=row)
-        for row in rows
-        if row.scope_id in scopes[row.scope_kind]
-    ]
-    items.sort(
-        key=lambda item: (
-            SCOPE_ORDER[item.scope.kind],
-            item.snapshot.shrunk_brier is None,
-            item.snapshot.shrunk_brier or 0.0,
-            item.scope.name,
+
+    def score(row: ScoreSnapshot) -> float | None:
+        """The ranking score of a row a leaderboard ranks, else None."""
+        on_board = row.scope_kind != ScopeKind.ALL and is_ranked(row.resolved_count)
+        return row.shrunk_brier if on_board else None
+
+    shown = [row for row in rows if row.scope_id in scopes[row.scope_kind]]
+    shown.sort(
+        key=lambda row: (
+            SCOPE_ORDER[row.scope_kind],
+            score(row) is None,
+            score(row) or 0.0,
+            -row.resolved_count,
+            scopes[row.scope_kind][row.scope_id].name,
         )
     )
+    ranks: dict[tuple[str, int], int] = {}
+    for board_kind in {row.scope_kind for row in shown}:
+        board = [r for r in shown if r.scope_kind == board_kind and score(r) is not None]
+        places = competition_ranks([r.shrunk_brier or 0.0 for r in board])
+        for row, rank in zip(board, places, strict=True):
+            ranks[(board_kind, row.scope_id)] = rank
+    items = [
+        ScopeSnapshot(
+            scope=scopes[row.scope_kind][row.scope_id],
+            snapshot=row,
+            rank=ranks.get((row.scope_kind, row.scope_id)),
+        )
+        for row in shown
+    ]
     return LatestScores(as_of=latest, items=items)
 
 

@@ -15,7 +15,7 @@ from forecasts.core.selectors import forecast_status_counts
 from forecasts.scores import maths
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.phrase_table import phrase_table
-from forecasts.scores.scopes import forecasts_in_scope, scope_model
+from forecasts.scores.scopes import forecasts_in_scope, public_scopes, scope_model
 from forecasts.scores.selectors import latest_overall, scope_history
 from forecasts.web.pagination import numbered_page
 
@@ -84,10 +84,12 @@ def _scope_page(
 
 def scope_page(kind: str, *, key: str, at: dt.datetime, number: int = 1) -> ScopePage:
     """A forecaster's, source's or tag's page, found by the field its URL holds
-    (:data:`~forecasts.scores.scopes.SCOPES`); 404 when there is none. A source lists its
-    forecasts in the order their quotes stand in its text."""
+    (:data:`~forecasts.scores.scopes.SCOPES`); 404 when there is none, or when none of its
+    forecasts is published (drafts alone, rejected or not, make nothing public: not the
+    name, nor a source's stored text). A source lists its forecasts in the order their
+    quotes stand in its text."""
     spec = scope_model(kind)
-    obj = get_object_or_404(spec.model, **{spec.key_field: key})
+    obj = get_object_or_404(public_scopes(kind), **{spec.key_field: key})
     order: tuple[Any, ...] = (
         (F("quote_start").asc(nulls_last=True), "pk")
         if kind == ScopeKind.SOURCE

@@ -15,6 +15,7 @@ from forecasts.scores.compute import SHRINK_PSEUDOCOUNT
 from forecasts.scores.forecast import forecast_score, published_brier
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.phrase_table import scorecard_phrases
+from forecasts.scores.ranking import is_ranked, min_resolved
 from forecasts.scores.scopes import scope_model
 from forecasts.scores.selectors import scope_history, scoreboard
 from forecasts.web import charts
@@ -146,7 +147,8 @@ def _board_context(
     return {
         "name": name,
         "board": board,
-        "rows": _with_sparklines(board.rows),
+        "rows": _with_sparklines(board.ranked_rows),
+        "too_few": board.too_few_rows,
         "caption": caption,
         "label": label,
         "route": route,
@@ -163,6 +165,7 @@ def _filter_context(sort: str, filters: boards.BoardFilters) -> dict[str, object
         "tag_choices": boards.tag_choices(),
         "period_choices": boards.period_choices(today=timezone.localdate()),
         "pseudocount": SHRINK_PSEUDOCOUNT,
+        "min_resolved": min_resolved(),
     }
 
 
@@ -271,6 +274,8 @@ def _scope_context(page: page_selectors.ScopePage, kind: ScopeKind) -> dict[str,
     return {
         "page": page,
         "kind": kind.label,
+        "ranked": page.latest is not None and is_ranked(page.latest.resolved_count),
+        "min_resolved": min_resolved(),
         "calibration_chart": charts.snapshot_calibration_chart(page.latest, name=name)
         if page.latest and page.latest.resolved_count
         else None,

@@ -441,6 +441,34 @@ def test_the_html_part_escapes_what_the_text_part_keeps(smtp_server, news):
     assert "Tom &amp; Jerry &lt;b&gt;win&lt;/b&gt; the cup." in received.part("text/html")
 
 
+def test_score_changes_list_those_too_few_to_rank_apart_after_the_ranked(smtp_server, news):
+    # As on the leaderboards (LEADERBOARD_MIN_RESOLVED, 5): Pete's one lucky forecast
+    # is not ranked beside Ann's ten, though his Brier moved more.
+    for forecaster, resolved, brier in ((news["pundit"], 1, 0.04), (news["analyst"], 10, 0.21)):
+        ScoreSnapshot.objects.create(
+            scope_kind=ScopeKind.FORECASTER,
+            scope_id=forecaster.pk,
+            as_of=dt.date(2026, 11, 26),
+            resolved_count=resolved,
+            yes_count=resolved,
+            brier=brier,
+        )
+    subscriber("reader@example.org")
+    run()
+    [received] = smtp_server.messages
+    text, html = received.part("text/plain"), received.part("text/html")
+    lines = text[text.index("SCORE CHANGES") :].splitlines()
+    assert [line for line in lines if line][:4] == [
+        "SCORE CHANGES",
+        "- Ann Analyst: Brier first scored at 0.210 (10 resolved)",
+        "Too few resolved forecasts to rank (fewer than 5):",
+        "- Pete Pundit: Brier first scored at 0.040 (1 resolved)",
+    ]
+    section = html[html.index("Score changes") :]
+    assert section.index("Ann Analyst") < section.index("Too few resolved forecasts to rank")
+    assert section.index("Too few resolved forecasts to rank") < section.index("Pete Pundit")
+
+
 def test_a_busy_week_lists_the_first_items_and_counts_the_rest(smtp_server, news, settings):
     settings.DIGEST_SECTION_LIMIT = 3
     for n in range(5):  # 2 + 5 new forecasts this week

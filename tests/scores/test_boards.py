@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from forecasts.core import services as core_services
 from forecasts.models import Forecaster
+from forecasts.scores import boards
 from forecasts.scores import services as score_services
 from forecasts.web.views import TOP_ROWS
 from tests.factories import (
@@ -38,7 +39,17 @@ def _resolved(forecaster, probability, outcome, known_on, tags=()):
 
 
 def _board_names(html, caption):
+    """The ranked rows of the board captioned ``caption``."""
     table = html[html.index(f"<caption>{caption}") :].split("</table>")[0]
+    return re.findall(r'<th scope="row"><a href="[^"]+">([^<]+)</a></th>', table)
+
+
+def _too_few_names(html, caption):
+    """The rows listed as too few to rank under the board captioned ``caption``."""
+    start = html.find(f"<caption>Too few to rank: {caption.lower()} ")
+    if start < 0:
+        return []
+    table = html[start:].split("</table>")[0]
     return re.findall(r'<th scope="row"><a href="[^"]+">([^<]+)</a></th>', table)
 
 
@@ -74,7 +85,9 @@ def test_full_board_pages(client, many_forecasters, settings, monkeypatch):
     first = client.get(url, {"sort": "resolved"}).content.decode()
     second = client.get(url, {"sort": "resolved", "page": 2}).content.decode()
     assert len(_board_names(first, "Forecasters")) == 10
-    assert _board_names(second, "Forecasters") == [f"Pundit {i:02d}" for i in range(4, -1, -1)]
+    # Pundits 00-03 have fewer than 5 resolved forecasts: listed after the ranked.
+    assert _board_names(second, "Forecasters") == ["Pundit 04"]
+    assert _too_few_names(second, "Forecasters") == [f"Pundit {i:02d}" for i in range(3, -1, -1)]
     assert "Page 2 of 2" in second
     assert 'href="?sort=resolved&amp;page=1"' in second
     response = client.get(url, {"page": 3})
@@ -83,7 +96,8 @@ def test_full_board_pages(client, many_forecasters, settings, monkeypatch):
 
 
 @time_machine.travel(dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC), tick=False)
-def test_tag_filter_scores_only_the_tagged_forecasts(client, db):
+def test_tag_filter_scores_only_the_tagged_forecasts(client, db, settings):
+    settings.LEADERBOARD_MIN_RESOLVED = 2  # two forecasts make a ranked record here
     economy, sport = TagFactory(name="Economy", slug="economy"), TagFactory(slug="sport")
     alice = ForecasterFactory(name="Alice", slug="alice")
     bob = ForecasterFactory(name="Bob", slug="bob")
@@ -96,12 +110,15 @@ def test_tag_filter_scores_only_the_tagged_forecasts(client, db):
     score_services.scores_snapshot(as_of=TODAY)
 
     html = client.get("/", {"tag": "economy", "sort": "brier"}).content.decode()
-    assert _board_names(html, "Forecasters") == ["Alice", "Bob"]
+    # Bob has one economy forecast: too few to rank on the economy board.
+    assert _board_names(html, "Forecasters") == ["Alice"]
+    assert _too_few_names(html, "Forecasters") == ["Bob"]
     table = html[html.index("<caption>Forecasters") :].split("</table>")[0]
     alice_brier = ((0.8 - 1) ** 2 + (0.6 - 0) ** 2) / 2  # 0.2
     bob_brier = (0.3 - 1) ** 2  # 0.49
     assert f'<td class="num">{alice_brier:.3f}</td>' in table
-    assert f'<td class="num">{bob_brier:.3f}</td>' in table
+    too_few = html[html.index("<caption>Too few to rank: forecasters") :].split("</table>")[0]
+    assert f'<td class="num">{bob_brier:.3f}</td>' in too_few
     assert "tagged “Economy”" in html
     # Unfiltered, Bob's sport forecast lifts him above Alice.
     everything = client.get("/", {"sort": "brier"}).content.decode()
@@ -115,12 +132,14 @@ def test_period_filter_keeps_outcomes_known_in_it(client, db):
     _resolved(carol, 0.9, "YES", dt.date(2020, 5, 1))
     _resolved(dave, 0.9, "YES", dt.date(2026, 5, 1))
     score_services.scores_snapshot(as_of=TODAY)
-    assert _board_names(client.get("/", {"period": "2020"}).content.decode(), "Forecasters") == [
-        "Carol"
-    ]
-    assert _board_names(client.get("/", {"period": "12m"}).content.decode(), "Forecasters") == [
-        "Dave"
-    ]
+    # One forecast each: listed, too few to rank.
+    html = client.get("/", {"period": "2020"}).content.decode()
+    assert _too_few_names(html, "Forecasters") == ["Carol"]
+    html = client.get("/", {"period": "12m"}).content.decode()
+    assert _too_few_names(html, "Forecasters") == ["Dave"]
+    assert _board_names(html, "Forecasters") == []
+    nobody = "None has at least 5 resolved forecasts that match these filters, so none is ranked."
+    assert nobody in html
     html = client.get("/", {"period": "2019"}).content.decode()
     assert "No resolved forecasts match these filters." in html
     # The period menu offers the years that have outcomes.
@@ -216,3 +235,37 @@ def test_status_counts_agree_with_each_forecasts_status(db):
     expected.update({row["status"]: row["n"] for row in rows})
     assert forecast_status_counts(at=now) == expected
     assert expected == {"draft": 1, "open": 2, "due": 1, "resolved": 2, "annulled": 1}
+
+
+@pytest.mark.parametrize(
+    ("today", "first_day", "days"),
+    [
+        (dt.date(2024, 2, 29), dt.date(2023, 3, 1), 366),  # ends on a 29 February
+        (dt.date(2024, 3, 1), dt.date(2023, 3, 2), 366),  # holds 29 February 2024
+        (dt.date(2025, 3, 1), dt.date(2024, 3, 2), 365),  # 29 February 2024 just left
+        (dt.date(2025, 2, 28), dt.date(2024, 2, 29), 366),  # starts on a 29 February
+        (dt.date(2026, 11, 28), dt.date(2025, 11, 29), 365),
+        (dt.date(2026, 1, 1), dt.date(2025, 1, 2), 365),
+    ],
+)
+def test_the_last_twelve_months_are_365_or_366_days_ending_today(today, first_day, days):
+    start, end = boards.last_twelve_months(today)
+    assert (start, end) == (first_day, today)
+    assert (end - start).days + 1 == days
+    leap_day_inside = any(
+        (start + dt.timedelta(days=n)).timetuple()[1:3] == (2, 29) for n in range(days)
+    )
+    assert days == (366 if leap_day_inside else 365)
+
+
+def test_the_12m_filter_keeps_outcomes_known_from_its_first_day_through_today(db):
+    today = dt.date(2025, 3, 1)
+    filters = boards.board_filters(tag=None, period="12m", today=today)
+    assert (filters.known_from, filters.known_until) == boards.last_twelve_months(today)
+    edge, outside = ForecasterFactory(name="Edge"), ForecasterFactory(name="Outside")
+    _resolved(edge, 0.9, "YES", dt.date(2024, 3, 2))
+    _resolved(edge, 0.9, "YES", today)
+    _resolved(outside, 0.9, "YES", dt.date(2024, 3, 1))  # a year ago to the day: out
+    scored = boards.filtered_snapshots(filters, today=today)
+    counts = {s.scope_id: s.resolved_count for s in scored if s.scope_kind == "forecaster"}
+    assert counts == {edge.pk: 2}

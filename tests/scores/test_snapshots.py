@@ -210,13 +210,13 @@ def _phrase_counts(rows):
 def test_the_overall_snapshot_holds_the_phrase_table_as_of_its_date(seeded):
     score_services.scores_snapshot(as_of=TODAY)
     overall = ScoreSnapshot.objects.get(scope_kind=ScopeKind.ALL, as_of=TODAY)
-    # Independently: each resolved forecast's first phrase estimate, and its outcome.
+    # Independently: each resolved forecast's first estimate, when it is a phrase, and
+    # its outcome.
     expected: dict[str, tuple[int, int]] = {}
     for forecast in Forecast.objects.filter(resolutions__is_current=True).distinct():
         resolution = forecast.current_resolution()
-        first = forecast.estimates.filter(basis="phrase", negated=False)
-        first = first.order_by("made_on", "pk").first()
-        if first is None or resolution.outcome not in ("YES", "NO"):
+        first = forecast.estimates.order_by("made_on", "pk").first()
+        if first.basis != "phrase" or first.negated or resolution.outcome not in ("YES", "NO"):
             continue
         count, happened = expected.get(first.phrase, (0, 0))
         expected[first.phrase] = (count + 1, happened + (resolution.outcome == "YES"))

@@ -61,6 +61,8 @@ def test_production_settings_pass_check_deploy():
         ("SECRET_KEY", "short", "SECRET_KEY must be at least 50 characters"),
         ("ALLOWED_HOSTS", "", "ALLOWED_HOSTS must be set when DEBUG is off"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL='LOUD' is not one of"),
+        # One resolved forecast must never be enough to be ranked.
+        ("LEADERBOARD_MIN_RESOLVED", "1", "LEADERBOARD_MIN_RESOLVED=1 is below the minimum of 2"),
     ],
 )
 def test_bad_value_stops_start_up_with_one_line_naming_the_variable(variable, value, message):

@@ -422,8 +422,20 @@ def test_scores_show_the_latest_snapshot_of_every_scope(
     assert second["count"] == len(tags)
     assert second["previous"] is not None
     assert "north-korea" in {item["slug"] for item in tags}
-    shrunk = [item["shrunk_brier"] for item in tags]
+    # As the tags' leaderboard: the ranked best first, then the too few to rank.
+    ranked = [item for item in tags if item["ranked"]]
+    too_few = [item for item in tags if not item["ranked"]]
+    assert ranked
+    assert too_few
+    assert tags == ranked + too_few
+    shrunk = [item["shrunk_brier"] for item in ranked]
     assert shrunk == sorted(shrunk)
+    assert [item["rank"] for item in ranked] == list(range(1, len(ranked) + 1))
+    assert {item["resolved_count"] >= 5 for item in ranked} == {True}
+    assert {(item["rank"], item["resolved_count"] < 5) for item in too_few} == {(None, True)}
+    counts = [item["resolved_count"] for item in too_few]
+    assert counts == sorted(counts, reverse=True)
+    assert (everything["ranked"], everything["rank"]) == (False, None)
 
 
 def test_snapshots_are_a_scope_history_newest_first(client, seeded):

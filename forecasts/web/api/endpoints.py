@@ -130,9 +130,11 @@ def source_list(request: HttpRequest) -> QuerySet[Source]:
 @_cached
 @paginate(PublicPagination)
 def scores(request: HttpRequest, query: Query[ScoresQuery]) -> Beside:
-    """The latest snapshot of every scope (everything, forecasters, sources, tags), best
-    first within each kind, a page at a time (each item carries its calibration bins:
-    all 750 scopes of a large tracker make a response of megabytes)."""
+    """The latest snapshot of every scope (everything, forecasters, sources, tags), a page
+    at a time (each item carries its calibration bins: all 750 scopes of a large tracker
+    make a response of megabytes). Within each kind, as its leaderboard: the ranked
+    scopes best first, each with its ``rank``, then those with too few resolved forecasts
+    to rank (``ranked`` false, ``rank`` null), most resolved first."""
     latest = scores_latest(kind=query.kind)
     return Beside(latest.items, as_of=latest.as_of)
 

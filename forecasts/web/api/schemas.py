@@ -244,18 +244,34 @@ class ScoresOut(Schema):
 
 
 _SCOPE_FIELDS = frozenset(ScopeOut.model_fields)
+_PLACE_FIELDS = frozenset({"rank", "ranked"})
 
 
 def _scope_or_snapshot(field: str) -> str:
+    if field in _PLACE_FIELDS:
+        return field
     return f"scope.{field}" if field in _SCOPE_FIELDS else f"snapshot.{field}"
 
 
-# A ScopeSnapshot: the scope's fields are read from its scope, the rest from its snapshot
-# (each field's alias is its dotted path).
+# A ScopeSnapshot: the scope's fields are read from its scope, its place on the board
+# from itself, the rest from its snapshot (each field's alias is its dotted path).
 class ScopeScoresOut(ScopeOut, ScoresOut):
     model_config = ConfigDict(alias_generator=_scope_or_snapshot)
 
     as_of: dt.date
+    ranked: bool = Field(
+        description=(
+            "Whether its kind's leaderboard ranks it: only forecasters, sources and tags "
+            "with at least LEADERBOARD_MIN_RESOLVED resolved forecasts are ranked "
+            "(never everything)."
+        )
+    )
+    rank: int | None = Field(
+        description=(
+            "Its place among the ranked of its kind, by shrunk_brier (equal scores share "
+            "a place); null when it is not ranked."
+        )
+    )
 
 
 class SnapshotOut(ScoresOut):
