@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db import connection, models
+from django.utils import timezone
 
 from forecasts.core import phrases
 from forecasts.core.models import (
@@ -87,13 +88,25 @@ def _estimates_insert(rows: list[_EstimateRow]) -> None:
     the database still checks every constraint.
     """
     fields = [field for field in Estimate._meta.concrete_fields if not field.primary_key]
-    fixed = [field for field in fields if field.attname not in _ESTIMATE_COLUMNS]
+    fixed = [field for field in fields if field.attname not in (*_ESTIMATE_COLUMNS, "created_at")]
     fixed_values = tuple(field.get_db_prep_save(field.get_default(), connection) for field in fixed)
-    names = [*_ESTIMATE_COLUMNS, *(field.attname for field in fixed)]
+    names = [*_ESTIMATE_COLUMNS, "created_at", *(field.attname for field in fixed)]
     in_table_order = operator.itemgetter(*(names.index(field.attname) for field in fields))
     made_on = Estimate._meta.get_field("made_on")
     days = {day: made_on.get_db_prep_save(day, connection) for *_, day in rows}
-    values = [in_table_order((*row[:-1], days[row[-1]], *fixed_values)) for row in rows]
+    # Recorded the day it was made, as estimate_record dates them: score history as of
+    # a past date then sees the estimates made by then.
+    created_at = Estimate._meta.get_field("created_at")
+    now, zone = timezone.now(), timezone.get_current_timezone()
+    recorded = {
+        day: created_at.get_db_prep_save(
+            min(now, dt.datetime.combine(day, dt.time(12), tzinfo=zone)), connection
+        )
+        for day in days
+    }
+    values = [
+        in_table_order((*row[:-1], days[row[-1]], recorded[row[-1]], *fixed_values)) for row in rows
+    ]
 
     quote = connection.ops.quote_name
     table = quote(Estimate._meta.db_table)
