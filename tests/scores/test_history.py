@@ -318,3 +318,20 @@ def test_seed_history_starts_the_day_it_was_loaded(seeded, client):
     assert (report.dates, report.first) == (1, UNTIL)
     assert overall_counts() == {UNTIL: 10}
     assert client.get("/").status_code == 200
+
+
+def test_synthetic_data_has_a_history_as_recorded():
+    """The bench's data: resolutions recorded days after their outcome became known and
+    estimates on the day they were made, so the history grows over the years."""
+    from forecasts.devtools.synthetic import synthetic_generate
+
+    synthetic_generate(
+        forecasts=120, estimates=360, forecasters=4, sources=3, tags=2, seed=3, today=UNTIL
+    )
+    report = score_services.scores_backfill(until=UNTIL)
+    counts = overall_counts()
+    assert report.first < dt.date(2017, 1, 1)
+    assert len(counts) > 300
+    assert 0 < counts[report.first] < counts[UNTIL]
+    for day in [*list(counts)[:: len(counts) // 6], UNTIL]:
+        assert_matches_the_record(day)
