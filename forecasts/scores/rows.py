@@ -8,6 +8,7 @@ then (:mod:`forecasts.scores.standing`); estimates carry the day they were recor
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -195,7 +196,8 @@ def local_days(epochs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     utc_days = np.floor(epochs / 86_400).astype(np.int64)
     # A local day is the UTC day or a neighbour (offsets stay within a day).
     candidates = np.unique(np.concatenate([utc_days - 1, utc_days, utc_days + 1]))
-    starts = np.array([_day_start(int(day)) for day in candidates], dtype=np.float64)
+    zone = timezone.get_current_timezone()
+    starts = np.array([_day_start(int(day), zone) for day in candidates], dtype=np.float64)
     return candidates[np.searchsorted(starts, epochs, side="right") - 1].astype(np.float64)
 
 
@@ -206,9 +208,12 @@ def _day_number(day: dt.date) -> int:
     return (day - _EPOCH).days
 
 
-def _day_start(number: int) -> float:
+@functools.lru_cache(maxsize=65_536)
+def _day_start(number: int, zone: dt.tzinfo) -> float:
+    """When a local day starts, as seconds since 1970-01-01 UTC (cached: a backfill and a
+    snapshot ask for the same few thousand days)."""
     day = _EPOCH + dt.timedelta(days=number)
-    return dt.datetime.combine(day, dt.time(), tzinfo=timezone.get_current_timezone()).timestamp()
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone).timestamp()
 
 
 def _day_end(day: dt.date) -> dt.datetime:
