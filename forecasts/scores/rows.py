@@ -97,19 +97,17 @@ SCORE_CHUNK_ROWS = 50_000
 
 
 def score_queries(
-    *,
-    as_of: dt.date,
-    tag_id: int | None = None,
-    recorded_by: dt.date | None = None,
+    *, tag_id: int | None = None, recorded_by: dt.date | None = None
 ) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
-    """Every resolution of a published forecast that could be scored as of a date.
+    """Every resolution of a published forecast, with the estimates and tags of those that
+    were ever resolved YES or NO.
 
     ``recorded_by`` keeps what was on record by the end of that day (the site's local
     day; None keeps everything) and ``tag_id`` only forecasts with that tag (the
-    leaderboards' filter). Outcomes known after ``as_of`` are left to the caller: a
-    correction may move the day an outcome became known, so only the resolution that
-    stood can say. Returns the resolutions, estimates and tags queries, each of plain
-    numbers.
+    leaderboards' filter). The day the outcome became known is not filtered here: a
+    correction may move it, so only the resolution that stood on a day can say
+    (:mod:`forecasts.scores.standing`). Returns the resolutions, estimates and tags
+    queries, each of plain numbers.
     """
     resolved = Resolution.objects.filter(forecast__published_at__isnull=False)
     if recorded_by is not None:
@@ -166,9 +164,7 @@ def score_rows(
     it stood at the end of that day (a snapshot's date), None the record as it is now
     (the leaderboards' period filters: outcomes known in a period, as recorded today).
     """
-    resolutions, estimates, tags = score_queries(
-        as_of=as_of, tag_id=tag_id, recorded_by=recorded_by
-    )
+    resolutions, estimates, tags = score_queries(tag_id=tag_id, recorded_by=recorded_by)
     resolved = _numeric(resolutions, width=7)
     resolved[:, 6] = local_days(resolved[:, 6])
     read = _numeric(estimates, width=6)
@@ -229,7 +225,7 @@ def score_rows_fetch_only(*, as_of: dt.date) -> int:
     The floor a snapshot's cost is measured against (``make bench``): the time
     it takes only to read the columns. Returns the number of rows read.
     """
-    queries = score_queries(as_of=as_of, recorded_by=as_of)
+    queries = score_queries(recorded_by=as_of)
     return sum(len(chunk) for query in queries for chunk in _chunks(query))
 
 
