@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db import connection, models
+from django.utils import timezone
 
 from forecasts.core import phrases
 from forecasts.core.models import (
@@ -77,8 +78,19 @@ _ESTIMATE_COLUMNS = ("forecast_id", "probability", "low", "high", "basis", "phra
 
 
 def _estimates_insert(rows: list[_EstimateRow]) -> None:
-    """Insert estimates from plain tuples (:func:`rows_insert`)."""
-    rows_insert(Estimate, _ESTIMATE_COLUMNS, rows)
+    """Insert estimates from plain tuples (:func:`rows_insert`), each recorded at noon on
+    the day it was made (never after now), as ``estimate_record`` dates them: score
+    history as of a past date then sees the estimates made by then."""
+    now, zone = timezone.now(), timezone.get_current_timezone()
+    recorded = {
+        day: min(now, dt.datetime.combine(day, dt.time(12), tzinfo=zone))
+        for day in {row[-1] for row in rows}
+    }
+    rows_insert(
+        Estimate,
+        (*_ESTIMATE_COLUMNS, "created_at"),
+        [(*row, recorded[row[-1]]) for row in rows],
+    )
 
 
 def rows_insert(

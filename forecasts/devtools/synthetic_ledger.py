@@ -44,8 +44,6 @@ _ESTIMATE_FIELDS = (
     "historical",
 )
 _COLUMNS = ("chain", "seq", "recorded_at", "kind", "forecast_id", "actor", "payload", "hash")
-# Estimates recorded after publication: at 13:00 UTC of their date (publication is at noon).
-_ESTIMATE_HOUR = dt.time(13, tzinfo=dt.UTC)
 
 
 class SyntheticLedger:
@@ -68,7 +66,7 @@ class SyntheticLedger:
         rows_read = (
             Estimate.objects.filter(forecast_id__in=[forecast.pk for forecast in published])
             .order_by("forecast_id", "made_on", "pk")
-            .values_list("forecast_id", *_ESTIMATE_FIELDS, named=True)
+            .values_list("forecast_id", "created_at", *_ESTIMATE_FIELDS, named=True)
         )
         for estimate in rows_read:
             by_forecast[estimate.forecast_id].append(cast(Estimate, estimate))
@@ -108,8 +106,7 @@ class SyntheticLedger:
                 publication_doc(forecast, standing),
             )
             for estimate in estimates[len(standing) :]:
-                at = dt.datetime.combine(estimate.made_on, _ESTIMATE_HOUR)
-                append(forecast, EventKind.ESTIMATE, at, estimate_doc(estimate))
+                append(forecast, EventKind.ESTIMATE, estimate.created_at, estimate_doc(estimate))
             if (resolution := resolved.get(forecast.pk)) is not None:
                 append(
                     forecast,

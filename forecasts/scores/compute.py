@@ -17,6 +17,7 @@ from django.utils import timezone
 from forecasts.scores.grouped import grouped_scores
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.rows import ScoreRows
+from forecasts.scores.standing import NEVER, standings
 from forecasts.scores.time_averaged import time_averaged_briers
 from forecasts.scores.validation import FloatArray, IntArray
 
@@ -36,7 +37,8 @@ _KINDS = (ScopeKind.ALL, ScopeKind.FORECASTER, ScopeKind.SOURCE, ScopeKind.TAG)
 
 @dataclass(frozen=True)
 class ScoredForecasts:
-    """Per-forecast inputs and scores for every forecast scored as of some date."""
+    """Per-forecast inputs and scores, one entry per standing (:mod:`.standing`): a
+    forecast's resolution with the estimates it scores, and the days it stood on."""
 
     forecaster_ids: IntArray
     source_ids: IntArray
@@ -44,12 +46,22 @@ class ScoredForecasts:
     published_probabilities: FloatArray
     time_averaged_briers: FloatArray
     known_on: IntArray  # day numbers
+    valid_from: IntArray  # the first day the standing held
+    valid_to: IntArray  # the first day it no longer held (NEVER: it still does)
     tag_forecasts: IntArray  # index into the arrays above, one per (forecast, tag) pair
     tag_ids: IntArray
 
-    def known_by(self, day: int) -> ScoredForecasts:
-        """The subset whose outcome was known on or before ``day`` (for backfills)."""
-        keep = self.known_on <= day
+    def standing_on(
+        self, day: int, *, known_from: int | None = None, known_until: int | None = None
+    ) -> ScoredForecasts:
+        """The forecasts as they stood at the end of ``day`` (at most one entry each),
+        optionally only those whose outcome became known from ``known_from`` to
+        ``known_until``."""
+        keep = (self.valid_from <= day) & (day < self.valid_to)
+        if known_from is not None:
+            keep &= self.known_on >= known_from
+        if known_until is not None:
+            keep &= self.known_on <= known_until
         new_index = np.cumsum(keep) - 1
         tag_keep = keep[self.tag_forecasts]
         return ScoredForecasts(
@@ -59,54 +71,82 @@ class ScoredForecasts:
             published_probabilities=self.published_probabilities[keep],
             time_averaged_briers=self.time_averaged_briers[keep],
             known_on=self.known_on[keep],
+            valid_from=self.valid_from[keep],
+            valid_to=self.valid_to[keep],
             tag_forecasts=new_index[self.tag_forecasts[tag_keep]],
             tag_ids=self.tag_ids[tag_keep],
         )
 
 
 def scored_forecasts(rows: ScoreRows) -> ScoredForecasts:
-    """Turn the rows into per-forecast arrays, scoring every forecast at once."""
+    """The forecasts scored as the rows were read: standing at the end of their
+    ``recorded_by`` day (or now), outcomes known from ``known_from`` to ``known_until``."""
+    day = NEVER - 1 if rows.recorded_by is None else rows.recorded_by
+    return scored_history(rows).standing_on(
+        day, known_from=rows.known_from, known_until=rows.known_until
+    )
+
+
+def scored_history(rows: ScoreRows) -> ScoredForecasts:
+    """Every standing of every forecast the rows hold, each scored once, with numpy.
+
+    The published probability is the standing's first estimate (Brier at publication);
+    the time-averaged Brier runs from it to the day the outcome became known (or the
+    deadline, if earlier). A forecast with no estimate made before its outcome became
+    known is not scored.
+    """
     resolutions, estimates = rows.resolutions, rows.estimates
     if not len(resolutions) or not len(estimates):
         empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0, np.float64)
         return ScoredForecasts(
-            empty_i, empty_i, empty_f, empty_f, empty_f, empty_i, empty_i, empty_i
+            empty_i, empty_i, empty_f, empty_f, empty_f, empty_i, empty_i, empty_i, empty_i, empty_i
         )
-    resolutions = resolutions[np.argsort(resolutions[:, 0], kind="stable")]
-    forecast_ids = resolutions[:, 0].astype(np.int64)
-    est_forecast = estimates[:, 0].astype(np.int64)
-    # A forecast typed into the admin without any estimate cannot be scored.
-    has_estimate = np.isin(forecast_ids, est_forecast)
-    if not has_estimate.all():
-        resolutions, forecast_ids = resolutions[has_estimate], forecast_ids[has_estimate]
-    est_index = np.searchsorted(forecast_ids, est_forecast)
-    est_ids = estimates[:, 1].astype(np.int64)
-    est_days = estimates[:, 2].astype(np.int64)
-    order = np.lexsort((est_ids, est_days, est_index))
-    est_index, est_days = est_index[order], est_days[order]
-    est_probs = estimates[order, 3]
-    first = np.flatnonzero(np.r_[True, est_index[1:] != est_index[:-1]])
+    found = standings(
+        forecasts=resolutions[:, 0].astype(np.int64),
+        outcomes=resolutions[:, 4].astype(np.int64),
+        known=resolutions[:, 5].astype(np.int64),
+        recorded=resolutions[:, 6].astype(np.int64),
+        estimate_forecasts=estimates[:, 0].astype(np.int64),
+        estimate_ids=estimates[:, 1].astype(np.int64),
+        estimate_made=estimates[:, 2].astype(np.int64),
+        estimate_recorded=estimates[:, 4].astype(np.int64),
+    )
+    scored = resolutions[found.resolution]
+    members = found.member_standing
+    est_days = estimates[found.member_estimate, 2].astype(np.int64)
+    est_probs = estimates[found.member_estimate, 3]
+    first = np.flatnonzero(np.r_[True, members[1:] != members[:-1]])
 
-    outcomes = resolutions[:, 4]
-    known = resolutions[:, 5].astype(np.int64)
-    deadlines = resolutions[:, 3].astype(np.int64)
+    outcomes = scored[:, 4]
+    known = scored[:, 5].astype(np.int64)
+    deadlines = scored[:, 3].astype(np.int64)
     time_averaged = time_averaged_briers(
-        est_index, est_days, est_probs, outcomes, est_days[first], np.minimum(known, deadlines)
+        members, est_days, est_probs, outcomes, est_days[first], np.minimum(known, deadlines)
     )
 
-    tag_forecast = rows.tags[:, 0].astype(np.int64)
-    position = np.searchsorted(forecast_ids, tag_forecast)
-    in_range = np.minimum(position, len(forecast_ids) - 1)
-    tag_known = forecast_ids[in_range] == tag_forecast
+    # Each standing carries its forecast's tags.
+    tag_order = np.argsort(rows.tags[:, 0], kind="stable")
+    tag_forecast = rows.tags[tag_order, 0].astype(np.int64)
+    tag_ids = rows.tags[tag_order, 1].astype(np.int64)
+    standing_forecast = scored[:, 0].astype(np.int64)
+    lo = np.searchsorted(tag_forecast, standing_forecast, side="left")
+    hi = np.searchsorted(tag_forecast, standing_forecast, side="right")
+    counts = hi - lo
+    tag_standing = np.repeat(np.arange(len(scored)), counts)
+    tag_position = np.repeat(lo, counts) + (
+        np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    )
     return ScoredForecasts(
-        forecaster_ids=resolutions[:, 1].astype(np.int64),
-        source_ids=resolutions[:, 2].astype(np.int64),
+        forecaster_ids=scored[:, 1].astype(np.int64),
+        source_ids=scored[:, 2].astype(np.int64),
         outcomes=outcomes,
         published_probabilities=est_probs[first],
         time_averaged_briers=time_averaged,
         known_on=known,
-        tag_forecasts=position[tag_known],
-        tag_ids=rows.tags[tag_known, 1].astype(np.int64),
+        valid_from=found.valid_from,
+        valid_to=found.valid_to,
+        tag_forecasts=tag_standing,
+        tag_ids=tag_ids[tag_position],
     )
 
 

@@ -17,8 +17,9 @@ class ScopeKind(models.TextChoices):
 class ScoreSnapshot(models.Model):
     """Scores for one scope (everything, a forecaster, a source or a tag) as of a date.
 
-    Only forecasts resolved YES or NO with the outcome known by ``as_of`` count;
-    annulled forecasts never do. Written by ``scores_snapshot``, which replaces a
+    Computed from the record as it stood at the end of ``as_of``: the resolution then
+    current (YES or NO; annulled forecasts never count) and the estimates recorded by
+    then. Written by ``scores_snapshot`` and ``scores_backfill``, which replace a
     date's snapshots atomically, so there is at most one per scope and date.
     """
 
@@ -54,7 +55,11 @@ class ScoreSnapshot(models.Model):
 
     class Meta:
         ordering = ["-as_of", "scope_kind", "scope_id"]
-        indexes = [models.Index(fields=["scope_kind", "scope_id", "-as_of"])]
+        indexes = [
+            models.Index(fields=["scope_kind", "scope_id", "-as_of"]),
+            # A date's snapshots are replaced, and a backfill's stale dates deleted, by date.
+            models.Index(fields=["as_of"], name="snapshot_as_of"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["scope_kind", "scope_id", "as_of"], name="one_snapshot_per_scope_and_date"

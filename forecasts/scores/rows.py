@@ -1,8 +1,14 @@
-"""What a score snapshot reads: three queries streamed in chunks into numpy arrays."""
+"""What a score snapshot reads: three queries streamed in chunks into numpy arrays.
+
+Every resolution is read, corrections and the rows they superseded alike, each with the
+day it was recorded, so that the scores as of a date can use the resolution that stood
+then (:mod:`forecasts.scores.standing`); estimates carry the day they were recorded too.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection
-from django.db.models import Case, Func, IntegerField, QuerySet, Value, When
+from django.db.models import Case, FloatField, Func, IntegerField, QuerySet, Value, When
+from django.utils import timezone
 
 from forecasts.core.models import Estimate, Forecast, Outcome, Resolution
 
@@ -33,20 +40,55 @@ class DayNumber(Func):
         return self.as_sql(compiler, connection, template="(%(expressions)s - DATE '1970-01-01')")
 
 
+class EpochSeconds(Func):
+    """A moment as seconds since 1970-01-01 UTC (a float), computed by the database.
+
+    Turned into the site's local day with numpy (:func:`local_days`): SQLite knows no
+    time zones, and a million ``datetime`` objects would cost seconds.
+    """
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="ROUND((julianday(%(expressions)s) - 2440587.5) * 86400.0, 3)",
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::double precision"
+        )
+
+
+# Outcome codes in the resolution rows.
+YES, NO, ANNULLED = 1, 0, -1
+
+
 @dataclass(frozen=True)
 class ScoreRows:
     """What a score snapshot reads, as float64 arrays (every value is numeric and exact).
 
-    ``resolutions`` (n, 6): forecast id, forecaster id, source id, deadline day,
-    1 if YES else 0, day the outcome became known.
-    ``estimates`` (m, 4): forecast id, estimate id, day made, probability.
+    ``resolutions`` (n, 7): forecast id, forecaster id, source id, deadline day, outcome
+    (``YES``, ``NO`` or ``ANNULLED``), day the outcome became known, day the resolution
+    was recorded; every resolution, superseded ones too, in the order they were recorded
+    within each forecast (by ``resolved_at``, then id).
+    ``estimates`` (m, 5): forecast id, estimate id, day made, probability, day recorded
+    (for the historical import's, the day it was made if that is earlier).
     ``tags`` (k, 2): forecast id, tag id.
-    Days are whole days since 1970-01-01.
+    Days are whole days since 1970-01-01, recorded days in the site's time zone.
+
+    ``recorded_by`` is the last day whose records were read (None: the whole record);
+    ``known_from`` and ``known_until`` bound the day the outcome became known.
     """
 
     resolutions: npt.NDArray[np.float64]
     estimates: npt.NDArray[np.float64]
     tags: npt.NDArray[np.float64]
+    known_until: int
+    known_from: int | None = None
+    recorded_by: int | None = None
 
 
 # Rows are fetched this many at a time (a server-side cursor on PostgreSQL), so a
@@ -55,42 +97,54 @@ SCORE_CHUNK_ROWS = 50_000
 
 
 def score_queries(
-    *, as_of: dt.date, known_from: dt.date | None = None, tag_id: int | None = None
+    *, tag_id: int | None = None, recorded_by: dt.date | None = None
 ) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
-    """Every scored forecast as of a date: published, resolved YES or NO, outcome known by then.
+    """Every resolution of a published forecast, with the estimates and tags of those that
+    were ever resolved YES or NO.
 
-    ``known_from`` keeps only outcomes known on or after that date and ``tag_id``
-    only forecasts with that tag (the leaderboards' period and tag filters).
-    Returns the resolutions, estimates and tags queries, each of plain numbers.
+    ``recorded_by`` keeps what was on record by the end of that day (the site's local
+    day; None keeps everything) and ``tag_id`` only forecasts with that tag (the
+    leaderboards' filter). The day the outcome became known is not filtered here: a
+    correction may move it, so only the resolution that stood on a day can say
+    (:mod:`forecasts.scores.standing`). Returns the resolutions, estimates and tags
+    queries, each of plain numbers.
     """
-    resolved = Resolution.objects.filter(
-        is_current=True,
-        outcome__in=[Outcome.YES, Outcome.NO],
-        known_on__lte=as_of,
-        forecast__published_at__isnull=False,
-    )
-    if known_from is not None:
-        resolved = resolved.filter(known_on__gte=known_from)
+    resolved = Resolution.objects.filter(forecast__published_at__isnull=False)
+    if recorded_by is not None:
+        resolved = resolved.filter(resolved_at__lt=_day_end(recorded_by))
     if tag_id is not None:
         resolved = resolved.filter(forecast__tags=tag_id)
-    resolutions = resolved.annotate(
-        deadline_day=DayNumber("forecast__resolve_by"),
-        yes=Case(When(outcome=Outcome.YES, then=Value(1)), default=Value(0)),
-        known_day=DayNumber("known_on"),
-    ).values_list(
-        "forecast_id",
-        "forecast__forecaster_id",
-        "forecast__source_id",
-        "deadline_day",
-        "yes",
-        "known_day",
+    resolutions = (
+        resolved.annotate(
+            deadline_day=DayNumber("forecast__resolve_by"),
+            outcome_code=Case(
+                When(outcome=Outcome.YES, then=Value(YES)),
+                When(outcome=Outcome.NO, then=Value(NO)),
+                default=Value(ANNULLED),
+            ),
+            known_day=DayNumber("known_on"),
+            recorded=EpochSeconds("resolved_at"),
+        )
+        .order_by("forecast_id", "resolved_at", "pk")
+        .values_list(
+            "forecast_id",
+            "forecast__forecaster_id",
+            "forecast__source_id",
+            "deadline_day",
+            "outcome_code",
+            "known_day",
+            "recorded",
+        )
     )
-    forecast_ids = resolved.values("forecast_id")
-    estimates = (
-        Estimate.objects.filter(forecast_id__in=forecast_ids)
-        .annotate(day=DayNumber("made_on"))
-        .values_list("forecast_id", "pk", "day", "probability")
-    )
+    forecast_ids = resolved.filter(outcome__in=[Outcome.YES, Outcome.NO]).values("forecast_id")
+    on_record = Estimate.objects.filter(forecast_id__in=forecast_ids)
+    if recorded_by is not None:
+        on_record = on_record.recorded_by(recorded_by)
+    estimates = on_record.annotate(
+        day=DayNumber("made_on"),
+        recorded=EpochSeconds("created_at"),
+        from_history=Case(When(historical=True, then=Value(1)), default=Value(0)),
+    ).values_list("forecast_id", "pk", "day", "probability", "recorded", "from_history")
     tags = Forecast.tags.through.objects.filter(forecast_id__in=forecast_ids).values_list(
         "forecast_id", "tag_id"
     )
@@ -98,14 +152,70 @@ def score_queries(
 
 
 def score_rows(
-    *, as_of: dt.date, known_from: dt.date | None = None, tag_id: int | None = None
+    *,
+    as_of: dt.date,
+    known_from: dt.date | None = None,
+    tag_id: int | None = None,
+    recorded_by: dt.date | None = None,
 ) -> ScoreRows:
-    """The snapshot's input: three queries, streamed in chunks into numpy arrays."""
-    resolutions, estimates, tags = score_queries(as_of=as_of, known_from=known_from, tag_id=tag_id)
+    """The snapshot's input: three queries, streamed in chunks into numpy arrays.
+
+    Outcomes known from ``known_from`` to ``as_of``; ``recorded_by`` reads the record as
+    it stood at the end of that day (a snapshot's date), None the record as it is now
+    (the leaderboards' period filters: outcomes known in a period, as recorded today).
+    """
+    resolutions, estimates, tags = score_queries(tag_id=tag_id, recorded_by=recorded_by)
+    resolved = _numeric(resolutions, width=7)
+    resolved[:, 6] = local_days(resolved[:, 6])
+    read = _numeric(estimates, width=6)
+    recorded = local_days(read[:, 4])
+    from_history = read[:, 5] == 1
+    # A historical import stands for what its source published on its date.
+    recorded[from_history] = np.minimum(recorded[from_history], read[from_history, 2])
+    read[:, 4] = recorded
     return ScoreRows(
-        resolutions=_numeric(resolutions, width=6),
-        estimates=_numeric(estimates, width=4),
+        resolutions=resolved,
+        estimates=read[:, :5],
         tags=_numeric(tags, width=2),
+        known_until=_day_number(as_of),
+        known_from=None if known_from is None else _day_number(known_from),
+        recorded_by=None if recorded_by is None else _day_number(recorded_by),
+    )
+
+
+def local_days(epochs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The site's local day (as a day number) each moment falls on, given as seconds since
+    1970-01-01 UTC: the day ``EstimateQuerySet.recorded_by`` counts it in (recorded by
+    the end of day D means before the local midnight that starts D + 1)."""
+    if not len(epochs):
+        return np.zeros(0, np.float64)
+    utc_days = np.floor(epochs / 86_400).astype(np.int64)
+    # A local day is the UTC day or a neighbour (offsets stay within a day).
+    candidates = np.unique(np.concatenate([utc_days - 1, utc_days, utc_days + 1]))
+    zone = timezone.get_current_timezone()
+    starts = np.array([_day_start(int(day), zone) for day in candidates], dtype=np.float64)
+    return candidates[np.searchsorted(starts, epochs, side="right") - 1].astype(np.float64)
+
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _day_number(day: dt.date) -> int:
+    return (day - _EPOCH).days
+
+
+@functools.lru_cache(maxsize=65_536)
+def _day_start(number: int, zone: dt.tzinfo) -> float:
+    """When a local day starts, as seconds since 1970-01-01 UTC (cached: a backfill and a
+    snapshot ask for the same few thousand days)."""
+    day = _EPOCH + dt.timedelta(days=number)
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone).timestamp()
+
+
+def _day_end(day: dt.date) -> dt.datetime:
+    """The local midnight that ends ``day`` (as ``EstimateQuerySet.recorded_by`` has it)."""
+    return dt.datetime.combine(
+        day + dt.timedelta(days=1), dt.time(), tzinfo=timezone.get_current_timezone()
     )
 
 
@@ -115,7 +225,8 @@ def score_rows_fetch_only(*, as_of: dt.date) -> int:
     The floor a snapshot's cost is measured against (``make bench``): the time
     it takes only to read the columns. Returns the number of rows read.
     """
-    return sum(len(chunk) for query in score_queries(as_of=as_of) for chunk in _chunks(query))
+    queries = score_queries(recorded_by=as_of)
+    return sum(len(chunk) for query in queries for chunk in _chunks(query))
 
 
 def _chunks(queryset: QuerySet[Any]) -> Iterator[list[tuple[Any, ...]]]:

@@ -1,8 +1,11 @@
 """Score snapshots: every scope's scores as of a date, stored; and the recompute a resolution
 queues.
 
-The database is read once (three queries: resolutions, estimates, tags,
-:mod:`forecasts.scores.rows`) and scored in one pass (:mod:`forecasts.scores.compute`).
+A snapshot as of a date uses the record as it stood at the end of that day: the
+resolutions recorded by then (a correction from the day it was recorded) and the
+estimates recorded by then (:mod:`forecasts.scores.standing`). The database is read
+once (three queries: resolutions, estimates, tags, :mod:`forecasts.scores.rows`) and
+scored in one pass (:mod:`forecasts.scores.compute`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from forecasts.scores.compute import (
     day_of,
     scope_snapshots,
     scored_forecasts,
+    scored_history,
 )
 from forecasts.scores.models import ScopeKind, ScoreRecompute, ScoreSnapshot
 from forecasts.scores.phrase_table import phrase_table
@@ -46,9 +50,10 @@ class SnapshotReport:
 
 
 def scores_snapshot(*, as_of: dt.date) -> SnapshotReport:
-    """Compute and store every scope's scores as of a date, replacing that date's snapshots."""
+    """Compute and store every scope's scores as of a date, as recorded by the end of that
+    day, replacing that date's snapshots."""
     began = time.perf_counter()
-    scored = scored_forecasts(score_rows(as_of=as_of))
+    scored = scored_forecasts(score_rows(as_of=as_of, recorded_by=as_of))
     snapshots = _with_phrases(scope_snapshots(scored, as_of=as_of), as_of=as_of)
     _snapshots_replace(as_of, snapshots)
     return SnapshotReport(
@@ -77,30 +82,38 @@ class BackfillReport:
 
 
 def scores_backfill(*, until: dt.date, progress: Progress | None = None) -> BackfillReport:
-    """Snapshots weekly from the first known outcome to ``until``, plus ``until`` itself.
+    """The whole score history up to ``until``, as one series: snapshots weekly from the
+    first day a scored outcome was on record, plus ``until`` itself.
 
-    The data is read once; each date is the same arrays cut at that date.
+    The data is read once and every standing scored once; each date is the forecasts as
+    they stood on it. Each date's snapshots are replaced whole; afterwards every other
+    snapshot date up to ``until`` (a nightly or ``--date`` snapshot between the weekly
+    dates, an earlier backfill's grid, dates before the first recorded outcome) is
+    deleted, so the history is this run's series only. Dates after ``until`` are kept.
     """
     began = time.perf_counter()
-    scored = scored_forecasts(score_rows(as_of=until))
-    dates = backfill_dates(scored, until=until)
+    history = scored_history(score_rows(as_of=until, recorded_by=until))
+    dates = backfill_dates(history, until=until)
     for done, as_of in enumerate(dates, start=1):
-        snapshots = scope_snapshots(scored.known_by(day_number(as_of)), as_of=as_of)
+        day = day_number(as_of)
+        snapshots = scope_snapshots(history.standing_on(day, known_until=day), as_of=as_of)
         if as_of == until:  # the one the scorecard shows
             snapshots = _with_phrases(snapshots, as_of=as_of)
         _snapshots_replace(as_of, snapshots)
         if progress:
             progress(done, len(dates))
-    first = dates[0] if len(scored.known_on) else None
+    _snapshots_superseded_delete(keep=dates, until=until)
+    first = dates[0] if len(history.valid_from) else None
     return BackfillReport(
         dates=len(dates), first=first, last=until, seconds=time.perf_counter() - began
     )
 
 
 def backfill_dates(scored: ScoredForecasts, *, until: dt.date) -> list[dt.date]:
-    if not len(scored.known_on):
+    """Weekly from the first day any scored forecast stood on record, then ``until``."""
+    if not len(scored.valid_from) or int(scored.valid_from.min()) > day_number(until):
         return [until]
-    first = day_of(int(scored.known_on.min()))
+    first = day_of(int(scored.valid_from.min()))
     dates = []
     day = first
     while day < until:
@@ -167,3 +180,22 @@ def _snapshots_replace(as_of: dt.date, snapshots: list[ScoreSnapshot]) -> None:
         except IntegrityError:
             if attempt == 2:
                 raise
+
+
+def _snapshots_superseded_delete(*, keep: list[dt.date], until: dt.date) -> None:
+    """Delete every snapshot date up to ``until`` that is not one of ``keep``."""
+    kept = set(keep)
+    stale = [
+        day
+        for day in ScoreSnapshot.objects.filter(as_of__lte=until)
+        .order_by()
+        .values_list("as_of", flat=True)
+        .distinct()
+        if day not in kept
+    ]
+    if not stale:
+        return
+    with transaction.atomic():
+        for start in range(0, len(stale), 500):  # SQLite allows so many parameters
+            ScoreSnapshot.objects.filter(as_of__in=stale[start : start + 500]).delete()
+        transaction.on_commit(public_pages_changed)

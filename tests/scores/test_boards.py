@@ -54,8 +54,10 @@ def _too_few_names(html, caption):
 
 
 @pytest.fixture
-def many_forecasters():
-    """TOP_ROWS + 5 forecasters; forecaster i said 0.9 on i+1 events that happened."""
+def many_forecasters(time_machine):
+    """TOP_ROWS + 5 forecasters; forecaster i said 0.9 on i+1 events that happened,
+    recorded on TODAY (a snapshot as of TODAY counts what was recorded by then)."""
+    time_machine.move_to(dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC))
     people = []
     for i in range(TOP_ROWS + 5):
         person = ForecasterFactory(name=f"Pundit {i:02d}", slug=f"pundit-{i:02d}")

@@ -1,7 +1,6 @@
 """Score snapshots: right numbers, one pass, replace-not-duplicate, history, coalesced recompute."""
 
 import datetime as dt
-import itertools
 import math
 
 import pytest
@@ -28,6 +27,13 @@ from tests.factories import EstimateFactory, ForecastFactory, ResolutionFactory,
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date(2026, 11, 28)
+
+
+@pytest.fixture(autouse=True)
+def recorded_today(time_machine):
+    """Rows are recorded at noon on TODAY (the seed's resolutions, the factories'
+    estimates and resolutions): a snapshot as of TODAY sees them, an earlier one does not."""
+    time_machine.move_to(dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC))
 
 
 def independent_brier(forecasts):
@@ -128,9 +134,10 @@ def test_annulled_and_not_yet_known_outcomes_are_not_scored(seeded):
     )
     score_services.scores_snapshot(as_of=TODAY)
     assert ScoreSnapshot.objects.get(scope_kind=ScopeKind.ALL, as_of=TODAY).resolved_count == 9
-    score_services.scores_snapshot(as_of=dt.date(2020, 1, 1))  # only the Biegun outcomes were known
+    # Two outcomes were known by 2020, but none was on record: the seed was loaded on TODAY.
+    score_services.scores_snapshot(as_of=dt.date(2020, 1, 1))
     early = ScoreSnapshot.objects.get(scope_kind=ScopeKind.ALL, as_of=dt.date(2020, 1, 1))
-    assert early.resolved_count == 2
+    assert early.resolved_count == 0
 
 
 def test_time_averaged_brier_hand_case():
@@ -182,25 +189,28 @@ def test_snapshot_query_count_does_not_grow_with_scopes(django_assert_max_num_qu
     assert report.scopes == 1 + 40 + 40 + 4
 
 
-def test_backfill_builds_weekly_history_the_page_shows(client, seeded):
-    report = score_services.scores_backfill(until=TODAY)
-    first_known = Resolution.objects.order_by("known_on").first().known_on
+def test_backfill_builds_weekly_history_the_page_shows(client, seeded, time_machine):
+    # The seed's outcomes were recorded on TODAY; three weeks later, one more.
+    time_machine.move_to(dt.datetime(2026, 12, 10, 12, tzinfo=dt.UTC))
+    extra = ResolutionFactory(outcome="NO").forecast
+    later = dt.date(2026, 12, 19)
+    time_machine.move_to(dt.datetime(2026, 12, 19, 12, tzinfo=dt.UTC))
+    report = score_services.scores_backfill(until=later)
     dates = sorted(set(ScoreSnapshot.objects.values_list("as_of", flat=True)))
-    assert dates[0] == first_known
-    assert dates[-1] == TODAY
-    assert all((b - a).days == 7 for a, b in itertools.pairwise(dates[:-1]))
+    assert dates == [TODAY, dt.date(2026, 12, 5), dt.date(2026, 12, 12), later]
     assert report.dates == len(dates)
     counts = dict(
         ScoreSnapshot.objects.filter(scope_kind=ScopeKind.ALL)
         .order_by("as_of")
         .values_list("as_of", "resolved_count")
     )
-    assert counts[first_known] == 2
-    assert counts[TODAY] == 10
-    assert list(counts.values()) == sorted(counts.values())  # never decreases
+    assert counts == {TODAY: 10, dt.date(2026, 12, 5): 10, dt.date(2026, 12, 12): 11, later: 11}
+    assert ScoreSnapshot.objects.get(
+        scope_kind=ScopeKind.FORECASTER, scope_id=extra.forecaster_id, as_of=dt.date(2026, 12, 12)
+    )
     html = client.get(reverse("forecasts:scores")).content.decode()
-    assert "10 resolved forecasts" in html
-    assert first_known.strftime("%-d %b %Y") in html
+    assert "11 resolved forecasts" in html
+    assert TODAY.strftime("%-d %b %Y") in html
 
 
 def _phrase_counts(rows):
@@ -252,11 +262,14 @@ def test_a_phrase_table_as_of_a_date_uses_the_current_resolutions_date(seeded):
     assert after.get("unlikely", (0, 0)) == (count - 1, happened - (first.outcome == "YES"))
 
 
-def test_a_backfill_stores_the_phrase_table_with_its_last_date_only(seeded):
-    score_services.scores_backfill(until=TODAY)
+def test_a_backfill_stores_the_phrase_table_with_its_last_date_only(seeded, time_machine):
+    later = TODAY + dt.timedelta(days=21)
+    time_machine.move_to(dt.datetime.combine(later, dt.time(12), tzinfo=dt.UTC))
+    score_services.scores_backfill(until=later)
     overall = ScoreSnapshot.objects.filter(scope_kind=ScopeKind.ALL)
-    assert overall.get(as_of=TODAY).phrases
-    assert set(overall.exclude(as_of=TODAY).values_list("phrases", flat=True)) == {None}
+    assert overall.count() == 4
+    assert overall.get(as_of=later).phrases
+    assert set(overall.exclude(as_of=later).values_list("phrases", flat=True)) == {None}
 
 
 def test_the_scorecard_shows_the_snapshots_phrase_table(client, seeded):
@@ -392,17 +405,19 @@ def test_nightly_task_is_scheduled_and_snapshots_today(seeded, time_machine):
 def test_recompute_task_snapshots_today_and_releases_the_claim(seeded, time_machine):
     from forecasts import tasks
 
-    time_machine.move_to(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
-    ScoreRecompute.objects.create(pk=1, pending_since=dt.datetime(2026, 3, 2, 8, 59, tzinfo=dt.UTC))
+    time_machine.move_to(dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC))
+    ScoreRecompute.objects.create(
+        pk=1, pending_since=dt.datetime(2026, 12, 2, 8, 59, tzinfo=dt.UTC)
+    )
     tasks.scores_recompute.apply().get()
     assert ScoreRecompute.objects.get().pending_since is None
-    assert ScoreSnapshot.objects.filter(as_of=dt.date(2026, 3, 2)).count() > 1
+    assert ScoreSnapshot.objects.filter(as_of=dt.date(2026, 12, 2)).count() > 1
 
 
 def test_if_empty_backfills_only_the_first_time(seeded, capsys):
     call_command("snapshot_scores", "--backfill", "--if-empty")
     count = ScoreSnapshot.objects.count()
-    assert count > 100
+    assert count > 1  # every scope as of the day the seed was loaded
     call_command("snapshot_scores", "--backfill", "--if-empty")
     assert "nothing to do" in capsys.readouterr().out
     assert ScoreSnapshot.objects.count() == count

@@ -9,6 +9,7 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from openapi_spec_validator import validate
@@ -380,18 +381,19 @@ def test_scores_show_the_latest_snapshot_of_every_scope(
 ):
     empty = client.get("/api/scores").json()
     assert (empty["as_of"], empty["count"], empty["items"]) == (None, 0, [])
-    # A new snapshot invalidates the cached response.
+    # A new snapshot invalidates the cached response. The seed was recorded today.
+    today = timezone.localdate()
     with django_capture_on_commit_callbacks(execute=True):
-        score_services.scores_snapshot(as_of=dt.date(2020, 12, 31))
-        score_services.scores_snapshot(as_of=dt.date(2021, 6, 30))
+        score_services.scores_snapshot(as_of=today - dt.timedelta(days=180))
+        score_services.scores_snapshot(as_of=today)
 
     body = client.get("/api/scores").json()
-    assert body["as_of"] == "2021-06-30"
+    assert body["as_of"] == today.isoformat()
     kinds = [item["kind"] for item in body["items"]]
     assert kinds == sorted(kinds, key=["all", "forecaster", "source", "tag"].index)
     everything = body["items"][0]
     assert (everything["kind"], everything["id"], everything["name"]) == ("all", 0, "Everything")
-    stored = ScoreSnapshot.objects.get(scope_kind="all", as_of=dt.date(2021, 6, 30))
+    stored = ScoreSnapshot.objects.get(scope_kind="all", as_of=today)
     assert everything["resolved_count"] == stored.resolved_count == 10
     assert everything["brier"] == pytest.approx(stored.brier)
     for field in (
@@ -410,11 +412,7 @@ def test_scores_show_the_latest_snapshot_of_every_scope(
         "seed-article-analyst",
         "Unnamed analyst (seed article)",
     )
-    assert (
-        body["count"]
-        == len(body["items"])
-        == ScoreSnapshot.objects.filter(as_of=dt.date(2021, 6, 30)).count()
-    )
+    assert body["count"] == len(body["items"]) == ScoreSnapshot.objects.filter(as_of=today).count()
     tags = client.get("/api/scores", {"kind": "tag"}).json()["items"]
     assert {item["kind"] for item in tags} == {"tag"}
     second = client.get("/api/scores", {"kind": "tag", "limit": 2, "offset": 2}).json()
@@ -438,13 +436,22 @@ def test_scores_show_the_latest_snapshot_of_every_scope(
     assert (everything["ranked"], everything["rank"]) == (False, None)
 
 
-def test_snapshots_are_a_scope_history_newest_first(client, seeded):
-    score_services.scores_snapshot(as_of=dt.date(2020, 12, 31))
-    score_services.scores_snapshot(as_of=dt.date(2021, 6, 30))
+def test_snapshots_are_a_scope_history_newest_first(client, seeded, time_machine):
+    loaded = timezone.localdate()  # the seed's outcomes were recorded today
+    score_services.scores_snapshot(as_of=loaded)
+    time_machine.move_to(timezone.now() + dt.timedelta(days=7))
+    core_services.forecast_resolve(
+        forecast=Forecast.objects.due(at=timezone.now()).order_by("pk").first(),
+        outcome="NO",
+        known_on=timezone.localdate(),
+        note="Resolved a week after the seed was loaded.",
+    )
+    later = timezone.localdate()
+    score_services.scores_snapshot(as_of=later)
     body = client.get("/api/snapshots").json()
     assert body["scope"] == {"kind": "all", "id": 0, "slug": "", "name": "Everything"}
     assert body["count"] == 2
-    assert [s["as_of"] for s in body["items"]] == ["2021-06-30", "2020-12-31"]
+    assert [s["as_of"] for s in body["items"]] == [later.isoformat(), loaded.isoformat()]
     assert body["items"][1]["resolved_count"] < body["items"][0]["resolved_count"]
 
     forecaster_id = items(client, "/api/forecasters")[0]["id"]
@@ -452,7 +459,7 @@ def test_snapshots_are_a_scope_history_newest_first(client, seeded):
         "/api/snapshots", {"scope_kind": "forecaster", "scope_id": forecaster_id, "limit": 1}
     ).json()
     assert mine["scope"]["slug"] == "seed-article-analyst"
-    assert [s["as_of"] for s in mine["items"]] == ["2021-06-30"]
+    assert [s["as_of"] for s in mine["items"]] == [later.isoformat()]
     assert "offset=1" in mine["next"]
 
     missing = client.get("/api/snapshots", {"scope_kind": "tag", "scope_id": 999_999})

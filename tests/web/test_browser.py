@@ -152,11 +152,13 @@ SCREENSHOTS = REPO / "var" / "screenshots"
 def test_scorecard_shows_charts_and_leads_to_a_forecast_and_its_source(
     browser, live_server, seeded, name, viewport
 ):
-    import datetime as dt
+
+    from django.utils import timezone
 
     from forecasts.scores import services as score_services
 
-    score_services.scores_backfill(until=dt.date(2026, 11, 28))
+    # The seed's outcomes were recorded today: the history starts today.
+    score_services.scores_backfill(until=timezone.localdate())
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport=viewport, is_mobile=name == "phone")
     page = context.new_page()

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from forecasts.core import services as core_services
 from forecasts.models import Forecast
@@ -49,7 +50,7 @@ def test_a_new_snapshot_invalidates_the_scorecard(
 ):
     assert "Their Brier score" not in client.get("/").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        score_services.scores_snapshot(as_of=dt.date(2026, 11, 28))
+        score_services.scores_snapshot(as_of=timezone.localdate())  # the seed's load day
     assert "Their Brier score" in client.get("/").content.decode()
 
 

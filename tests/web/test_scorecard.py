@@ -17,9 +17,20 @@ pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 28)
 
 
+LOADED = dt.date(2026, 11, 21)
+
+
+@pytest.fixture(autouse=True)
+def loaded_a_week_before(time_machine):
+    """The seed is loaded (its outcomes recorded) a week before TODAY: snapshots count them
+    from then."""
+    time_machine.move_to(dt.datetime.combine(LOADED, dt.time(12), tzinfo=dt.UTC))
+
+
 @pytest.fixture
-def scored(seeded):
-    score_services.scores_snapshot(as_of=dt.date(2021, 1, 1))
+def scored(seeded, time_machine):
+    score_services.scores_snapshot(as_of=LOADED)
+    time_machine.move_to(dt.datetime.combine(TODAY, dt.time(12), tzinfo=dt.UTC))
     score_services.scores_snapshot(as_of=TODAY)
     return seeded
 

@@ -18,8 +18,9 @@ def _date(value: str) -> dt.date:
 class Command(BaseCommand):
     help = (
         "Compute every scope's scores (everything, each forecaster, source and tag) as of a "
-        "date, replacing that date's snapshots. --backfill builds the weekly history from the "
-        "first known outcome to today."
+        "date, from what was on record by the end of that day, replacing that date's "
+        "snapshots. --backfill rebuilds the history as one series, weekly from the first "
+        "recorded outcome to today, and deletes every other snapshot date up to today."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
