@@ -10,7 +10,9 @@ import random
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 
+from forecasts.core.permits import Permit, write_permit
 from forecasts.models import Estimate, Forecast, Resolution, ScopeKind, ScoreSnapshot
 from forecasts.scores import services as score_services
 from tests.factories import EstimateFactory, ForecasterFactory, ForecastFactory, ResolutionFactory
@@ -55,8 +57,9 @@ def estimate(forecast, *, probability, made_on, recorded=None, historical=False)
 def resolve(forecast, outcome, *, known_on, recorded, hour=12):
     """Resolve, or correct the current resolution, as recorded at ``recorded``."""
     previous = forecast.resolutions.filter(is_current=True).first()
-    if previous is not None:
-        Resolution.objects.filter(pk=previous.pk).update(is_current=False)
+    if previous is not None:  # the one change the database lets a correction make
+        with transaction.atomic(), write_permit(forecast.pk, Permit.CORRECT):
+            Resolution.objects.filter(pk=previous.pk).update(is_current=False)
     return ResolutionFactory(
         forecast=forecast,
         outcome=outcome,

@@ -37,9 +37,20 @@ def _resolved(forecaster, probability, outcome, tag):
     forecast = ForecastFactory(
         forecaster=forecaster, estimate=None, made_on=dt.date(2026, 1, 5), resolve_by=KNOWN
     )
-    EstimateFactory(forecast=forecast, probability=probability)
+    # Recorded on time: the estimate the day it was made, the outcome the day after it
+    # became known (snapshots count what was on record by their date).
+    EstimateFactory(
+        forecast=forecast,
+        probability=probability,
+        created_at=dt.datetime(2026, 1, 5, 12, tzinfo=dt.UTC),
+    )
     forecast.tags.add(tag)
-    ResolutionFactory(forecast=forecast, outcome=outcome, known_on=KNOWN)
+    ResolutionFactory(
+        forecast=forecast,
+        outcome=outcome,
+        known_on=KNOWN,
+        resolved_at=dt.datetime(2026, 6, 2, 12, tzinfo=dt.UTC),
+    )
 
 
 @pytest.fixture
