@@ -124,6 +124,11 @@ class AmendForm(ModelForm[Forecast]):
     class Meta:
         model = Forecast
         fields = AMENDABLE_TERMS
+        # The whole sentence in view while it is reworded.
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 2, "cols": 80})
+            for name in ("statement", "quote", "condition")
+        }
 
     def _post_clean(self) -> None:
         # The service validates the amended forecast (locked, as it stands then); the
@@ -480,8 +485,8 @@ class ForecastAdmin(ModelAdmin[Forecast]):
         if forecast is None:
             raise Http404(f"No forecast with id {object_id!r}.")
 
-        def admin_field(field: Any) -> forms.Field:
-            formfield = self.formfield_for_dbfield(field, request=request)
+        def admin_field(field: Any, **kwargs: Any) -> forms.Field:
+            formfield = self.formfield_for_dbfield(field, request=request, **kwargs)
             assert formfield is not None  # every amendable term is editable
             return formfield
 
