@@ -109,7 +109,7 @@ class TestAmendTerms:
         assert amend_url(due) in client.get(change_url(due)).content.decode()
         page = client.get(amend_url(due))
         assert page.status_code == 200
-        assert f">{due.statement}</textarea>" in page.content.decode()  # prefilled
+        assert f"{due.statement}</textarea>" in page.content.decode()  # prefilled
         data = {
             "statement": "Talks resume before the deadline.",
             "quote": due.quote,
