@@ -47,6 +47,7 @@ from forecasts.core.forms import (
     ResolveForm,
     add_service_errors,
 )
+from forecasts.core.ledger.events import TERM_FIELDS
 from forecasts.core.models import (
     AMENDABLE_TERMS,
     Estimate,
@@ -140,20 +141,9 @@ class AmendForm(ModelForm[Forecast]):
 
 
 #: Fixed on the change form once a forecast is published: its terms change by an
-#: amendment (Amend terms), its deadline by an extension (Extend deadline).
-FIXED_ONCE_PUBLISHED = (
-    "slug",
-    "statement",
-    "quote",
-    "condition",
-    "resolution_criteria",
-    "made_on",
-    "made_on_precision",
-    "forecaster",
-    "source",
-    "resolve_by",
-    "resolve_by_note",
-)
+#: amendment (Amend terms), its deadline by an extension (Extend deadline): the terms its
+#: publication entry states on the ledger.
+FIXED_ONCE_PUBLISHED = TERM_FIELDS
 
 
 @admin.register(Forecast)

@@ -21,6 +21,7 @@ from typing import cast
 from forecasts.core.ledger.append import entry_document
 from forecasts.core.ledger.canonical import GENESIS_HASH, canonical_json, chain_hash
 from forecasts.core.ledger.events import (
+    ESTIMATE_FIELDS,
     estimate_doc,
     publication_doc,
     resolution_doc,
@@ -31,18 +32,6 @@ from forecasts.core.models import Estimate, Forecast, Forecaster, Resolution, So
 from forecasts.devtools.synthetic_draws import rows_insert
 
 CHAIN = LedgerChain.SYNTHETIC
-_ESTIMATE_FIELDS = (
-    "pk",
-    "made_on",
-    "probability",
-    "low",
-    "high",
-    "basis",
-    "phrase",
-    "negated",
-    "note",
-    "historical",
-)
 _COLUMNS = ("chain", "seq", "recorded_at", "kind", "forecast_id", "actor", "payload", "hash")
 
 
@@ -66,7 +55,7 @@ class SyntheticLedger:
         rows_read = (
             Estimate.objects.filter(forecast_id__in=[forecast.pk for forecast in published])
             .order_by("forecast_id", "made_on", "pk")
-            .values_list("forecast_id", "created_at", *_ESTIMATE_FIELDS, named=True)
+            .values_list("forecast_id", "created_at", "pk", *ESTIMATE_FIELDS, named=True)
         )
         for estimate in rows_read:
             by_forecast[estimate.forecast_id].append(cast(Estimate, estimate))

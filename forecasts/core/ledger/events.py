@@ -39,6 +39,20 @@ TERM_FIELDS = (
 )
 
 
+#: An estimate's fields an estimate entry states (besides its id).
+ESTIMATE_FIELDS = (
+    "made_on",
+    "probability",
+    "low",
+    "high",
+    "basis",
+    "phrase",
+    "negated",
+    "note",
+    "historical",
+)
+
+
 def moment(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

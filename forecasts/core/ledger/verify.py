@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forecasts.core.ledger.canonical import GENESIS_HASH, canonical_json, chain_hash
-from forecasts.core.ledger.events import TERM_FIELDS, moment
+from forecasts.core.ledger.events import ESTIMATE_FIELDS, TERM_FIELDS, moment
 from forecasts.core.ledger.models import EventKind, LedgerChain, LedgerEntry, LedgerHead
 from forecasts.core.models import Estimate, Forecast, Resolution
 
@@ -34,17 +34,6 @@ PROGRESS_EVERY = 100_000
 
 Progress = Callable[[str, int, int], None]
 
-_ESTIMATE_FIELDS = (
-    "made_on",
-    "probability",
-    "low",
-    "high",
-    "basis",
-    "phrase",
-    "negated",
-    "note",
-    "historical",
-)
 _RESOLUTION_KINDS = {EventKind.RESOLUTION, EventKind.CORRECTION, EventKind.ANNULMENT}
 _ENTRY_KINDS = set(EventKind.values)
 
@@ -229,7 +218,7 @@ def _estimate_add(
 ) -> None:
     if event["id"] in estimates:
         raise LedgerMismatch(f"{where}: estimate {event['id']} is on the ledger twice.")
-    estimates[event["id"]] = (forecast_id, _digest(event[name] for name in _ESTIMATE_FIELDS))
+    estimates[event["id"]] = (forecast_id, _digest(event[name] for name in ESTIMATE_FIELDS))
 
 
 def _digest(values: Iterable[Any]) -> int:
@@ -308,7 +297,7 @@ def _estimates_compare(expected: dict[int, tuple[int, int]]) -> int:
     rows = (
         Estimate.objects.filter(forecast__published_at__isnull=False)
         .order_by("pk")
-        .values_list("pk", "forecast_id", *_ESTIMATE_FIELDS)
+        .values_list("pk", "forecast_id", *ESTIMATE_FIELDS)
     )
     count = 0
     for pk, forecast_id, made_on, *values in rows.iterator(CHUNK):
@@ -352,7 +341,7 @@ def _estimate_difference(
             if estimate.get("id") == pk and "probability" in estimate:
                 return "; ".join(
                     f"{name} is {value!r}, the ledger says {estimate[name]!r}"
-                    for name, value in zip(_ESTIMATE_FIELDS, row, strict=True)
+                    for name, value in zip(ESTIMATE_FIELDS, row, strict=True)
                     if estimate[name] != value
                 )
     return "not found again"
