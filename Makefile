@@ -34,6 +34,7 @@ run: venv
 	  SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} SEED_TEXT=$(SEED_TEXT) \
 	  PATH="$(CURDIR)/$(BIN):$$PATH" && \
 	  bin/setup && \
+	  python manage.py verify_ledger && \
 	  python manage.py ensure_admin && \
 	  echo "Forecast tracker: $$SITE_URL/  (admin: $$SITE_URL/admin/, e-mails: var/mail/)" && \
 	  echo "Web server, Celery worker and beat start now; Ctrl-C stops all of them." && \
