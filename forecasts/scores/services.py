@@ -156,7 +156,13 @@ def _pending_is_free(stale: dt.datetime) -> object:
 
 def _with_phrases(snapshots: list[ScoreSnapshot], *, as_of: dt.date) -> list[ScoreSnapshot]:
     """Store the phrase table with the overall snapshot, so the scorecard does not compute
-    it (half its render time at 100,000 forecasts) on the request a change invalidated."""
+    it (half its render time at 100,000 forecasts) on the request a change invalidated.
+
+    Only for today: the table reads the record as it stands now, so a snapshot of a past
+    date (``--date``) leaves it out ("not computed", as backfilled dates do) rather than
+    store today's resolutions as that day's."""
+    if as_of < timezone.localdate():
+        return snapshots
     table = [row.to_dict() for row in phrase_table(known_by=as_of)]
     for snapshot in snapshots:
         if snapshot.scope_kind == ScopeKind.ALL:
