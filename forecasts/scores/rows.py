@@ -97,7 +97,10 @@ SCORE_CHUNK_ROWS = 50_000
 
 
 def score_queries(
-    *, tag_id: int | None = None, recorded_by: dt.date | None = None
+    *,
+    tag_id: int | None = None,
+    recorded_by: dt.date | None = None,
+    known_from: dt.date | None = None,
 ) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
     """Every resolution of a published forecast, with the estimates and tags of those that
     were ever resolved YES or NO.
@@ -106,14 +109,21 @@ def score_queries(
     day; None keeps everything) and ``tag_id`` only forecasts with that tag (the
     leaderboards' filter). The day the outcome became known is not filtered here: a
     correction may move it, so only the resolution that stood on a day can say
-    (:mod:`forecasts.scores.standing`). Returns the resolutions, estimates and tags
-    queries, each of plain numbers.
+    (:mod:`forecasts.scores.standing`); but with ``known_from`` (a period's boards) only
+    forecasts with some YES or NO outcome known from that day are read, whole: the
+    resolution that stands is one of a forecast's own, so no other can count in the
+    period. Returns the resolutions, estimates and tags queries, each of plain numbers.
     """
     resolved = Resolution.objects.filter(forecast__published_at__isnull=False)
     if recorded_by is not None:
         resolved = resolved.filter(resolved_at__lt=_day_end(recorded_by))
     if tag_id is not None:
         resolved = resolved.filter(forecast__tags=tag_id)
+    if known_from is not None:
+        in_period = Resolution.objects.filter(
+            known_on__gte=known_from, outcome__in=[Outcome.YES, Outcome.NO]
+        ).values("forecast_id")
+        resolved = resolved.filter(forecast_id__in=in_period)
     resolutions = (
         resolved.annotate(
             deadline_day=DayNumber("forecast__resolve_by"),
@@ -164,7 +174,9 @@ def score_rows(
     it stood at the end of that day (a snapshot's date), None the record as it is now
     (the leaderboards' period filters: outcomes known in a period, as recorded today).
     """
-    resolutions, estimates, tags = score_queries(tag_id=tag_id, recorded_by=recorded_by)
+    resolutions, estimates, tags = score_queries(
+        tag_id=tag_id, recorded_by=recorded_by, known_from=known_from
+    )
     resolved = _numeric(resolutions, width=7)
     resolved[:, 6] = local_days(resolved[:, 6])
     read = _numeric(estimates, width=6)

@@ -338,3 +338,27 @@ def test_synthetic_data_has_a_history_as_recorded():
     assert 0 < counts[report.first] < counts[UNTIL]
     for day in [*list(counts)[:: len(counts) // 6], UNTIL]:
         assert_matches_the_record(day)
+
+
+def test_a_period_board_follows_a_correction_that_moves_the_outcome_across_its_start():
+    """A period's boards read only forecasts with some outcome known in the period, and
+    score the resolution that stands: a correction moving the known date into the period
+    brings a forecast in, one moving it out takes it out."""
+    from forecasts.scores.boards import BoardFilters, filtered_snapshots
+
+    pundit = ForecasterFactory()
+    moved_in = forecast(pundit, probability=0.3)
+    resolve(moved_in, "YES", known_on=dt.date(2024, 1, 20), recorded=dt.date(2024, 1, 21))
+    resolve(moved_in, "YES", known_on=dt.date(2024, 3, 5), recorded=dt.date(2024, 3, 6))
+    moved_out = forecast(pundit, probability=0.6)
+    resolve(moved_out, "NO", known_on=dt.date(2024, 3, 10), recorded=dt.date(2024, 3, 11))
+    resolve(moved_out, "NO", known_on=dt.date(2024, 1, 25), recorded=dt.date(2024, 3, 12))
+    stays_out = forecast(pundit, probability=0.9)
+    resolve(stays_out, "YES", known_on=dt.date(2024, 1, 5), recorded=dt.date(2024, 1, 6))
+
+    filters = BoardFilters(known_from=dt.date(2024, 2, 1), known_until=dt.date(2024, 6, 30))
+    snapshots = filtered_snapshots(filters, today=dt.date(2024, 8, 1))
+    [mine] = [s for s in snapshots if s.scope_kind == ScopeKind.FORECASTER]
+    assert mine.scope_id == pundit.pk
+    assert mine.resolved_count == 1  # moved_in alone
+    assert mine.brier == pytest.approx((0.3 - 1) ** 2)
