@@ -18,8 +18,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import cast
 
-from forecasts.core.ledger.append import entry_document
-from forecasts.core.ledger.canonical import GENESIS_HASH, canonical_json, chain_hash
+from forecasts.core.ledger.append import entry_chained
+from forecasts.core.ledger.canonical import GENESIS_HASH
 from forecasts.core.ledger.events import (
     ESTIMATE_FIELDS,
     estimate_doc,
@@ -67,18 +67,16 @@ class SyntheticLedger:
         ) -> None:
             nonlocal seq, previous
             seq += 1
-            payload = canonical_json(
-                entry_document(
-                    chain=CHAIN,
-                    seq=seq,
-                    recorded_at=at,
-                    kind=kind,
-                    forecast=forecast,
-                    actor=ActorRole.SYSTEM,
-                    event=event,
-                )
+            payload, previous = entry_chained(
+                previous,
+                chain=CHAIN,
+                seq=seq,
+                recorded_at=at,
+                kind=kind,
+                forecast=forecast,
+                actor=ActorRole.SYSTEM,
+                event=event,
             )
-            previous = chain_hash(previous, payload)
             rows.append((CHAIN, seq, at, kind, forecast.pk, ActorRole.SYSTEM, payload, previous))
 
         for forecast in published:

@@ -42,6 +42,33 @@ def entry_document(
     }
 
 
+def entry_chained(
+    previous_hash: str,
+    *,
+    chain: str,
+    seq: int,
+    recorded_at: dt.datetime,
+    kind: str,
+    forecast: Forecast,
+    actor: str,
+    event: dict[str, Any],
+) -> tuple[str, str]:
+    """An entry's canonical JSON and its hash chained to ``previous_hash``: the one way
+    every writer of the ledger (appends, migration 0011, the synthetic chain) makes them."""
+    payload = canonical_json(
+        entry_document(
+            chain=chain,
+            seq=seq,
+            recorded_at=recorded_at,
+            kind=kind,
+            forecast=forecast,
+            actor=actor,
+            event=event,
+        )
+    )
+    return payload, chain_hash(previous_hash, payload)
+
+
 def ledger_append(
     *,
     kind: str,
@@ -59,16 +86,15 @@ def ledger_append(
     head = LedgerHead.objects.select_for_update().get(chain=chain)
     recorded_at = recorded_at or timezone.now()
     seq = head.seq + 1
-    payload = canonical_json(
-        entry_document(
-            chain=chain,
-            seq=seq,
-            recorded_at=recorded_at,
-            kind=kind,
-            forecast=forecast,
-            actor=actor,
-            event=event,
-        )
+    payload, hash_ = entry_chained(
+        head.hash,
+        chain=chain,
+        seq=seq,
+        recorded_at=recorded_at,
+        kind=kind,
+        forecast=forecast,
+        actor=actor,
+        event=event,
     )
     entry = LedgerEntry.objects.create(
         chain=chain,
@@ -78,7 +104,7 @@ def ledger_append(
         forecast=forecast,
         actor=actor,
         payload=payload,
-        hash=chain_hash(head.hash, payload),
+        hash=hash_,
     )
     LedgerHead.objects.filter(chain=chain).update(seq=seq, hash=entry.hash)
     return entry

@@ -19,8 +19,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from forecasts.core.ledger.append import entry_document
-from forecasts.core.ledger.canonical import GENESIS_HASH, canonical_json, chain_hash
+from forecasts.core.ledger.append import entry_chained
+from forecasts.core.ledger.canonical import GENESIS_HASH
 from forecasts.core.ledger.events import (
     estimate_doc,
     extension_doc,
@@ -121,18 +121,16 @@ def ledger_from_rows(apps: Any, *, say: Callable[[str], None] = print) -> int:
             event["from_existing_rows"] = True
             chain = "synthetic" if forecast.synthetic else "record"
             seqs[chain] += 1
-            payload = canonical_json(
-                entry_document(
-                    chain=chain,
-                    seq=seqs[chain],
-                    recorded_at=at,
-                    kind=kind,
-                    forecast=forecast,
-                    actor=actor,
-                    event=event,
-                )
+            payload, hashes[chain] = entry_chained(
+                hashes[chain],
+                chain=chain,
+                seq=seqs[chain],
+                recorded_at=at,
+                kind=kind,
+                forecast=forecast,
+                actor=actor,
+                event=event,
             )
-            hashes[chain] = chain_hash(hashes[chain], payload)
             entries.append(
                 Entry(
                     chain=chain,
