@@ -32,6 +32,13 @@ def queued(redis_client) -> int:
     return int(redis_client.llen("celery")) + int(redis_client.hlen("unacked"))
 
 
+def recompute_lines(worker) -> str:
+    """The worker's log lines about the recompute task."""
+    return "\n".join(
+        line for line in worker.text().splitlines() if "forecasts.tasks.scores_recompute[" in line
+    )
+
+
 def test_rolled_back_resolution_enqueues_nothing(
     cluster, sink, producer, redis_client, record, settings
 ):
@@ -59,7 +66,15 @@ def test_rolled_back_resolution_enqueues_nothing(
         forecast=forecast, outcome="YES", known_on=forecast.resolve_by, note="Committed."
     )
     latency = wait_for(lambda: ScoreSnapshot.objects.exists(), 20, "the committed recompute")
-    committed_runs = worker.text().count("Task forecasts.tasks.scores_recompute[")
+    # The snapshot row commits before the worker writes its "succeeded" line and acknowledges
+    # the message: wait for both rather than count at once (under load the line came later).
+    wait_for(
+        lambda: "] succeeded in" in recompute_lines(worker) and queued(redis_client) == 0,
+        20,
+        "the recompute's 'succeeded' line and acknowledgement",
+    )
+    time.sleep(1)  # a duplicate run would be received within this
+    committed_runs = recompute_lines(worker).count("Task forecasts.tasks.scores_recompute[")
     errors = worker.text().count("ERROR")
     record(
         **rolled_back,
