@@ -33,7 +33,13 @@ from forecasts.digests.models import (
     SubscriberStatus,
 )
 from forecasts.reviews.models import ReviewLinkUse, ReviewPrompt, ReviewStep
-from forecasts.scores.models import ScopeKind, ScoreRecompute, ScoreSnapshot
+from forecasts.scores.models import (
+    ForecastScore,
+    ScopeKind,
+    ScoreSnapshot,
+    ScoreSum,
+    ScoreTally,
+)
 
 __all__ = [
     "EARLIEST_DATE",
@@ -46,6 +52,7 @@ __all__ = [
     "DigestDelivery",
     "Estimate",
     "Forecast",
+    "ForecastScore",
     "ForecastAmendment",
     "ForecastQuerySet",
     "Forecaster",
@@ -58,8 +65,9 @@ __all__ = [
     "ReviewStep",
     "ReviewerAssignment",
     "ScopeKind",
-    "ScoreRecompute",
     "ScoreSnapshot",
+    "ScoreSum",
+    "ScoreTally",
     "Source",
     "Status",
     "Subscriber",

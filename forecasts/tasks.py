@@ -8,13 +8,12 @@ already queued use), whatever module defines them.
 from forecasts.core.tasks import heartbeat, ping
 from forecasts.digests.tasks import digests_send
 from forecasts.reviews.tasks import reviews_prompt
-from forecasts.scores.tasks import scores_recompute, scores_snapshot_today
+from forecasts.scores.tasks import scores_snapshot_today
 
 __all__ = [
     "digests_send",
     "heartbeat",
     "ping",
     "reviews_prompt",
-    "scores_recompute",
     "scores_snapshot_today",
 ]

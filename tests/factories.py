@@ -4,8 +4,10 @@ import datetime as dt
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
+from forecasts.core.changes import scored_inputs_changed
 from forecasts.models import Basis, Estimate, Forecast, Forecaster, Resolution, Source, Tag
 
 
@@ -65,7 +67,22 @@ class ForecastFactory(factory.django.DjangoModelFactory):
     )
 
 
-class EstimateFactory(factory.django.DjangoModelFactory):
+class RecordFactory(factory.django.DjangoModelFactory):
+    """Writes a row of the record directly, then announces it as the services do, so the
+    live scores follow (a resolution is scored at once)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        with transaction.atomic():
+            row = super()._create(model_class, *args, **kwargs)
+            scored_inputs_changed([row.forecast_id])
+        return row
+
+
+class EstimateFactory(RecordFactory):
     class Meta:
         model = Estimate
 
@@ -75,7 +92,7 @@ class EstimateFactory(factory.django.DjangoModelFactory):
     made_on = factory.SelfAttribute("forecast.made_on")
 
 
-class ResolutionFactory(factory.django.DjangoModelFactory):
+class ResolutionFactory(RecordFactory):
     class Meta:
         model = Resolution
 

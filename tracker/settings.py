@@ -368,11 +368,6 @@ REVIEW_CLAIM_STALE_MINUTES = env_int("REVIEW_CLAIM_STALE_MINUTES", 15, minimum=1
 
 # --- Scores -----------------------------------------------------------------
 
-# A resolution queues one recompute this many seconds later; resolutions made
-# meanwhile ride along with it instead of queueing their own.
-SCORES_RECOMPUTE_DELAY = env_int("SCORES_RECOMPUTE_DELAY", 60, minimum=0)
-# A queued recompute not started after this long is presumed lost and re-queued.
-SCORES_RECOMPUTE_STALE = env_int("SCORES_RECOMPUTE_STALE", 900, minimum=60)
 # Leaderboards rank only forecasters, sources and tags with at least this many resolved
 # forecasts (the rest are listed as too few to rank). At least 2, so one lucky forecast
 # can never be ranked, let alone top a table; 5 matches the ranking score's pseudo-count,

@@ -1,9 +1,9 @@
-"""Score snapshots and the recompute claim: computed records, read-only."""
+"""Score snapshots and the live scores: computed records, read-only."""
 
 from django.contrib import admin
 
 from forecasts.admin.site import ReadOnlyAdmin
-from forecasts.scores.models import ScoreRecompute, ScoreSnapshot
+from forecasts.scores.models import ForecastScore, ScoreSnapshot
 
 
 @admin.register(ScoreSnapshot)
@@ -22,6 +22,8 @@ class ScoreSnapshotAdmin(ReadOnlyAdmin[ScoreSnapshot]):
     date_hierarchy = "as_of"
 
 
-@admin.register(ScoreRecompute)
-class ScoreRecomputeAdmin(ReadOnlyAdmin[ScoreRecompute]):
-    list_display = ("pk", "pending_since")
+@admin.register(ForecastScore)
+class ForecastScoreAdmin(ReadOnlyAdmin[ForecastScore]):
+    list_display = ("forecast", "probability", "happened", "known_on", "brier", "updated_at")
+    list_select_related = ("forecast",)
+    date_hierarchy = "known_on"

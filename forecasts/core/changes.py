@@ -8,11 +8,17 @@ changes. It announces them instead, after the transaction commits:
   renders afresh. The version lives in the shared cache (Redis, or files under
   var/), so a change made by the Celery worker invalidates what the web server
   cached.
-* :data:`resolution_committed` is sent once a resolution or correction has
-  committed; the scores domain listens (:mod:`forecasts.scores.receivers`).
+* :data:`scored_record_changed` is sent *inside* the transaction that changed
+  what published forecasts are scored on (a resolution, correction or
+  annulment; the forecaster, source or tags of a published forecast; a
+  publication). The scores domain listens (:mod:`forecasts.scores.receivers`)
+  and updates its live scores in that same transaction, so what commits and
+  what the pages show never disagree; if the update fails, so does the change.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db import transaction
@@ -20,8 +26,8 @@ from django.dispatch import Signal
 
 VERSION_KEY = "public-pages:version"
 
-#: Sent (no arguments) on commit of a resolution or a correction.
-resolution_committed = Signal()
+#: Sent with ``forecast_ids``, inside the transaction that changed them.
+scored_record_changed = Signal()
 
 
 def public_version() -> int:
@@ -40,7 +46,10 @@ def public_pages_changed() -> None:
         cache.set(VERSION_KEY, public_version() + 1, timeout=None)
 
 
-def resolution_recorded() -> None:
-    """Call inside the transaction that records a resolution: the listeners hear of it
-    once it has committed (and never when it rolls back)."""
-    transaction.on_commit(lambda: resolution_committed.send(sender=None))
+def scored_inputs_changed(forecast_ids: Iterable[int]) -> None:
+    """Call inside the transaction that changed these forecasts' resolution, forecaster,
+    source, tags or publication: the listeners update what they derive from them before
+    it commits."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("scored_inputs_changed is called inside the changing transaction")
+    scored_record_changed.send(sender=None, forecast_ids=list(forecast_ids))

@@ -54,6 +54,7 @@ from forecasts.devtools.synthetic_draws import (
     primary_keys,
 )
 from forecasts.devtools.synthetic_ledger import SyntheticLedger, synthetic_ledger_clear
+from forecasts.scores.live import scores_rebuild
 
 __all__ = [
     "EVIDENCE_NOTE",
@@ -238,7 +239,9 @@ def synthetic_generate(
         if progress is not None:
             progress(min(start + batch_size, forecasts), forecasts)
     _statistics_refresh()
-    public_pages_changed()  # the synthetic chain's head moved
+    # Written without the services: score it all at once, as a migration would.
+    scores_rebuild()
+    public_pages_changed()  # the synthetic chain's head moved, and the scores
 
     return SyntheticReport(
         forecasts=forecasts,
@@ -278,6 +281,7 @@ def synthetic_clear(*, batch_size: int = 5000, progress: Progress | None = None)
         Tag.objects.filter(synthetic=True).delete()
         Source.objects.filter(synthetic=True, forecasts__isnull=True).delete()
         Forecaster.objects.filter(synthetic=True, forecasts__isnull=True).delete()
+    scores_rebuild()
     public_pages_changed()
     return total
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.core.validators import slug_re
+from django.utils import timezone
 from django.db.models import (
     BooleanField,
     Case,
@@ -27,10 +28,9 @@ from django.db.models import (
 )
 
 from forecasts.core.models import Resolution, Tag
-from forecasts.scores.compute import scope_snapshots, scored_forecasts
+from forecasts.scores.live import period_sums, snapshot_from_sums
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.ranking import is_ranked, min_resolved
-from forecasts.scores.rows import score_rows
 from forecasts.scores.scopes import public_scopes, scope_model, scopes_named
 
 # sort parameter: (snapshot attribute, descending, label)
@@ -203,10 +203,10 @@ def leaderboard(
     """A page of forecasters (or sources, or tags) by score, with each row's Brier history:
     the ranked ones first, then those with too few resolved forecasts (:class:`Board`).
 
-    Unfiltered boards read the latest snapshot, sorted and sliced by the database.
-    Filtered boards are scored afresh from the forecasts the filters keep (the
-    snapshots hold no per-tag or per-period breakdown), without history; pass
-    ``scored`` (from :func:`filtered_snapshots`) to share that work between boards.
+    Unfiltered boards read the latest snapshot (today's is kept live), sorted and
+    sliced by the database. Filtered boards are summed from the live monthly sums
+    (:func:`filtered_snapshots`), without history; pass ``scored`` to share that work
+    between boards.
     ``sort`` is one of :data:`LEADERBOARD_SORTS` (``ValueError`` otherwise).
     """
     board_sort_check(sort)
@@ -265,19 +265,22 @@ def leaderboard(
 
 
 def filtered_snapshots(filters: BoardFilters, *, today: dt.date) -> list[ScoreSnapshot]:
-    """Unsaved snapshots of every scope, scored from the forecasts the filters keep.
-
-    Three queries; a page showing several filtered boards computes this once.
-    """
+    """Unsaved snapshots of every scope, summed from the live monthly sums the filters
+    select (:func:`forecasts.scores.live.period_sums`): no forecast is rescored. They
+    carry the leaderboards' figures; calibration is left out. Two queries; a page
+    showing several filtered boards computes this once."""
     as_of = filters.known_until or today
-    scored = scored_forecasts(
-        score_rows(
-            as_of=as_of,
-            known_from=filters.known_from,
-            tag_id=filters.tag.pk if filters.tag else None,
-        )
+    sums = period_sums(
+        tag_id=filters.tag.pk if filters.tag else None,
+        known_from=filters.known_from,
+        known_until=filters.known_until,
+        today=today,
     )
-    return scope_snapshots(scored, as_of=as_of)
+    now = timezone.now()
+    return [
+        snapshot_from_sums(kind, scope_id, as_of, scope_sums, (), now)
+        for (kind, scope_id), scope_sums in sorted(sums.items())
+    ]
 
 
 def _filtered_board(

@@ -14,20 +14,20 @@ from dataclasses import dataclass
 import numpy as np
 from django.utils import timezone
 
+from forecasts.scores.additive import SHRINK_PRIOR, SHRINK_PSEUDOCOUNT
 from forecasts.scores.grouped import grouped_scores
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.rows import ScoreRows
-from forecasts.scores.standing import NEVER, standings
+from forecasts.scores.standing import NEVER, Standings, standings
 from forecasts.scores.time_averaged import time_averaged_briers
 from forecasts.scores.validation import FloatArray, IntArray
 
 # The ranking score is Brier pulled toward a coin flip's 0.25 as if every scope had
-# also made this many 50 % forecasts, so a short record weighs less than a long one.
-# It does not stop one lucky forecast from topping a table (one 80 % forecast that
-# came true scores 0.215, ahead of ten forecasts at 0.21): leaderboards rank only
-# scopes with enough resolved forecasts for that (forecasts.scores.ranking).
-SHRINK_PSEUDOCOUNT = 5
-SHRINK_PRIOR = 0.25
+# also made SHRINK_PSEUDOCOUNT 50 % forecasts (defined in forecasts.scores.additive), so
+# a short record weighs less than a long one. It does not stop one lucky forecast from
+# topping a table (one 80 % forecast that came true scores 0.215, ahead of ten forecasts
+# at 0.21): leaderboards rank only scopes with enough resolved forecasts for that
+# (forecasts.scores.ranking).
 
 Progress = Callable[[int, int], None]
 
@@ -40,6 +40,7 @@ class ScoredForecasts:
     """Per-forecast inputs and scores, one entry per standing (:mod:`.standing`): a
     forecast's resolution with the estimates it scores, and the days it stood on."""
 
+    forecast_ids: IntArray
     forecaster_ids: IntArray
     source_ids: IntArray
     outcomes: FloatArray
@@ -50,6 +51,7 @@ class ScoredForecasts:
     valid_to: IntArray  # the first day it no longer held (NEVER: it still does)
     tag_forecasts: IntArray  # index into the arrays above, one per (forecast, tag) pair
     tag_ids: IntArray
+    opening_estimate_ids: IntArray  # the first estimate: its probability is the published one
 
     def standing_on(
         self, day: int, *, known_from: int | None = None, known_until: int | None = None
@@ -65,6 +67,7 @@ class ScoredForecasts:
         new_index = np.cumsum(keep) - 1
         tag_keep = keep[self.tag_forecasts]
         return ScoredForecasts(
+            forecast_ids=self.forecast_ids[keep],
             forecaster_ids=self.forecaster_ids[keep],
             source_ids=self.source_ids[keep],
             outcomes=self.outcomes[keep],
@@ -75,6 +78,7 @@ class ScoredForecasts:
             valid_to=self.valid_to[keep],
             tag_forecasts=new_index[self.tag_forecasts[tag_keep]],
             tag_ids=self.tag_ids[tag_keep],
+            opening_estimate_ids=self.opening_estimate_ids[keep],
         )
 
 
@@ -96,25 +100,30 @@ def scored_history(rows: ScoreRows) -> ScoredForecasts:
     known is not scored.
     """
     resolutions, estimates = rows.resolutions, rows.estimates
-    if not len(resolutions) or not len(estimates):
+    found = None
+    if len(resolutions) and len(estimates):
+        found = _standings(rows)
+    if found is None or not len(found.member_standing):  # nothing scored
         empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0, np.float64)
         return ScoredForecasts(
-            empty_i, empty_i, empty_f, empty_f, empty_f, empty_i, empty_i, empty_i, empty_i, empty_i
+            empty_i,
+            empty_i,
+            empty_i,
+            empty_f,
+            empty_f,
+            empty_f,
+            empty_i,
+            empty_i,
+            empty_i,
+            empty_i,
+            empty_i,
+            empty_i,
         )
-    found = standings(
-        forecasts=resolutions[:, 0].astype(np.int64),
-        outcomes=resolutions[:, 4].astype(np.int64),
-        known=resolutions[:, 5].astype(np.int64),
-        recorded=resolutions[:, 6].astype(np.int64),
-        estimate_forecasts=estimates[:, 0].astype(np.int64),
-        estimate_ids=estimates[:, 1].astype(np.int64),
-        estimate_made=estimates[:, 2].astype(np.int64),
-        estimate_recorded=estimates[:, 4].astype(np.int64),
-    )
     scored = resolutions[found.resolution]
     members = found.member_standing
     est_days = estimates[found.member_estimate, 2].astype(np.int64)
     est_probs = estimates[found.member_estimate, 3]
+    est_ids = estimates[found.member_estimate, 1].astype(np.int64)
     first = np.flatnonzero(np.r_[True, members[1:] != members[:-1]])
 
     outcomes = scored[:, 4]
@@ -137,6 +146,7 @@ def scored_history(rows: ScoreRows) -> ScoredForecasts:
         np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
     )
     return ScoredForecasts(
+        forecast_ids=standing_forecast,
         forecaster_ids=scored[:, 1].astype(np.int64),
         source_ids=scored[:, 2].astype(np.int64),
         outcomes=outcomes,
@@ -147,6 +157,21 @@ def scored_history(rows: ScoreRows) -> ScoredForecasts:
         valid_to=found.valid_to,
         tag_forecasts=tag_standing,
         tag_ids=tag_ids[tag_position],
+        opening_estimate_ids=est_ids[first],
+    )
+
+
+def _standings(rows: ScoreRows) -> Standings:
+    resolutions, estimates = rows.resolutions, rows.estimates
+    return standings(
+        forecasts=resolutions[:, 0].astype(np.int64),
+        outcomes=resolutions[:, 4].astype(np.int64),
+        known=resolutions[:, 5].astype(np.int64),
+        recorded=resolutions[:, 6].astype(np.int64),
+        estimate_forecasts=estimates[:, 0].astype(np.int64),
+        estimate_ids=estimates[:, 1].astype(np.int64),
+        estimate_made=estimates[:, 2].astype(np.int64),
+        estimate_recorded=estimates[:, 4].astype(np.int64),
     )
 
 

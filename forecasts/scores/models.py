@@ -1,10 +1,14 @@
-"""Score snapshots: every scope's scores as of a date, and the recompute claim."""
+"""Score snapshots (every scope's scores as of a date) and the live score rows: each scored
+forecast's scores and the additive sums of every scope, kept in step with the record in
+the transaction that changes it (:mod:`forecasts.scores.live`)."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+from forecasts.core.models import Forecast, Forecaster, Source
 
 
 class ScopeKind(models.TextChoices):
@@ -89,14 +93,107 @@ class ScoreSnapshot(models.Model):
         return f"{self.scope_kind}:{self.scope_id} as of {self.as_of}"
 
 
-class ScoreRecompute(models.Model):
-    """One row saying whether a score recompute is already queued.
+class ForecastScore(models.Model):
+    """One published forecast's scores as its record stands now, and the scopes they count in.
 
-    Resolutions claim it with a conditional update before queueing a task, so
-    ten resolutions in a minute queue one recompute, not ten.
+    A row exists exactly while the forecast is scored: resolved YES or NO with an estimate
+    made before the outcome became known. Written only by
+    :func:`forecasts.scores.live.scores_refresh`, in the transaction that changed the
+    forecast's resolution, scope or publication, which also moves the scope sums by the
+    difference between the old row and the new one.
     """
 
-    pending_since = models.DateTimeField(null=True, blank=True)
+    forecast = models.OneToOneField(
+        Forecast, on_delete=models.CASCADE, primary_key=True, related_name="live_score"
+    )
+    forecaster = models.ForeignKey(Forecaster, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    tags = models.JSONField(default=list, help_text="The tag ids it counts under.")
+    probability = models.FloatField(help_text="The first estimate: the published probability.")
+    phrase = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The verbal phrase it opened with (stripped, lower case); empty for a "
+        "number or a phrase about the negation.",
+    )
+    happened = models.BooleanField()
+    known_on = models.DateField()
+    brier = models.FloatField()
+    log_loss = models.FloatField()
+    time_averaged_brier = models.FloatField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # A period's boards read the rows of the part-months at its ends.
+            models.Index(fields=["known_on"], name="forecast_score_known_on"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(probability__gte=0) & Q(probability__lte=1),
+                name="forecast_score_probability_in_unit_interval",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"recompute pending since {self.pending_since}" if self.pending_since else "idle"
+        return f"scores of forecast {self.forecast_id}"
+
+
+class ScoreSum(models.Model):
+    """The additive sums of one scope's scored forecasts, optionally only those with a tag
+    (``tag_id``) and whose outcome became known in a month (``month``, as year × 100 +
+    month; 0 for all time).
+
+    Sums of scores are fixed-point integers (``forecasts.scores.additive.SCALE`` units),
+    so adding a forecast and taking it away again leaves them exactly as they were. The
+    row of everything (all zeros in its key) is never deleted: locking it serialises
+    the writers of these tables.
+    """
+
+    scope_kind = models.CharField(max_length=10, choices=ScopeKind.choices)
+    scope_id = models.PositiveBigIntegerField(default=0)
+    tag_id = models.PositiveBigIntegerField(default=0, help_text="0: every forecast.")
+    month = models.PositiveIntegerField(default=0, help_text="YYYYMM of known_on; 0: all time.")
+    resolved_count = models.BigIntegerField(default=0)
+    yes_count = models.BigIntegerField(default=0)
+    brier_sum = models.BigIntegerField(default=0)
+    log_loss_sum = models.BigIntegerField(default=0)
+    time_averaged_sum = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope_kind", "scope_id", "tag_id", "month"], name="one_score_sum_per_key"
+            ),
+        ]
+        indexes = [
+            # A board: every scope of a kind, for one tag filter and month (or all time).
+            models.Index(fields=["scope_kind", "tag_id", "month"], name="score_sum_board"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope_kind}:{self.scope_id} tag {self.tag_id} month {self.month}"
+
+
+class ScoreTally(models.Model):
+    """How many of a scope's scored forecasts were published at one probability, opening
+    with one phrase, and how many of them happened: what calibration, the Murphy
+    decomposition and the phrase table are computed from (all time, no filter)."""
+
+    scope_kind = models.CharField(max_length=10, choices=ScopeKind.choices)
+    scope_id = models.PositiveBigIntegerField(default=0)
+    probability = models.FloatField()
+    phrase = models.CharField(max_length=100, blank=True)
+    resolved_count = models.BigIntegerField(default=0)
+    yes_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope_kind", "scope_id", "probability", "phrase"],
+                name="one_score_tally_per_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope_kind}:{self.scope_id} p={self.probability} {self.phrase!r}"

@@ -4,11 +4,12 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from forecasts.core.changes import resolution_committed
-from forecasts.scores.services import scores_recompute_request
+from forecasts.core.changes import scored_record_changed
+from forecasts.scores.live import scores_refresh
 
 
-@receiver(resolution_committed, dispatch_uid="scores-recompute-on-resolution")
-def recompute_after_resolution(sender: Any, **kwargs: Any) -> None:
-    """A resolution or correction changes scores: queue one (coalesced) recompute."""
-    scores_recompute_request()
+@receiver(scored_record_changed, dispatch_uid="scores-refresh-in-transaction")
+def refresh_live_scores(sender: Any, *, forecast_ids: list[int], **kwargs: Any) -> None:
+    """A resolution, correction, annulment, amendment, tag change or publication: score
+    those forecasts afresh in the same transaction."""
+    scores_refresh(forecast_ids=forecast_ids)

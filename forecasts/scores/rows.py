@@ -101,6 +101,7 @@ def score_queries(
     tag_id: int | None = None,
     recorded_by: dt.date | None = None,
     known_from: dt.date | None = None,
+    forecast_ids: list[int] | None = None,
 ) -> tuple[QuerySet[Any], QuerySet[Any], QuerySet[Any]]:
     """Every resolution of a published forecast, with the estimates and tags of those that
     were ever resolved YES or NO.
@@ -112,9 +113,12 @@ def score_queries(
     (:mod:`forecasts.scores.standing`); but with ``known_from`` (a period's boards) only
     forecasts with some YES or NO outcome known from that day are read, whole: the
     resolution that stands is one of a forecast's own, so no other can count in the
-    period. Returns the resolutions, estimates and tags queries, each of plain numbers.
+    period. ``forecast_ids`` reads only those forecasts (the live scores' refresh).
+    Returns the resolutions, estimates and tags queries, each of plain numbers.
     """
     resolved = Resolution.objects.filter(forecast__published_at__isnull=False)
+    if forecast_ids is not None:
+        resolved = resolved.filter(forecast_id__in=forecast_ids)
     if recorded_by is not None:
         resolved = resolved.filter(resolved_at__lt=_day_end(recorded_by))
     if tag_id is not None:
@@ -167,6 +171,7 @@ def score_rows(
     known_from: dt.date | None = None,
     tag_id: int | None = None,
     recorded_by: dt.date | None = None,
+    forecast_ids: list[int] | None = None,
 ) -> ScoreRows:
     """The snapshot's input: three queries, streamed in chunks into numpy arrays.
 
@@ -175,11 +180,14 @@ def score_rows(
     (the leaderboards' period filters: outcomes known in a period, as recorded today).
     """
     resolutions, estimates, tags = score_queries(
-        tag_id=tag_id, recorded_by=recorded_by, known_from=known_from
+        tag_id=tag_id, recorded_by=recorded_by, known_from=known_from, forecast_ids=forecast_ids
     )
-    resolved = _numeric(resolutions, width=7)
+    # A few forecasts (the live scores' refresh) are read in one round trip each; the
+    # whole record through a server-side cursor, in chunks.
+    chunked = forecast_ids is None
+    resolved = _numeric(resolutions, width=7, chunked=chunked)
     resolved[:, 6] = local_days(resolved[:, 6])
-    read = _numeric(estimates, width=6)
+    read = _numeric(estimates, width=6, chunked=chunked)
     recorded = local_days(read[:, 4])
     from_history = read[:, 5] == 1
     # A historical import stands for what its source published on its date.
@@ -188,7 +196,7 @@ def score_rows(
     return ScoreRows(
         resolutions=resolved,
         estimates=read[:, :5],
-        tags=_numeric(tags, width=2),
+        tags=_numeric(tags, width=2, chunked=chunked),
         known_until=_day_number(as_of),
         known_from=None if known_from is None else _day_number(known_from),
         recorded_by=None if recorded_by is None else _day_number(recorded_by),
@@ -249,6 +257,11 @@ def _chunks(queryset: QuerySet[Any]) -> Iterator[list[tuple[Any, ...]]]:
             yield rows
 
 
-def _numeric(queryset: QuerySet[Any], *, width: int) -> npt.NDArray[np.float64]:
+def _numeric(
+    queryset: QuerySet[Any], *, width: int, chunked: bool = True
+) -> npt.NDArray[np.float64]:
+    if not chunked:
+        rows = list(queryset)
+        return np.array(rows, dtype=np.float64) if rows else np.zeros((0, width), np.float64)
     parts = [np.array(rows, dtype=np.float64) for rows in _chunks(queryset)]
     return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.float64)

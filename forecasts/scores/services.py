@@ -1,11 +1,14 @@
-"""Score snapshots: every scope's scores as of a date, stored; and the recompute a resolution
-queues.
+"""Score snapshots: every scope's scores as of a date, stored.
 
 A snapshot as of a date uses the record as it stood at the end of that day: the
 resolutions recorded by then (a correction from the day it was recorded) and the
 estimates recorded by then (:mod:`forecasts.scores.standing`). The database is read
 once (three queries: resolutions, estimates, tags, :mod:`forecasts.scores.rows`) and
 scored in one pass (:mod:`forecasts.scores.compute`).
+
+Today's snapshots are kept up to date by the live scores (:mod:`forecasts.scores.live`)
+in each change's own transaction; the nightly snapshot recomputes them from the whole
+record and logs any difference from the live scores (there should be none).
 """
 
 from __future__ import annotations
@@ -14,25 +17,31 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
+import logging
+
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from forecasts.core.changes import public_pages_changed
-from forecasts.scores import tasks
 from forecasts.scores.compute import (
     Progress,
     ScoredForecasts,
     day_number,
     day_of,
     scope_snapshots,
-    scored_forecasts,
     scored_history,
 )
-from forecasts.scores.models import ScopeKind, ScoreRecompute, ScoreSnapshot
-from forecasts.scores.phrase_table import phrase_table
+from forecasts.scores.live import (
+    full_snapshots,
+    live_lock,
+    live_snapshots,
+    scores_rebuild,
+    snapshots_differences,
+)
+from forecasts.scores.models import ScoreSnapshot
 from forecasts.scores.rows import score_rows
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,17 +60,53 @@ class SnapshotReport:
 
 def scores_snapshot(*, as_of: dt.date) -> SnapshotReport:
     """Compute and store every scope's scores as of a date, as recorded by the end of that
-    day, replacing that date's snapshots."""
+    day, replacing that date's snapshots.
+
+    Today's are the live scores' (kept in step with every change, and already stored):
+    they are compared with the full computation and stored again; a difference is
+    logged as an error (``verify_scores`` lists them all)."""
     began = time.perf_counter()
-    scored = scored_forecasts(score_rows(as_of=as_of, recorded_by=as_of))
-    snapshots = _with_phrases(scope_snapshots(scored, as_of=as_of), as_of=as_of)
-    _snapshots_replace(as_of, snapshots)
+    today = as_of == timezone.localdate()
+    # The phrase table reads today's opening phrases: a past date's stores none rather
+    # than today's as that day's.
+    snapshots = full_snapshots(as_of=as_of, phrases=today)
+    if today:
+        snapshots = _today_checked(snapshots, as_of=as_of)
+    else:
+        _snapshots_replace(as_of, snapshots)
     return SnapshotReport(
         as_of=as_of,
         scopes=len(snapshots),
-        resolved=len(scored.outcomes),
+        resolved=snapshots[0].resolved_count if snapshots else 0,
         seconds=time.perf_counter() - began,
     )
+
+
+def _today_checked(full: list[ScoreSnapshot], *, as_of: dt.date) -> list[ScoreSnapshot]:
+    """Compare today's live scores with ``full`` (computed from the whole record) and store
+    them as today's snapshots, under the live scores' lock (so no change slips between
+    reading and storing them). Should they differ, the record wins: the difference is
+    logged as an error and the live scores are rebuilt from it."""
+    with transaction.atomic():
+        live_lock()
+        live = live_snapshots(as_of=as_of)
+        differences = snapshots_differences(
+            {(s.scope_kind, s.scope_id): s for s in full},
+            {(s.scope_kind, s.scope_id): s for s in live},
+        )
+        if differences:
+            logger.error(
+                "live scores differed from the full snapshot as of %s in %d places (first: "
+                "%s); rebuilt them from the record. A change written without the services "
+                "does this; manage.py verify_scores lists the differences.",
+                as_of,
+                len(differences),
+                differences[0],
+            )
+            scores_rebuild(snapshots=False)
+            live = live_snapshots(as_of=as_of)
+        _snapshots_replace(as_of, live)
+    return live
 
 
 @dataclass(frozen=True)
@@ -97,8 +142,8 @@ def scores_backfill(*, until: dt.date, progress: Progress | None = None) -> Back
     for done, as_of in enumerate(dates, start=1):
         day = day_number(as_of)
         snapshots = scope_snapshots(history.standing_on(day, known_until=day), as_of=as_of)
-        if as_of == until:  # the one the scorecard shows
-            snapshots = _with_phrases(snapshots, as_of=as_of)
+        if as_of == until == timezone.localdate():
+            snapshots = _today_checked(snapshots, as_of=as_of)  # with the phrase table
         _snapshots_replace(as_of, snapshots)
         if progress:
             progress(done, len(dates))
@@ -122,54 +167,6 @@ def backfill_dates(scored: ScoredForecasts, *, until: dt.date) -> list[dt.date]:
     return [*dates, until]
 
 
-def scores_recompute_request() -> bool:
-    """Queue one recompute of today's scores unless one is already pending.
-
-    Called on commit of every resolution or correction. The claim is a
-    conditional update of a single row, so concurrent resolutions queue one task;
-    a claim older than ``SCORES_RECOMPUTE_STALE`` seconds (its task lost with a
-    broker restart) is taken over.
-    """
-    now = timezone.now()
-    stale = now - dt.timedelta(seconds=settings.SCORES_RECOMPUTE_STALE)
-    ScoreRecompute.objects.get_or_create(pk=1)
-    claimed = (
-        ScoreRecompute.objects.filter(pk=1)
-        .filter(_pending_is_free(stale))
-        .update(pending_since=now)
-    )
-    if claimed:
-        tasks.scores_recompute.apply_async(countdown=settings.SCORES_RECOMPUTE_DELAY)
-    return bool(claimed)
-
-
-def scores_recompute_run(*, today: dt.date) -> SnapshotReport:
-    """The queued recompute: release the claim first, so resolutions made while it runs
-    queue another one, then snapshot today."""
-    ScoreRecompute.objects.filter(pk=1).update(pending_since=None)
-    return scores_snapshot(as_of=today)
-
-
-def _pending_is_free(stale: dt.datetime) -> object:
-    return Q(pending_since__isnull=True) | Q(pending_since__lt=stale)
-
-
-def _with_phrases(snapshots: list[ScoreSnapshot], *, as_of: dt.date) -> list[ScoreSnapshot]:
-    """Store the phrase table with the overall snapshot, so the scorecard does not compute
-    it (half its render time at 100,000 forecasts) on the request a change invalidated.
-
-    Only for today: the table reads the record as it stands now, so a snapshot of a past
-    date (``--date``) leaves it out ("not computed", as backfilled dates do) rather than
-    store today's resolutions as that day's."""
-    if as_of < timezone.localdate():
-        return snapshots
-    table = [row.to_dict() for row in phrase_table(known_by=as_of)]
-    for snapshot in snapshots:
-        if snapshot.scope_kind == ScopeKind.ALL:
-            snapshot.phrases = table
-    return snapshots
-
-
 def _snapshots_replace(as_of: dt.date, snapshots: list[ScoreSnapshot]) -> None:
     """Replace a date's snapshots in one transaction.
 
@@ -178,7 +175,7 @@ def _snapshots_replace(as_of: dt.date, snapshots: list[ScoreSnapshot]) -> None:
     """
     for attempt in range(3):
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # a savepoint inside _today_checked
                 ScoreSnapshot.objects.filter(as_of=as_of).delete()
                 ScoreSnapshot.objects.bulk_create(snapshots, batch_size=500)
                 transaction.on_commit(public_pages_changed)

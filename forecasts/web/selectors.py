@@ -14,7 +14,7 @@ from forecasts.core.models import Forecast, ForecastQuerySet
 from forecasts.core.selectors import forecast_status_counts
 from forecasts.scores import maths
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
-from forecasts.scores.phrase_table import phrase_table
+from forecasts.scores.phrase_table import scope_phrases
 from forecasts.scores.scopes import forecasts_in_scope, public_scopes, scope_model
 from forecasts.scores.selectors import latest_overall, scope_history
 from forecasts.web.pagination import numbered_page
@@ -78,7 +78,7 @@ def _scope_page(
         pages=listed.paginator.num_pages,
         latest=history[-1] if history else None,
         history=history,
-        phrases=phrase_table(forecasts),
+        phrases=scope_phrases(kind=kind, scope_id=obj.pk),
     )
 
 

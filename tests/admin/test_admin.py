@@ -19,7 +19,7 @@ from forecasts.models import (
     ReviewerAssignment,
     ReviewPrompt,
     ReviewStep,
-    ScoreRecompute,
+    ForecastScore,
     ScoreSnapshot,
     Source,
     Tag,
@@ -52,7 +52,7 @@ def test_every_model_is_registered():
         Tag,
         ReviewerAssignment,
         ScoreSnapshot,
-        ScoreRecompute,
+        ForecastScore,
         DeadlineExtension,
         ReviewPrompt,
     ):

@@ -1,11 +1,12 @@
-"""The phrase table counts each forecast under the phrase of the estimate it opened with."""
+"""The phrase table counts each scored forecast under the phrase of the estimate it opened
+with (kept by the live scores, so it counts a resolution the moment it commits)."""
 
 import datetime as dt
 
 import pytest
 
 from forecasts.models import Basis
-from forecasts.scores.phrase_table import phrase_table
+from forecasts.scores.live import scope_phrase_table
 from tests.factories import EstimateFactory, ForecastFactory, ResolutionFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def _forecast(*estimates, outcome="YES"):
 
 
 def _counts():
-    return {row.phrase: (row.count, row.happened) for row in phrase_table()}
+    return {row.phrase: (row.count, row.happened) for row in scope_phrase_table(kind="all", scope_id=0)}
 
 
 def test_a_forecast_that_opened_with_a_number_is_not_counted_under_a_later_phrase():
@@ -75,3 +76,15 @@ def test_a_negated_opening_phrase_is_not_counted_under_its_phrase():
     )
     ResolutionFactory(forecast=forecast, outcome="YES")
     assert _counts() == {}
+
+
+def test_an_opening_phrase_stated_once_the_outcome_was_known_is_not_counted():
+    _forecast((30, "unlikely"))
+    # Its only phrase was written the day the outcome became known: not scored, and not
+    # in the table (hindsight is not a forecast).
+    late = ForecastFactory(estimate=None, made_on=MADE)
+    EstimateFactory(
+        forecast=late, probability=0.8, basis=Basis.PHRASE, phrase="likely", made_on=MADE
+    )
+    ResolutionFactory(forecast=late, outcome="YES", known_on=MADE)
+    assert _counts() == {"unlikely": (1, 1)}

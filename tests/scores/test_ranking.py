@@ -54,8 +54,11 @@ def _resolved(forecaster, probability, outcome, tag):
 
 
 @pytest.fixture
-def counter_example():
-    """Lucky: one 80 % forecast that came true. Analyst: ten at 70 %, seven came true."""
+def counter_example(time_machine):
+    """Lucky: one 80 % forecast that came true. Analyst: ten at 70 %, seven came true.
+
+    Written on TODAY: the live scores keep the snapshot of the day they change."""
+    time_machine.move_to(NOON, tick=False)
     tag = TagFactory(name="Politics", slug="politics")
     lucky = ForecasterFactory(name="Lucky Once", slug="lucky")
     analyst = ForecasterFactory(name="Steady Analyst", slug="analyst")

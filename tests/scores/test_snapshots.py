@@ -14,13 +14,12 @@ from forecasts.models import (
     Forecast,
     Resolution,
     ScopeKind,
-    ScoreRecompute,
     ScoreSnapshot,
 )
 from forecasts.scores import services as score_services
 from forecasts.scores import services as scores
 from forecasts.scores.compute import SHRINK_PSEUDOCOUNT
-from forecasts.scores.phrase_table import phrase_table
+from forecasts.scores.live import scope_phrase_table
 from tests.conftest import require_postgresql
 from tests.factories import EstimateFactory, ForecastFactory, ResolutionFactory, TagFactory
 
@@ -180,11 +179,13 @@ def test_small_samples_are_shrunk_toward_a_coin_flip():
 def test_snapshot_query_count_does_not_grow_with_scopes(django_assert_max_num_queries):
     tags = TagFactory.create_batch(5)
     for i in range(40):
-        forecast = ResolutionFactory(outcome="YES" if i % 2 else "NO").forecast
+        forecast = ForecastFactory()
         forecast.tags.set(tags[: i % 5])
-    # 3 reads, the phrase table, a savepoint, the delete and the bulk insert (and their
-    # transaction).
-    with django_assert_max_num_queries(9):
+        ResolutionFactory(forecast=forecast, outcome="YES" if i % 2 else "NO")
+    # 3 reads and the opening phrases; today's: the live scores' lock (2), their sums and
+    # tallies (2), the delete and the bulk insert (SQLite splits it in two), and the
+    # savepoints.
+    with django_assert_max_num_queries(15):
         report = score_services.scores_snapshot(as_of=TODAY)
     assert report.scopes == 1 + 40 + 40 + 4
 
@@ -243,22 +244,29 @@ def test_the_overall_snapshot_holds_the_phrase_table_as_of_its_date(seeded):
     assert then.phrases is None
 
 
-def test_a_phrase_table_as_of_a_date_uses_the_current_resolutions_date(seeded):
+def test_a_correction_moves_the_phrase_table_in_its_own_transaction(seeded):
     forecast = Forecast.objects.filter(estimates__phrase="unlikely").order_by("pk").first()
     first = forecast.current_resolution()
-    as_of = first.known_on
-    before = _phrase_counts(row.to_dict() for row in phrase_table(known_by=as_of))
-    # Corrected later: the outcome, as now recorded, became known after that date.
+
+    def table():
+        return _phrase_counts(
+            row.to_dict() for row in scope_phrase_table(kind=ScopeKind.ALL, scope_id=0)
+        )
+
+    before = table()
     core_services.forecast_resolve(
         forecast=forecast,
         outcome="NO" if first.outcome == "YES" else "YES",
-        known_on=as_of + dt.timedelta(days=30),
+        known_on=first.known_on,
         note="Corrected.",
         correction_reason="The first report was wrong.",
     )
-    after = _phrase_counts(row.to_dict() for row in phrase_table(known_by=as_of))
     count, happened = before["unlikely"]
-    assert after.get("unlikely", (0, 0)) == (count - 1, happened - (first.outcome == "YES"))
+    flipped = happened - 1 if first.outcome == "YES" else happened + 1
+    assert table()["unlikely"] == (count, flipped)
+    # And today's stored snapshot of everything carries it too.
+    overall = ScoreSnapshot.objects.get(scope_kind=ScopeKind.ALL, as_of=TODAY)
+    assert _phrase_counts(overall.phrases)["unlikely"] == (count, flipped)
 
 
 def test_a_backfill_stores_the_phrase_table_with_its_last_date_only(seeded, time_machine):
@@ -310,57 +318,6 @@ def test_snapshot_command(seeded, capsys):
     assert "Backfilled" in capsys.readouterr().out
 
 
-class TestCoalescedRecompute:
-    @pytest.fixture
-    def queued(self, monkeypatch):
-        calls = []
-        from forecasts import tasks
-
-        monkeypatch.setattr(tasks.scores_recompute, "apply_async", lambda **kw: calls.append(kw))
-        return calls
-
-    def test_ten_resolutions_queue_one_recompute(self, queued, django_capture_on_commit_callbacks):
-        forecasts = ForecastFactory.create_batch(10)
-        with django_capture_on_commit_callbacks(execute=True):
-            for forecast in forecasts:
-                core_services.forecast_resolve(
-                    forecast=forecast,
-                    outcome="YES",
-                    known_on=forecast.resolve_by,
-                    note="x",
-                )
-        assert len(queued) == 1
-        assert queued[0]["countdown"] == 60
-        assert ScoreRecompute.objects.get().pending_since is not None
-
-    def test_the_run_releases_the_claim_and_snapshots_today(self, queued):
-        ResolutionFactory()
-        assert scores.scores_recompute_request() is True
-        assert scores.scores_recompute_request() is False
-        scores.scores_recompute_run(today=TODAY)
-        assert ScoreSnapshot.objects.get(scope_kind=ScopeKind.ALL, as_of=TODAY).resolved_count == 1
-        assert scores.scores_recompute_request() is True
-        assert len(queued) == 2
-
-    def test_a_lost_claim_is_taken_over(self, queued, settings):
-        ScoreRecompute.objects.create(pk=1, pending_since=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
-        assert scores.scores_recompute_request() is True
-        assert len(queued) == 1
-
-    def test_a_rolled_back_resolution_queues_nothing(
-        self, queued, django_capture_on_commit_callbacks
-    ):
-        forecast = ForecastFactory()
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            core_services.forecast_resolve(
-                forecast=forecast, outcome="YES", known_on=forecast.resolve_by, note="x"
-            )
-        assert queued == []  # nothing is queued before the commit
-        for callback in callbacks:  # the commit
-            callback()
-        assert len(queued) == 1
-
-
 def test_detail_page_explains_the_score(client, seeded):
     html = client.get(
         reverse("forecasts:detail", args=["full-denuclearization-as-first-step"])
@@ -399,18 +356,6 @@ def test_nightly_task_is_scheduled_and_snapshots_today(seeded, time_machine):
     assert "scores as of 2026-03-01" in tasks.scores_snapshot_today.apply().get()
     overall = ScoreSnapshot.objects.filter(as_of=dt.date(2026, 3, 1), scope_kind=ScopeKind.ALL)
     assert overall.exists()
-
-
-def test_recompute_task_snapshots_today_and_releases_the_claim(seeded, time_machine):
-    from forecasts import tasks
-
-    time_machine.move_to(dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC))
-    ScoreRecompute.objects.create(
-        pk=1, pending_since=dt.datetime(2026, 12, 2, 8, 59, tzinfo=dt.UTC)
-    )
-    tasks.scores_recompute.apply().get()
-    assert ScoreRecompute.objects.get().pending_since is None
-    assert ScoreSnapshot.objects.filter(as_of=dt.date(2026, 12, 2)).count() > 1
 
 
 def test_if_empty_backfills_only_the_first_time(seeded, capsys):

@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from forecasts.core.changes import public_pages_changed
+from forecasts.core.changes import public_pages_changed, scored_inputs_changed
 from forecasts.core.ledger.append import ledger_append, role
 from forecasts.core.ledger.events import amendment_doc, publication_doc, term_value
 from forecasts.core.ledger.models import ActorRole, EventKind
@@ -252,7 +252,10 @@ def forecast_update(
             forecast_publish_one(
                 locked, at=timezone.now(), actor=role(published_by, acting_as=ActorRole.EDITOR)
             )
+    before = set(locked.tags.values_list("pk", flat=True))
     locked.tags.set(list(tags))
+    if locked.published_at is not None and set(locked.tags.values_list("pk", flat=True)) != before:
+        scored_inputs_changed([locked.pk])  # a resolved forecast counts under its tags
     transaction.on_commit(public_pages_changed)
     return locked
 

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from forecasts.core.changes import public_pages_changed, resolution_recorded
+from forecasts.core.changes import public_pages_changed, scored_inputs_changed
 from forecasts.core.ledger.append import ledger_append, role
 from forecasts.core.ledger.events import extension_doc, resolution_doc, resolution_kind
 from forecasts.core.ledger.models import ActorRole, EventKind
@@ -58,7 +58,8 @@ def forecast_resolve(
     commands. ``resolved_by`` must be allowed to resolve this forecast
     (:func:`forecasts.core.permissions.can_resolve`); ``None`` is the system itself
     (seed data). The forecast row is locked, so two reviewers resolving at once
-    cannot both think they were first. Scores are recomputed after commit.
+    cannot both think they were first. The live scores are updated in the same
+    transaction (:mod:`forecasts.scores.live`).
     """
     locked = Forecast.objects.select_for_update().get(pk=forecast.pk)
     resolution = _resolution_build(
@@ -81,7 +82,7 @@ def forecast_resolve(
         actor=role(resolved_by, acting_as=ActorRole.REVIEWER),
         event=resolution_doc(resolution),
     )
-    resolution_recorded()
+    scored_inputs_changed([locked.pk])
     transaction.on_commit(public_pages_changed)
     return resolution
 
