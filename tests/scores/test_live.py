@@ -280,7 +280,9 @@ def _headline(html):
     return int(match.group(1)), match.group(2)
 
 
-def test_a_resolution_shows_at_once_everywhere_with_no_worker(client, settings):
+def test_a_resolution_shows_at_once_everywhere_with_no_worker(
+    client, settings, django_capture_on_commit_callbacks
+):
     """The headline count and Brier, the forecaster's leaderboard row and /api/scores count a
     resolution in the very next request: no task runs in between (none is queued)."""
     settings.LEADERBOARD_MIN_RESOLVED = 2
@@ -295,11 +297,14 @@ def test_a_resolution_shows_at_once_everywhere_with_no_worker(client, settings):
     reviewer.user_permissions.add(Permission.objects.get(codename="view_forecast"))
     ReviewerAssignment.objects.create(forecast=due, reviewer=reviewer)
     client.force_login(reviewer)
-    response = client.post(
-        reverse("admin:forecasts_forecast_resolve", args=[due.pk]),
-        {"outcome": "NO", "known_on": "2024-09-01", "note": "It did not happen."},
-    )
+    with django_capture_on_commit_callbacks(execute=True) as committed:  # the commit
+        response = client.post(
+            reverse("admin:forecasts_forecast_resolve", args=[due.pk]),
+            {"outcome": "NO", "known_on": "2024-09-01", "note": "It did not happen."},
+        )
     assert response.status_code == 302
+    # What runs on commit only invalidates cached pages; nothing is queued for a worker.
+    assert [callback.__name__ for callback in committed] == ["public_pages_changed"]
     client.logout()
 
     expected = (0.3**2 + 0.2**2 + 0.9**2) / 3  # computed by hand
@@ -309,7 +314,7 @@ def test_a_resolution_shows_at_once_everywhere_with_no_worker(client, settings):
     assert f"{expected:.3f}" in row
     assert re.search(r">\s*3\s*<", row)
     items = client.get("/api/scores", {"kind": "forecaster"}).json()["items"]
-    ada = next(item for item in items if item["scope"]["slug"] == "ada")
+    ada = next(item for item in items if item["slug"] == "ada")
     assert ada["resolved_count"] == 3
     assert ada["brier"] == pytest.approx(expected, abs=1e-12)
 
