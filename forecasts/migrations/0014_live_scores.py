@@ -19,78 +19,160 @@ def live_scores_build(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('forecasts', '0013_snapshot_as_of_index'),
+        ("forecasts", "0013_snapshot_as_of_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ForecastScore',
+            name="ForecastScore",
             fields=[
-                ('forecast', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='live_score', serialize=False, to='forecasts.forecast')),
-                ('tags', models.JSONField(default=list, help_text='The tag ids it counts under.')),
-                ('probability', models.FloatField(help_text='The first estimate: the published probability.')),
-                ('phrase', models.CharField(blank=True, help_text='The verbal phrase it opened with (stripped, lower case); empty for a number or a phrase about the negation.', max_length=100)),
-                ('happened', models.BooleanField()),
-                ('known_on', models.DateField()),
-                ('brier', models.FloatField()),
-                ('log_loss', models.FloatField()),
-                ('time_averaged_brier', models.FloatField()),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('forecaster', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='forecasts.forecaster')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='forecasts.source')),
+                (
+                    "forecast",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="live_score",
+                        serialize=False,
+                        to="forecasts.forecast",
+                    ),
+                ),
+                ("tags", models.JSONField(default=list, help_text="The tag ids it counts under.")),
+                (
+                    "probability",
+                    models.FloatField(help_text="The first estimate: the published probability."),
+                ),
+                (
+                    "phrase",
+                    models.CharField(
+                        blank=True,
+                        help_text="The verbal phrase it opened with (stripped, lower case); empty for a number or a phrase about the negation.",
+                        max_length=100,
+                    ),
+                ),
+                ("happened", models.BooleanField()),
+                ("known_on", models.DateField()),
+                ("brier", models.FloatField()),
+                ("log_loss", models.FloatField()),
+                ("time_averaged_brier", models.FloatField()),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "forecaster",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="forecasts.forecaster",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="forecasts.source",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ScoreSum',
+            name="ScoreSum",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope_kind', models.CharField(choices=[('all', 'Everything'), ('forecaster', 'Forecaster'), ('source', 'Source'), ('tag', 'Tag')], max_length=10)),
-                ('scope_id', models.PositiveBigIntegerField(default=0)),
-                ('tag_id', models.PositiveBigIntegerField(default=0, help_text='0: every forecast.')),
-                ('month', models.PositiveIntegerField(default=0, help_text='YYYYMM of known_on; 0: all time.')),
-                ('resolved_count', models.BigIntegerField(default=0)),
-                ('yes_count', models.BigIntegerField(default=0)),
-                ('brier_sum', models.BigIntegerField(default=0)),
-                ('log_loss_sum', models.BigIntegerField(default=0)),
-                ('time_averaged_sum', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope_kind",
+                    models.CharField(
+                        choices=[
+                            ("all", "Everything"),
+                            ("forecaster", "Forecaster"),
+                            ("source", "Source"),
+                            ("tag", "Tag"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("scope_id", models.PositiveBigIntegerField(default=0)),
+                (
+                    "tag_id",
+                    models.PositiveBigIntegerField(default=0, help_text="0: every forecast."),
+                ),
+                (
+                    "month",
+                    models.PositiveIntegerField(
+                        default=0, help_text="YYYYMM of known_on; 0: all time."
+                    ),
+                ),
+                ("resolved_count", models.BigIntegerField(default=0)),
+                ("yes_count", models.BigIntegerField(default=0)),
+                ("brier_sum", models.BigIntegerField(default=0)),
+                ("log_loss_sum", models.BigIntegerField(default=0)),
+                ("time_averaged_sum", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='ScoreTally',
+            name="ScoreTally",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope_kind', models.CharField(choices=[('all', 'Everything'), ('forecaster', 'Forecaster'), ('source', 'Source'), ('tag', 'Tag')], max_length=10)),
-                ('scope_id', models.PositiveBigIntegerField(default=0)),
-                ('probability', models.FloatField()),
-                ('phrase', models.CharField(blank=True, max_length=100)),
-                ('resolved_count', models.BigIntegerField(default=0)),
-                ('yes_count', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope_kind",
+                    models.CharField(
+                        choices=[
+                            ("all", "Everything"),
+                            ("forecaster", "Forecaster"),
+                            ("source", "Source"),
+                            ("tag", "Tag"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("scope_id", models.PositiveBigIntegerField(default=0)),
+                ("probability", models.FloatField()),
+                ("phrase", models.CharField(blank=True, max_length=100)),
+                ("resolved_count", models.BigIntegerField(default=0)),
+                ("yes_count", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.DeleteModel(
-            name='ScoreRecompute',
+            name="ScoreRecompute",
         ),
         migrations.AddIndex(
-            model_name='scoresum',
-            index=models.Index(fields=['scope_kind', 'tag_id', 'month'], name='score_sum_board'),
+            model_name="scoresum",
+            index=models.Index(
+                fields=["scope_kind", "tag_id", "month", "scope_id"], name="score_sum_board"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scoresum',
-            constraint=models.UniqueConstraint(fields=('scope_kind', 'scope_id', 'tag_id', 'month'), name='one_score_sum_per_key'),
+            model_name="scoresum",
+            constraint=models.UniqueConstraint(
+                fields=("scope_kind", "scope_id", "tag_id", "month"), name="one_score_sum_per_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scoretally',
-            constraint=models.UniqueConstraint(fields=('scope_kind', 'scope_id', 'probability', 'phrase'), name='one_score_tally_per_key'),
+            model_name="scoretally",
+            constraint=models.UniqueConstraint(
+                fields=("scope_kind", "scope_id", "probability", "phrase"),
+                name="one_score_tally_per_key",
+            ),
         ),
         migrations.AddIndex(
-            model_name='forecastscore',
-            index=models.Index(fields=['known_on'], name='forecast_score_known_on'),
+            model_name="forecastscore",
+            index=models.Index(fields=["known_on"], name="forecast_score_known_on"),
         ),
         migrations.AddConstraint(
-            model_name='forecastscore',
-            constraint=models.CheckConstraint(condition=models.Q(('probability__gte', 0), ('probability__lte', 1)), name='forecast_score_probability_in_unit_interval'),
+            model_name="forecastscore",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("probability__gte", 0), ("probability__lte", 1)),
+                name="forecast_score_probability_in_unit_interval",
+            ),
         ),
         migrations.RunPython(live_scores_build, migrations.RunPython.noop, elidable=True),
     ]

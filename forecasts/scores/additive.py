@@ -14,6 +14,7 @@ Pure, like :mod:`forecasts.scores.maths`: numbers in, numbers out.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -124,9 +125,7 @@ class Delta:
     tallies: dict[TallyKey, tuple[int, int]]
 
     @classmethod
-    def between(
-        cls, old: Iterable[ScoredForecast], new: Iterable[ScoredForecast]
-    ) -> Delta:
+    def between(cls, old: Iterable[ScoredForecast], new: Iterable[ScoredForecast]) -> Delta:
         delta = cls({}, {})
         for forecast in old:
             delta.add(forecast, -1)
@@ -206,11 +205,12 @@ def calibration(tally: Sequence[TallyRow], n_bins: int = CALIBRATION_BINS) -> li
     """Calibration bins from a tally, as :func:`forecasts.scores.maths.calibration_bins`
     puts the forecasts themselves in bins."""
     edges = np.linspace(0.0, 1.0, n_bins + 1)
+    inner = edges[1:-1].tolist()
     counts = np.zeros(n_bins, np.int64)
     probability_sums = np.zeros(n_bins, np.float64)
     happened = np.zeros(n_bins, np.float64)
     for row in tally:
-        cell = int(np.searchsorted(edges[1:-1], row.probability))
+        cell = bisect.bisect_left(inner, row.probability)  # as np.searchsorted does
         counts[cell] += row.count
         probability_sums[cell] += row.count * row.probability
         happened[cell] += row.yes
@@ -286,8 +286,9 @@ class ScoredArrays:
             [np.full(n, code, np.int64) for code in range(3)]
             + [np.full(len(self.tag_ids), 3, np.int64)]
         )
-        ids = np.concatenate([np.zeros(n, np.int64), self.forecaster_ids, self.source_ids,
-                              self.tag_ids])
+        ids = np.concatenate(
+            [np.zeros(n, np.int64), self.forecaster_ids, self.source_ids, self.tag_ids]
+        )
         return forecasts, kinds, ids
 
 
@@ -328,9 +329,7 @@ def sum_table(
     within = np.arange(int(repeat.sum())) - np.repeat(np.cumsum(repeat) - repeat, repeat)
     filter_of_pair = np.repeat(first[s_forecast], repeat) + within
     pair_forecast = s_forecast[scope_of_pair]
-    keys = np.column_stack(
-        [s_kind[scope_of_pair], s_id[scope_of_pair], f_tag[filter_of_pair]]
-    )
+    keys = np.column_stack([s_kind[scope_of_pair], s_id[scope_of_pair], f_tag[filter_of_pair]])
     # Each pair counts all time (month 0) and in its month.
     keys = np.vstack(
         [

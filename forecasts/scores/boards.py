@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.core.validators import slug_re
-from django.utils import timezone
 from django.db.models import (
     BooleanField,
     Case,
@@ -26,12 +25,13 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils import timezone
 
 from forecasts.core.models import Resolution, Tag
-from forecasts.scores.live import period_sums, snapshot_from_sums
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.ranking import is_ranked, min_resolved
 from forecasts.scores.scopes import public_scopes, scope_model, scopes_named
+from forecasts.scores.sums import period_sums, snapshot_from_sums
 
 # sort parameter: (snapshot attribute, descending, label)
 LEADERBOARD_SORTS = {

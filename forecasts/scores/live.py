@@ -22,16 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from django.db import connection, transaction
-from django.db.models import Q, Sum
 from django.utils import timezone
 
 from forecasts.core.models import Basis, Estimate
@@ -42,12 +40,9 @@ from forecasts.scores.additive import (
     Delta,
     ScoredArrays,
     ScoredForecast,
-    Sums,
-    TallyRow,
-    month_of,
 )
-from forecasts.scores.compute import day_of, scope_snapshots, scored_forecasts
-from forecasts.scores.maths import PhraseCalibration, log_losses, wilson_interval
+from forecasts.scores.compute import day_of, scored_forecasts
+from forecasts.scores.maths import log_losses
 from forecasts.scores.models import (
     ForecastScore,
     ScopeKind,
@@ -56,12 +51,11 @@ from forecasts.scores.models import (
     ScoreTally,
 )
 from forecasts.scores.rows import score_rows
+from forecasts.scores.sums import Scope, live_snapshots, scopes_q, stored_forecast
 
 EVERYTHING_KEY = {"scope_kind": ScopeKind.ALL, "scope_id": 0, "tag_id": ANY_TAG, "month": ALL_TIME}
 # Opening estimates' phrases are read this many ids at a time.
 PHRASE_CHUNK = 10_000
-
-Scope = tuple[str, int]
 
 
 # --- Scoring forecasts as they stand now ----------------------------------------------
@@ -81,9 +75,7 @@ def scored_arrays_now(forecast_ids: Sequence[int] | None = None) -> ScoredNow:
     NO with an estimate made before the outcome became known."""
     today = timezone.localdate()
     scored = scored_forecasts(
-        score_rows(
-            as_of=today, forecast_ids=None if forecast_ids is None else list(forecast_ids)
-        )
+        score_rows(as_of=today, forecast_ids=None if forecast_ids is None else list(forecast_ids))
     )
     p, o = scored.published_probabilities, scored.outcomes
     phrases = opening_phrases(scored.opening_estimate_ids.tolist())
@@ -129,21 +121,6 @@ def opening_phrases(estimate_ids: list[int]) -> dict[int, str]:
     return phrases
 
 
-def _stored(row: ForecastScore) -> ScoredForecast:
-    return ScoredForecast(
-        forecaster_id=row.forecaster_id,
-        source_id=row.source_id,
-        tag_ids=tuple(row.tags),
-        probability=row.probability,
-        phrase=row.phrase,
-        happened=row.happened,
-        known_on=row.known_on,
-        brier=row.brier,
-        log_loss=row.log_loss,
-        time_averaged_brier=row.time_averaged_brier,
-    )
-
-
 def _row(forecast_id: int, scored: ScoredForecast, now: dt.datetime) -> ForecastScore:
     return ForecastScore(
         forecast_id=forecast_id,
@@ -169,7 +146,8 @@ def live_lock() -> None:
     table = connection.ops.quote_name(ScoreSum._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (scope_kind, scope_id, tag_id, month, resolved_count, "
+            # Identifiers from the model's own metadata, quoted; values are parameters.
+            f"INSERT INTO {table} (scope_kind, scope_id, tag_id, month, resolved_count, "  # noqa: S608
             "yes_count, brier_sum, log_loss_sum, time_averaged_sum) "
             "VALUES (%s, 0, 0, 0, 0, 0, 0, 0, 0) "
             "ON CONFLICT (scope_kind, scope_id, tag_id, month) DO NOTHING",
@@ -189,7 +167,7 @@ def scores_refresh(*, forecast_ids: Iterable[int]) -> int:
         raise RuntimeError("scores_refresh runs inside the transaction that changed the record")
     live_lock()
     new = scored_now(ids)
-    old = {row.pk: _stored(row) for row in ForecastScore.objects.filter(pk__in=ids)}
+    old = {row.pk: stored_forecast(row) for row in ForecastScore.objects.filter(pk__in=ids)}
     changed = [pk for pk in ids if old.get(pk) != new.get(pk)]
     if not changed:
         return 0
@@ -248,8 +226,8 @@ def _upsert_add(
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 100):  # SQLite allows so many parameters
             batch = rows[start : start + 100]
-            cursor.execute(
-                f"INSERT INTO {quote(table)} ({columns}) VALUES "
+            cursor.execute(  # identifiers from model metadata, quoted; values are parameters
+                f"INSERT INTO {quote(table)} ({columns}) VALUES "  # noqa: S608
                 + ", ".join([placeholders] * len(batch))
                 + f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {updates}"
                 + f" RETURNING id, {quote(values[0])}",
@@ -257,13 +235,6 @@ def _upsert_add(
             )
             emptied.extend(pk for pk, count in cursor.fetchall() if count == 0)
     return emptied
-
-
-def _keys_q(keys: list[dict[str, Any]]) -> Q | None:
-    query: Q | None = None
-    for key in keys:
-        query = Q(**key) if query is None else query | Q(**key)
-    return query
 
 
 @dataclass(frozen=True)
@@ -296,11 +267,35 @@ def scores_rebuild(*, snapshots: bool = True) -> RebuildReport:
     ForecastScore.objects.all().delete()
     _insert(
         ForecastScore,
-        ("forecast_id", "forecaster_id", "source_id", "tags", "probability", "phrase",
-         "happened", "known_on", "brier", "log_loss", "time_averaged_brier", "updated_at"),
         (
-            (pk, s.forecaster_id, s.source_id, json.dumps(list(s.tag_ids)), s.probability,
-             s.phrase, s.happened, s.known_on, s.brier, s.log_loss, s.time_averaged_brier, stamp)
+            "forecast_id",
+            "forecaster_id",
+            "source_id",
+            "tags",
+            "probability",
+            "phrase",
+            "happened",
+            "known_on",
+            "brier",
+            "log_loss",
+            "time_averaged_brier",
+            "updated_at",
+        ),
+        (
+            (
+                pk,
+                s.forecaster_id,
+                s.source_id,
+                json.dumps(list(s.tag_ids)),
+                s.probability,
+                s.phrase,
+                s.happened,
+                s.known_on,
+                s.brier,
+                s.log_loss,
+                s.time_averaged_brier,
+                stamp,
+            )
             for pk, s in scored
         ),
     )
@@ -320,8 +315,17 @@ def scores_rebuild(*, snapshots: bool = True) -> RebuildReport:
         )
     _insert(
         ScoreSum,
-        ("scope_kind", "scope_id", "tag_id", "month", "resolved_count", "yes_count",
-         "brier_sum", "log_loss_sum", "time_averaged_sum"),
+        (
+            "scope_kind",
+            "scope_id",
+            "tag_id",
+            "month",
+            "resolved_count",
+            "yes_count",
+            "brier_sum",
+            "log_loss_sum",
+            "time_averaged_sum",
+        ),
         (
             (additive.KIND_NAMES[key[0]], *key[1:], *value)
             for key, value in zip(
@@ -336,13 +340,20 @@ def scores_rebuild(*, snapshots: bool = True) -> RebuildReport:
         (
             (additive.KIND_NAMES[kind], scope_id, probability, phrase, count, yes)
             for (kind, scope_id), probability, phrase, (count, yes) in zip(
-                tally_scopes.tolist(), probabilities.tolist(), phrases, tally_values.tolist(),
+                tally_scopes.tolist(),
+                probabilities.tolist(),
+                phrases,
+                tally_values.tolist(),
                 strict=True,
             )
         ),
     )
     if snapshots:
         _today_snapshots_replace(timezone.localdate())
+    if connection.vendor == "postgresql":  # the planner's statistics of the new rows
+        with connection.cursor() as cursor:
+            for model in (ForecastScore, ScoreSum, ScoreTally):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return RebuildReport(
         forecasts=len(scored),
         sums=len(sum_keys),
@@ -374,12 +385,26 @@ def scored_now_rows(now: ScoredNow) -> list[tuple[int, ScoredForecast]]:
                 time_averaged_brier=time_averaged,
             ),
         )
-        for i, (forecast_id, forecaster, source, probability, happened, brier, log_loss,
-                time_averaged) in enumerate(
+        for i, (
+            forecast_id,
+            forecaster,
+            source,
+            probability,
+            happened,
+            brier,
+            log_loss,
+            time_averaged,
+        ) in enumerate(
             zip(
-                now.forecast_ids.tolist(), a.forecaster_ids.tolist(), a.source_ids.tolist(),
-                a.probabilities.tolist(), a.happened.tolist(), a.brier.tolist(),
-                a.log_loss.tolist(), a.time_averaged.tolist(), strict=True,
+                now.forecast_ids.tolist(),
+                a.forecaster_ids.tolist(),
+                a.source_ids.tolist(),
+                a.probabilities.tolist(),
+                a.happened.tolist(),
+                a.brier.tolist(),
+                a.log_loss.tolist(),
+                a.time_averaged.tolist(),
+                strict=True,
             )
         )
     ]
@@ -396,7 +421,8 @@ def _insert(model: Any, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]
                 for row in rows:
                     copy.write_row(row)
             return
-        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
+        marks = ", ".join(["%s"] * len(columns))
+        sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608  # quoted names
         batch: list[tuple[Any, ...]] = []
         for row in rows:
             batch.append(row)
@@ -414,7 +440,7 @@ def _today_snapshots_update(scopes: set[Scope]) -> None:
     if not ScoreSnapshot.objects.filter(scope_kind=ScopeKind.ALL, scope_id=0, as_of=today).exists():
         _today_snapshots_replace(today)
         return
-    chosen = _scopes_q(scopes)
+    chosen = scopes_q(scopes)
     if chosen is None:
         return
     ScoreSnapshot.objects.filter(chosen, as_of=today).delete()
@@ -424,394 +450,3 @@ def _today_snapshots_update(scopes: set[Scope]) -> None:
 def _today_snapshots_replace(today: dt.date) -> None:
     ScoreSnapshot.objects.filter(as_of=today).delete()
     ScoreSnapshot.objects.bulk_create(live_snapshots(as_of=today), batch_size=500)
-
-
-def _scopes_q(scopes: Iterable[Scope]) -> Q | None:
-    by_kind: dict[str, list[int]] = {}
-    for kind, scope_id in scopes:
-        by_kind.setdefault(kind, []).append(scope_id)
-    return _keys_q(
-        [{"scope_kind": kind, "scope_id__in": sorted(ids)} for kind, ids in sorted(by_kind.items())]
-    )
-
-
-# --- Reading -------------------------------------------------------------------------
-
-
-def live_snapshots(*, as_of: dt.date, scopes: Iterable[Scope] | None = None) -> list[ScoreSnapshot]:
-    """Unsaved snapshots, as of ``as_of``, of the given scopes (every scope with a scored
-    forecast when None; everything's always, even with none) from the live sums: two
-    queries, each reading a row per scope (and per probability and phrase)."""
-    wanted = None if scopes is None else set(scopes)
-    sums = ScoreSum.objects.filter(tag_id=ANY_TAG, month=ALL_TIME, resolved_count__gt=0)
-    tallies = ScoreTally.objects.filter(resolved_count__gt=0)
-    if wanted is not None:
-        chosen = _scopes_q(wanted)
-        if chosen is None:
-            return []
-        sums, tallies = sums.filter(chosen), tallies.filter(chosen)
-    by_scope: dict[Scope, Sums] = {
-        (row.scope_kind, row.scope_id): _sums(row) for row in sums.order_by()
-    }
-    tally: dict[Scope, list[TallyRow]] = {}
-    for kind, scope_id, probability, phrase, count, yes in tallies.order_by().values_list(
-        "scope_kind", "scope_id", "probability", "phrase", "resolved_count", "yes_count"
-    ):
-        tally.setdefault((kind, scope_id), []).append(TallyRow(probability, phrase, count, yes))
-    if wanted is None or (ScopeKind.ALL.value, 0) in wanted:
-        by_scope.setdefault((ScopeKind.ALL.value, 0), Sums())
-    now = timezone.now()
-    return [
-        snapshot_from_sums(kind, scope_id, as_of, by_scope[(kind, scope_id)],
-                           tally.get((kind, scope_id), []), now)
-        for kind, scope_id in sorted(by_scope)
-    ]
-
-
-def _sums(row: ScoreSum) -> Sums:
-    return Sums(row.resolved_count, row.yes_count, row.brier_sum, row.log_loss_sum,
-                row.time_averaged_sum)
-
-
-def snapshot_from_sums(
-    kind: str,
-    scope_id: int,
-    as_of: dt.date,
-    sums: Sums,
-    tally: Sequence[TallyRow],
-    computed_at: dt.datetime,
-) -> ScoreSnapshot:
-    """An unsaved snapshot with a scope's scores from its sums (calibration, the Murphy
-    decomposition and, for everything, the phrase table from its tally)."""
-    scores = additive.means(sums)
-    snapshot = ScoreSnapshot(
-        scope_kind=kind,
-        scope_id=scope_id,
-        as_of=as_of,
-        resolved_count=scores.resolved_count,
-        yes_count=scores.yes_count,
-        brier=scores.brier,
-        shrunk_brier=scores.shrunk_brier,
-        time_averaged_brier=scores.time_averaged_brier,
-        log_loss=scores.log_loss,
-        skill_vs_coin=scores.skill_vs_coin,
-        skill_vs_base_rate=scores.skill_vs_base_rate,
-        computed_at=computed_at,
-    )
-    if sums.count > 0 and tally:
-        snapshot.calibration = [b.to_dict() for b in additive.calibration(tally)]
-        snapshot.murphy = additive.murphy(tally).to_dict()
-    if kind == ScopeKind.ALL:
-        snapshot.phrases = [row.to_dict() for row in phrase_rows(tally)]
-    return snapshot
-
-
-def phrase_rows(tally: Sequence[TallyRow]) -> list[PhraseCalibration]:
-    """The phrase table from a tally: most used phrase first, then alphabetically."""
-    counts = additive.phrase_counts(tally)
-    rows = []
-    for phrase in sorted(counts, key=lambda key: (-counts[key][0], key)):
-        count, happened = counts[phrase]
-        low, high = wilson_interval(happened, count)
-        rows.append(PhraseCalibration(phrase, count, happened, happened / count, low, high))
-    return rows
-
-
-def scope_phrase_table(*, kind: str, scope_id: int) -> list[PhraseCalibration]:
-    """A scope's phrase table as it stands now: one query of its tally."""
-    rows = ScoreTally.objects.filter(
-        scope_kind=kind, scope_id=scope_id, resolved_count__gt=0
-    ).exclude(phrase="")
-    return phrase_rows(
-        [
-            TallyRow(probability, phrase, count, yes)
-            for probability, phrase, count, yes in rows.order_by().values_list(
-                "probability", "phrase", "resolved_count", "yes_count"
-            )
-        ]
-    )
-
-
-def period_sums(
-    *,
-    tag_id: int | None,
-    known_from: dt.date | None,
-    known_until: dt.date | None,
-    today: dt.date,
-) -> dict[Scope, Sums]:
-    """Every scope's sums over the forecasts with ``tag_id`` (any, when None) whose outcome
-    became known from ``known_from`` to ``known_until`` (all time when both are None).
-
-    Whole months come from the stored monthly sums (a row per scope and month); the days
-    of a month the period only partly covers are read from the forecasts' score rows
-    (by ``known_on``, at most a month's worth at each end). The number of rows read
-    grows with the number of scopes and months, not with the number of forecasts.
-    """
-    tag = tag_id or ANY_TAG
-    if known_from is None and known_until is None:
-        rows = ScoreSum.objects.filter(tag_id=tag, month=ALL_TIME, resolved_count__gt=0)
-        return {(row.scope_kind, row.scope_id): _sums(row) for row in rows.order_by()}
-    start = known_from or dt.date(1, 1, 1)
-    end = min(known_until or today, today)
-    totals: dict[Scope, Sums] = {}
-    if start > end:
-        return totals
-    full_from = start if start.day == 1 else _next_month(start)
-    # No outcome is known after today: the month holding today is whole up to it.
-    full_until = end if end == today or _next_month(end) - dt.timedelta(days=1) == end else (
-        end.replace(day=1) - dt.timedelta(days=1)
-    )
-    if full_from <= full_until:
-        months = (
-            ScoreSum.objects.filter(
-                tag_id=tag, month__gte=month_of(full_from), month__lte=month_of(full_until)
-            )
-            .exclude(month=ALL_TIME)
-            .values_list("scope_kind", "scope_id")
-            .annotate(
-                n=Sum("resolved_count"),
-                yes=Sum("yes_count"),
-                brier=Sum("brier_sum"),
-                log_loss=Sum("log_loss_sum"),
-                time_averaged=Sum("time_averaged_sum"),
-            )
-            .order_by()
-        )
-        for kind, scope_id, n, yes, brier, log_loss, time_averaged in months:
-            totals[(kind, scope_id)] = Sums(
-                int(n), int(yes), int(brier), int(log_loss), int(time_averaged)
-            )
-        edges = Q(known_on__gte=start, known_on__lt=full_from) | Q(
-            known_on__gt=_month_end(full_until), known_on__lte=end
-        )
-    else:  # the whole period lies within one month
-        edges = Q(known_on__gte=start, known_on__lte=end)
-    for row in ForecastScore.objects.filter(edges).order_by():
-        scored = _stored(row)
-        if tag_id is not None and tag_id not in scored.tag_ids:
-            continue
-        for scope in scored.scopes():
-            totals[scope] = totals.get(scope, Sums()) + scored.sums()
-    return {scope: sums for scope, sums in totals.items() if sums.count > 0}
-
-
-def _next_month(day: dt.date) -> dt.date:
-    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-
-
-def _month_end(day: dt.date) -> dt.date:
-    return _next_month(day) - dt.timedelta(days=1)
-
-
-# --- Checking ------------------------------------------------------------------------
-
-TOLERANCE = 1e-9
-
-
-@dataclass
-class VerifyReport:
-    forecasts: int = 0
-    sums: int = 0
-    tallies: int = 0
-    snapshots: int = 0
-    differences: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.differences
-
-    def __str__(self) -> str:
-        checked = (
-            f"{self.forecasts:,} scored forecasts, {self.sums:,} sums, {self.tallies:,} "
-            f"tallies, {self.snapshots:,} of today's snapshots ({self.seconds:.1f} s)"
-        )
-        if self.ok:
-            return f"live scores agree with a full recomputation: {checked}"
-        return f"{len(self.differences)} differences from a full recomputation: {checked}"
-
-
-def scores_verify(*, limit: int = 20) -> VerifyReport:
-    """Compute every score from the record again and compare it with the live rows, the
-    sums, the tallies and today's snapshots, to 1e-9; list the first ``limit``
-    differences."""
-    began = time.perf_counter()
-    report = VerifyReport()
-    today = timezone.localdate()
-
-    def differ(message: str) -> None:
-        if len(report.differences) < limit:
-            report.differences.append(message)
-        elif len(report.differences) == limit:
-            report.differences.append("… and more")
-
-    with transaction.atomic():
-        now = scored_arrays_now()
-        scored = dict(scored_now_rows(now))
-        stored = {row.pk: _stored(row) for row in ForecastScore.objects.order_by()}
-        report.forecasts = len(scored)
-        for pk in sorted(set(scored) | set(stored)):
-            expected, found = scored.get(pk), stored.get(pk)
-            if expected is None or found is None:
-                differ(f"forecast {pk}: scored {'live only' if expected is None else 'not live'}")
-            elif not _same_forecast(expected, found):
-                differ(f"forecast {pk}: live {found} but recomputed {expected}")
-        sum_keys, sum_values = additive.sum_table(now.arrays)
-        expected_sums = {
-            (additive.KIND_NAMES[key[0]], *key[1:]): Sums(*value)
-            for key, value in zip(sum_keys.tolist(), sum_values.tolist(), strict=True)
-        }
-        expected_sums.setdefault((ScopeKind.ALL.value, 0, ANY_TAG, ALL_TIME), Sums())
-        found_sums = {
-            (kind, scope_id, tag, month): Sums(*values)
-            for kind, scope_id, tag, month, *values in ScoreSum.objects.order_by().values_list(
-                "scope_kind", "scope_id", "tag_id", "month", "resolved_count", "yes_count",
-                "brier_sum", "log_loss_sum", "time_averaged_sum",
-            )
-        }
-        report.sums = len(found_sums)
-        for key in sorted(set(found_sums) | set(expected_sums)):
-            want, got = expected_sums.get(key, Sums()), found_sums.get(key, Sums())
-            if not _close_sums(want, got):
-                differ(f"sums {key}: live {got} but recomputed {want}")
-        tally_scopes, probabilities, phrases, tally_values = additive.tally_table(now.arrays)
-        expected_tallies = {
-            (additive.KIND_NAMES[kind], scope_id, probability, phrase): (count, yes)
-            for (kind, scope_id), probability, phrase, (count, yes) in zip(
-                tally_scopes.tolist(), probabilities.tolist(), phrases, tally_values.tolist(),
-                strict=True,
-            )
-        }
-        found_tallies = {
-            (kind, scope_id, probability, phrase): (count, yes)
-            for kind, scope_id, probability, phrase, count, yes in (
-                ScoreTally.objects.order_by().values_list(
-                    "scope_kind", "scope_id", "probability", "phrase", "resolved_count",
-                    "yes_count",
-                )
-            )
-        }
-        report.tallies = len(found_tallies)
-        for key in sorted(set(found_tallies) | set(expected_tallies)):
-            if found_tallies.get(key, (0, 0)) != expected_tallies.get(key, (0, 0)):
-                differ(
-                    f"tally {key}: live {found_tallies.get(key, (0, 0))} but recomputed "
-                    f"{expected_tallies.get(key, (0, 0))}"
-                )
-        full = full_snapshots(as_of=today)
-        live = {(s.scope_kind, s.scope_id): s for s in live_snapshots(as_of=today)}
-        stored_today = {
-            (s.scope_kind, s.scope_id): s for s in ScoreSnapshot.objects.filter(as_of=today)
-        }
-        report.snapshots = len(stored_today)
-        expected_snapshots = {(s.scope_kind, s.scope_id): s for s in full}
-        for what, snapshots in (("live", live), ("today's stored", stored_today)):
-            if what == "today's stored" and not stored_today:
-                continue  # no change yet today, and the nightly snapshot has not run
-            for message in snapshots_differences(expected_snapshots, snapshots):
-                differ(f"{what} snapshot {message}")
-    report.seconds = time.perf_counter() - began
-    return report
-
-
-def full_snapshots(*, as_of: dt.date, phrases: bool = True) -> list[ScoreSnapshot]:
-    """Every scope's snapshot computed from the whole record as it stood at the end of
-    ``as_of``, with the phrase table unless ``phrases`` is False (what the nightly
-    snapshot stores)."""
-    scored = scored_forecasts(score_rows(as_of=as_of, recorded_by=as_of))
-    snapshots = scope_snapshots(scored, as_of=as_of)
-    if not phrases:
-        return snapshots
-    opening = opening_phrases(scored.opening_estimate_ids.tolist())
-    tally: dict[tuple[str, int], int] = {}
-    yes: dict[str, int] = {}
-    for estimate_id, outcome in zip(
-        scored.opening_estimate_ids.tolist(), scored.outcomes.tolist(), strict=True
-    ):
-        phrase = opening.get(estimate_id)
-        if phrase:
-            tally[(phrase, 0)] = tally.get((phrase, 0), 0) + 1
-            yes[phrase] = yes.get(phrase, 0) + int(outcome == 1.0)
-    table = phrase_rows(
-        [TallyRow(0.0, phrase, count, yes[phrase]) for (phrase, _), count in tally.items()]
-    )
-    for snapshot in snapshots:
-        if snapshot.scope_kind == ScopeKind.ALL:
-            snapshot.phrases = [row.to_dict() for row in table]
-    return snapshots
-
-
-_SNAPSHOT_FIELDS = (
-    "resolved_count",
-    "yes_count",
-    "brier",
-    "shrunk_brier",
-    "time_averaged_brier",
-    "log_loss",
-    "skill_vs_coin",
-    "skill_vs_base_rate",
-    "calibration",
-    "murphy",
-    "phrases",
-)
-
-
-def snapshots_differences(
-    expected: dict[Scope, ScoreSnapshot], found: dict[Scope, ScoreSnapshot]
-) -> list[str]:
-    """How two sets of snapshots (by scope) differ, numbers compared to 1e-9."""
-    messages = []
-    for scope in sorted(set(expected) | set(found)):
-        want, got = expected.get(scope), found.get(scope)
-        if want is None or got is None:
-            messages.append(f"{scope}: {'not expected' if want is None else 'missing'}")
-            continue
-        for name in _SNAPSHOT_FIELDS:
-            if name == "phrases" and (scope[0] != ScopeKind.ALL or want.phrases is None):
-                continue  # only everything's has one (and a backfilled date's none)
-            if not _close(getattr(want, name), getattr(got, name)):
-                messages.append(
-                    f"{scope} {name}: {getattr(got, name)!r}, expected {getattr(want, name)!r}"
-                )
-    return messages
-
-
-def _same_forecast(a: ScoredForecast, b: ScoredForecast) -> bool:
-    return (
-        (a.forecaster_id, a.source_id, a.tag_ids, a.phrase, a.happened, a.known_on)
-        == (b.forecaster_id, b.source_id, b.tag_ids, b.phrase, b.happened, b.known_on)
-        and _close(a.probability, b.probability)
-        and _close(a.brier, b.brier)
-        and _close(a.log_loss, b.log_loss)
-        and _close(a.time_averaged_brier, b.time_averaged_brier)
-    )
-
-
-def _close_sums(a: Sums, b: Sums) -> bool:
-    """Counts equal; each score sum within 1e-9 per forecast (rounding to fixed point is
-    1e-12 each)."""
-    slack = additive.fixed(TOLERANCE) * max(abs(a.count), 1)
-    return (a.count, a.yes) == (b.count, b.yes) and all(
-        abs(x - y) <= slack
-        for x, y in (
-            (a.brier, b.brier),
-            (a.log_loss, b.log_loss),
-            (a.time_averaged, b.time_averaged),
-        )
-    )
-
-
-def _close(a: Any, b: Any) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        if a is None or b is None:
-            return a is b
-        return math.isclose(float(a), float(b), rel_tol=0.0, abs_tol=TOLERANCE) or (
-            math.isnan(float(a)) and math.isnan(float(b))
-        )
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, np.floating | np.integer):
-        return _close(float(a), b)
-    return bool(a == b)

@@ -167,8 +167,11 @@ class ScoreSum(models.Model):
             ),
         ]
         indexes = [
-            # A board: every scope of a kind, for one tag filter and month (or all time).
-            models.Index(fields=["scope_kind", "tag_id", "month"], name="score_sum_board"),
+            # A board: every scope of a kind, for one tag filter and month (or all time);
+            # and one scope's row of those.
+            models.Index(
+                fields=["scope_kind", "tag_id", "month", "scope_id"], name="score_sum_board"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,9 +10,9 @@ The live scores keep the counts (:class:`forecasts.scores.models.ScoreTally`).
 from __future__ import annotations
 
 from forecasts.scores import maths
-from forecasts.scores.live import scope_phrase_table
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.selectors import latest_overall
+from forecasts.scores.sums import scope_phrase_table
 
 
 def scorecard_phrases(overall: ScoreSnapshot | None) -> list[maths.PhraseCalibration]:

@@ -150,8 +150,8 @@ def score_queries(
             "recorded",
         )
     )
-    forecast_ids = resolved.filter(outcome__in=[Outcome.YES, Outcome.NO]).values("forecast_id")
-    on_record = Estimate.objects.filter(forecast_id__in=forecast_ids)
+    decided = resolved.filter(outcome__in=[Outcome.YES, Outcome.NO]).values("forecast_id")
+    on_record = Estimate.objects.filter(forecast_id__in=decided)
     if recorded_by is not None:
         on_record = on_record.recorded_by(recorded_by)
     estimates = on_record.annotate(
@@ -159,7 +159,7 @@ def score_queries(
         recorded=EpochSeconds("created_at"),
         from_history=Case(When(historical=True, then=Value(1)), default=Value(0)),
     ).values_list("forecast_id", "pk", "day", "probability", "recorded", "from_history")
-    tags = Forecast.tags.through.objects.filter(forecast_id__in=forecast_ids).values_list(
+    tags = Forecast.tags.through.objects.filter(forecast_id__in=decided).values_list(
         "forecast_id", "tag_id"
     )
     return resolutions, estimates, tags

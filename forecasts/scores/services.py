@@ -14,10 +14,9 @@ record and logs any difference from the live scores (there should be none).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from dataclasses import dataclass
-
-import logging
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,15 +30,11 @@ from forecasts.scores.compute import (
     scope_snapshots,
     scored_history,
 )
-from forecasts.scores.live import (
-    full_snapshots,
-    live_lock,
-    live_snapshots,
-    scores_rebuild,
-    snapshots_differences,
-)
+from forecasts.scores.live import live_lock, scores_rebuild
 from forecasts.scores.models import ScoreSnapshot
 from forecasts.scores.rows import score_rows
+from forecasts.scores.sums import live_snapshots
+from forecasts.scores.verify import full_snapshots, snapshots_differences
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,10 @@
-"""Celery tasks of the scores domain: thin, each calls one service.
-
-The services are imported inside the task bodies, so the task registry loads without
-the scores machinery (and its numpy) until a task runs.
-"""
+"""Celery tasks of the scores domain: thin, each calls one service."""
 
 from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
+
+from forecasts.scores.services import scores_snapshot
 
 
 @shared_task(
@@ -18,6 +16,4 @@ from django.utils import timezone
 def scores_snapshot_today() -> str:
     """Nightly: snapshot every scope as of today from the whole record, checking the live
     scores against it."""
-    from forecasts.scores.services import scores_snapshot  # see the module docstring
-
     return str(scores_snapshot(as_of=timezone.localdate()))

@@ -11,7 +11,7 @@ from forecasts.core import selectors as core_selectors
 from forecasts.core.ledger.selectors import ledger_forecast_history
 from forecasts.core.models import Status
 from forecasts.scores import boards
-from forecasts.scores.compute import SHRINK_PSEUDOCOUNT
+from forecasts.scores.additive import SHRINK_PSEUDOCOUNT
 from forecasts.scores.forecast import forecast_score, published_brier
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.phrase_table import scorecard_phrases

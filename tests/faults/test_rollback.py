@@ -1,4 +1,5 @@
-"""Scenario 7: a task enqueued inside a transaction that rolls back never runs."""
+"""Scenario 7: a resolution whose transaction rolls back leaves no trace, and none, rolled
+back or committed, leaves work for a worker: the scores follow in its own transaction."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from forecasts.core import services as core_services
-from forecasts.models import Resolution, ScoreRecompute, ScoreSnapshot
+from forecasts.models import ForecastScore, Resolution, ScoreSnapshot, ScoreSum
 from tests.factories import ForecastFactory
 from tests.faults.conftest import wait_for
 
@@ -32,65 +33,67 @@ def queued(redis_client) -> int:
     return int(redis_client.llen("celery")) + int(redis_client.hlen("unacked"))
 
 
-def recompute_lines(worker) -> str:
-    """The worker's log lines about the recompute task."""
-    return "\n".join(
-        line for line in worker.text().splitlines() if "forecasts.tasks.scores_recompute[" in line
-    )
+def state(redis_client, worker, sink) -> dict[str, int]:
+    everything = ScoreSum.objects.filter(scope_kind="all", scope_id=0, tag_id=0, month=0).first()
+    return {
+        "messages_in_broker": queued(redis_client),
+        "tasks_received": worker.text().split(" ready.")[-1].count(" received"),
+        "resolutions": Resolution.objects.count(),
+        "scored_forecasts": ForecastScore.objects.count(),
+        "resolved_in_sums": everything.resolved_count if everything else 0,
+        "snapshots": ScoreSnapshot.objects.count(),
+        "emails": sink.count(),
+    }
 
 
-def test_rolled_back_resolution_enqueues_nothing(
-    cluster, sink, producer, redis_client, record, settings
+def test_a_rolled_back_resolution_leaves_no_trace_and_nothing_is_queued(
+    cluster, sink, producer, redis_client, record
 ):
-    settings.SCORES_RECOMPUTE_DELAY = 0
     worker = cluster.worker()
     wait_for(lambda: queued(redis_client) == 0, 10, "the worker's start-up prompt run")
+    wait_for(lambda: "reviews_prompt[" in worker.text(), 10, "the start-up run's log line")
+    time.sleep(1)
+    started = worker.text().split(" ready.")[-1].count(" received")
     forecast = ForecastFactory()
     began = time.monotonic()
 
     with pytest.raises(Abandoned):
         resolve_then_fail(forecast)
+    time.sleep(3)  # a task queued on commit would have been received by now
+    rolled_back = state(redis_client, worker, sink)
+    rolled_back["tasks_received"] -= started
 
-    time.sleep(3)  # a recompute would have been received and run by now
-    rolled_back = {
-        "messages_in_broker": queued(redis_client),
-        "recomputes_received": worker.text().count("scores_recompute["),
-        "recompute_claimed": ScoreRecompute.objects.filter(pending_since__isnull=False).count(),
-        "resolutions": Resolution.objects.count(),
-        "snapshots": ScoreSnapshot.objects.count(),
-        "emails": sink.count(),
-    }
-    # The same resolution committed: its recompute reaches the worker and runs (the check
-    # above would see it).
+    # The same resolution committed: scored at once, in its own transaction; still
+    # nothing for the worker.
     core_services.forecast_resolve(
         forecast=forecast, outcome="YES", known_on=forecast.resolve_by, note="Committed."
     )
-    latency = wait_for(lambda: ScoreSnapshot.objects.exists(), 20, "the committed recompute")
-    # The snapshot row commits before the worker writes its "succeeded" line and acknowledges
-    # the message: wait for both rather than count at once (under load the line came later).
-    wait_for(
-        lambda: "] succeeded in" in recompute_lines(worker) and queued(redis_client) == 0,
-        20,
-        "the recompute's 'succeeded' line and acknowledgement",
-    )
-    time.sleep(1)  # a duplicate run would be received within this
-    committed_runs = recompute_lines(worker).count("Task forecasts.tasks.scores_recompute[")
+    committed = state(redis_client, worker, sink)
+    time.sleep(3)
+    committed["tasks_received"] = worker.text().split(" ready.")[-1].count(" received") - started
     errors = worker.text().count("ERROR")
     record(
-        **rolled_back,
-        lost=0 if committed_runs == 2 else 1,  # received + succeeded lines of the one task
-        duplicated=max(0, committed_runs - 2),
+        rolled_back=rolled_back,
+        committed=committed,
+        lost=0 if committed["resolved_in_sums"] == 1 else 1,
+        duplicated=max(0, committed["resolved_in_sums"] - 1),
         errors=errors,
-        committed_recompute_latency_seconds=round(latency, 1),
         total_seconds=round(time.monotonic() - began, 1),
     )
     assert rolled_back == {
         "messages_in_broker": 0,
-        "recomputes_received": 0,
-        "recompute_claimed": 0,
+        "tasks_received": 0,
         "resolutions": 0,
+        "scored_forecasts": 0,
+        "resolved_in_sums": 0,
         "snapshots": 0,
         "emails": 0,
     }
-    assert committed_runs == 2  # "received" and "succeeded": exactly one run
+    assert committed["resolutions"] == 1
+    assert committed["scored_forecasts"] == 1
+    assert committed["resolved_in_sums"] == 1
+    assert committed["snapshots"] >= 1  # today's, written with the resolution
+    assert committed["messages_in_broker"] == 0
+    assert committed["tasks_received"] == 0
+    assert committed["emails"] == 0
     assert errors == 0

@@ -21,7 +21,7 @@ from forecasts.models import (
     ScoreSum,
     ScoreTally,
 )
-from forecasts.scores import live
+from forecasts.scores import verify
 from forecasts.scores.additive import SCALE
 from forecasts.scores.boards import board_filters, filtered_snapshots
 from forecasts.scores.compute import scope_snapshots, scored_forecasts
@@ -88,7 +88,10 @@ def random_record(rng, *, forecasts=40):
     for _ in range(forecasts):
         made.append(
             forecast_with(
-                [rng.choice([0.1, 0.2, 0.35, 0.5, 0.7, 0.8, 0.95]) for _ in range(rng.randint(1, 3))],
+                [
+                    rng.choice([0.1, 0.2, 0.35, 0.5, 0.7, 0.8, 0.95])
+                    for _ in range(rng.randint(1, 3))
+                ],
                 forecaster=rng.choice(forecasters),
                 source=rng.choice(sources),
                 tags=rng.sample(tags, rng.randint(0, 2)),
@@ -113,9 +116,17 @@ def random_record(rng, *, forecasts=40):
                 **{
                     field: getattr(forecast, field)
                     for field in (
-                        "slug", "source", "forecaster", "statement", "quote",
-                        "resolution_criteria", "made_on", "made_on_precision", "resolve_by",
-                        "resolve_by_note", "condition",
+                        "slug",
+                        "source",
+                        "forecaster",
+                        "statement",
+                        "quote",
+                        "resolution_criteria",
+                        "made_on",
+                        "made_on_precision",
+                        "resolve_by",
+                        "resolve_by_note",
+                        "condition",
                     )
                 },
                 tags=rng.sample(tags, rng.randint(0, 3)),
@@ -126,18 +137,18 @@ def random_record(rng, *, forecasts=40):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_live_scores_equal_a_full_recomputation(seed):
     random_record(random.Random(seed))
-    report = live.scores_verify()
+    report = verify.scores_verify()
     assert report.ok, report.differences
     assert report.forecasts == ForecastScore.objects.count() > 10
-    full = {(s.scope_kind, s.scope_id): s for s in live.full_snapshots(as_of=TODAY)}
+    full = {(s.scope_kind, s.scope_id): s for s in verify.full_snapshots(as_of=TODAY)}
     stored = {(s.scope_kind, s.scope_id): s for s in ScoreSnapshot.objects.filter(as_of=TODAY)}
-    assert live.snapshots_differences(full, stored) == []
+    assert verify.snapshots_differences(full, stored) == []
     assert len(stored) > 8  # everything, forecasters, sources and tags
 
 
 @pytest.mark.parametrize(
-    ("tag_index", "period"), [(None, "12m"), (None, "2024"), (None, "2025"), (0, "all"),
-                              (1, "12m"), (2, "2025")]
+    ("tag_index", "period"),
+    [(None, "12m"), (None, "2024"), (None, "2025"), (0, "all"), (1, "12m"), (2, "2025")],
 )
 def test_filtered_boards_from_the_monthly_sums_equal_rescoring_the_filtered_forecasts(
     tag_index, period
@@ -160,8 +171,16 @@ def test_filtered_boards_from_the_monthly_sums_equal_rescoring_the_filtered_fore
     expected = {(s.scope_kind, s.scope_id): s for s in rescored if s.resolved_count}
     assert from_sums.keys() == expected.keys()
     for scope, snapshot in expected.items():
-        for name in ("resolved_count", "yes_count", "brier", "shrunk_brier", "log_loss",
-                     "time_averaged_brier", "skill_vs_coin", "skill_vs_base_rate"):
+        for name in (
+            "resolved_count",
+            "yes_count",
+            "brier",
+            "shrunk_brier",
+            "log_loss",
+            "time_averaged_brier",
+            "skill_vs_coin",
+            "skill_vs_base_rate",
+        ):
             want, got = getattr(snapshot, name), getattr(from_sums[scope], name)
             assert (want is None and got is None) or abs(want - got) < 1e-9, (scope, name)
 
@@ -172,9 +191,9 @@ def test_a_period_starting_mid_month_counts_only_its_days():
     resolve(early, "YES", dt.date(2025, 11, 27))
     resolve(late, "NO", dt.date(2025, 11, 29))
     filters = board_filters(tag=None, period="12m", today=TODAY)  # from 2025-11-29
-    overall = {
-        (s.scope_kind, s.scope_id): s for s in filtered_snapshots(filters, today=TODAY)
-    }[(ScopeKind.ALL.value, 0)]
+    overall = {(s.scope_kind, s.scope_id): s for s in filtered_snapshots(filters, today=TODAY)}[
+        (ScopeKind.ALL.value, 0)
+    ]
     assert overall.resolved_count == 1
     assert overall.brier == pytest.approx(0.2**2)
 
@@ -182,16 +201,34 @@ def test_a_period_starting_mid_month_counts_only_its_days():
 def test_a_correction_and_its_reversal_leave_the_sums_exactly_as_they_were():
     forecast = forecast_with([0.35, 0.8], tags=[TagFactory()])
     resolve(forecast, "YES", dt.date(2024, 3, 1))
-    before = sorted(ScoreSum.objects.values_list(
-        "scope_kind", "scope_id", "tag_id", "month", "resolved_count", "yes_count",
-        "brier_sum", "log_loss_sum", "time_averaged_sum",
-    ))
+    before = sorted(
+        ScoreSum.objects.values_list(
+            "scope_kind",
+            "scope_id",
+            "tag_id",
+            "month",
+            "resolved_count",
+            "yes_count",
+            "brier_sum",
+            "log_loss_sum",
+            "time_averaged_sum",
+        )
+    )
     for outcome in ("NO", "ANNULLED", "NO", "YES"):
         resolve(forecast, outcome, dt.date(2024, 3, 1), reason=f"Now {outcome}.")
-    after = sorted(ScoreSum.objects.values_list(
-        "scope_kind", "scope_id", "tag_id", "month", "resolved_count", "yes_count",
-        "brier_sum", "log_loss_sum", "time_averaged_sum",
-    ))
+    after = sorted(
+        ScoreSum.objects.values_list(
+            "scope_kind",
+            "scope_id",
+            "tag_id",
+            "month",
+            "resolved_count",
+            "yes_count",
+            "brier_sum",
+            "log_loss_sum",
+            "time_averaged_sum",
+        )
+    )
     assert after == before  # integers: not one unit of drift
     everything = ScoreSum.objects.get(scope_kind="all", scope_id=0, tag_id=0, month=0)
     assert everything.brier_sum == round(0.65**2 * SCALE)
@@ -219,8 +256,19 @@ def test_retagging_a_resolved_forecast_moves_it_between_tag_scores():
     assert ScoreSnapshot.objects.get(scope_kind="tag", scope_id=old.pk, as_of=TODAY).brier == (
         pytest.approx(0.49)
     )
-    fields = ("slug", "source", "forecaster", "statement", "quote", "resolution_criteria",
-              "made_on", "made_on_precision", "resolve_by", "resolve_by_note", "condition")
+    fields = (
+        "slug",
+        "source",
+        "forecaster",
+        "statement",
+        "quote",
+        "resolution_criteria",
+        "made_on",
+        "made_on_precision",
+        "resolve_by",
+        "resolve_by_note",
+        "condition",
+    )
     core_services.forecast_update(
         forecast=forecast, **{f: getattr(forecast, f) for f in fields}, tags=[new]
     )
@@ -228,20 +276,29 @@ def test_retagging_a_resolved_forecast_moves_it_between_tag_scores():
     assert ScoreSnapshot.objects.get(scope_kind="tag", scope_id=new.pk, as_of=TODAY).brier == (
         pytest.approx(0.49)
     )
-    assert live.scores_verify().ok
+    assert verify.scores_verify().ok
+
+
+def _sums():
+    return sorted(
+        ScoreSum.objects.values_list("scope_kind", "scope_id", "resolved_count", "brier_sum")
+    )
+
+
+def _resolve_and_fail(forecast):
+    with transaction.atomic():
+        resolve(forecast, "YES", dt.date(2024, 3, 1))
+        assert ForecastScore.objects.count() == 2  # inside, it counted
+        raise RuntimeError("the request failed after resolving")
 
 
 def test_a_rolled_back_resolution_leaves_the_live_scores_untouched():
     forecast = forecast_with([0.7])
     resolve(forecast_with([0.2]), "NO", dt.date(2024, 3, 1))
-    rows = lambda: sorted(ScoreSum.objects.values_list("scope_kind", "scope_id", "resolved_count",  # noqa: E731
-                                                      "brier_sum"))
-    before = rows()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        resolve(forecast, "YES", dt.date(2024, 3, 1))
-        assert ForecastScore.objects.count() == 2  # inside, it counted
-        raise RuntimeError("the request failed after resolving")
-    assert rows() == before
+    before = _sums()
+    with pytest.raises(RuntimeError, match="failed after resolving"):
+        _resolve_and_fail(forecast)
+    assert _sums() == before
     assert ForecastScore.objects.count() == 1
     assert ScoreSnapshot.objects.get(scope_kind="all", as_of=TODAY).resolved_count == 1
 
@@ -256,9 +313,13 @@ def test_verify_scores_names_a_tampered_sum_and_repair_restores_it(capsys):
         call_command("verify_scores")
     assert f"sums ('forecaster', {row.scope_id}, 0, 0)" in capsys.readouterr().err
     call_command("verify_scores", "--repair")
-    assert ScoreSum.objects.get(pk__isnull=False, scope_kind="forecaster",
-                                scope_id=row.scope_id, tag_id=0, month=0).brier_sum == row.brier_sum
-    assert live.scores_verify().ok
+    assert (
+        ScoreSum.objects.get(
+            pk__isnull=False, scope_kind="forecaster", scope_id=row.scope_id, tag_id=0, month=0
+        ).brier_sum
+        == row.brier_sum
+    )
+    assert verify.scores_verify().ok
 
 
 def test_the_nightly_snapshot_rebuilds_scores_written_behind_the_services_back(caplog):
@@ -271,12 +332,13 @@ def test_the_nightly_snapshot_rebuilds_scores_written_behind_the_services_back(c
     services.scores_snapshot(as_of=TODAY)
     assert "live scores differed from the full snapshot" in caplog.text
     assert ScoreSnapshot.objects.get(scope_kind="tag", scope_id=tag.pk, as_of=TODAY)
-    assert live.scores_verify().ok
+    assert verify.scores_verify().ok
 
 
 def _headline(html):
-    match = re.search(r"(\d+) resolved, .*?Brier score at publication is <strong>([0-9.]+)", html,
-                      re.S)
+    match = re.search(
+        r"(\d+) resolved, .*?Brier score at publication is <strong>([0-9.]+)", html, re.S
+    )
     return int(match.group(1)), match.group(2)
 
 
@@ -326,8 +388,6 @@ def test_the_first_change_of_a_day_writes_every_scopes_snapshot_for_it():
     ScoreSnapshot.objects.all().delete()
     second = forecast_with([0.2])
     resolve(second, "NO", dt.date(2024, 3, 1))
-    kinds = sorted(
-        ScoreSnapshot.objects.filter(as_of=TODAY).values_list("scope_kind", flat=True)
-    )
+    kinds = sorted(ScoreSnapshot.objects.filter(as_of=TODAY).values_list("scope_kind", flat=True))
     # everything, two forecasters, two sources and the first forecast's tag
     assert kinds == ["all", "forecaster", "forecaster", "source", "source", "tag"]

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from forecasts.models import Basis
-from forecasts.scores.live import scope_phrase_table
+from forecasts.scores.sums import scope_phrase_table
 from tests.factories import EstimateFactory, ForecastFactory, ResolutionFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,9 @@ def _forecast(*estimates, outcome="YES"):
 
 
 def _counts():
-    return {row.phrase: (row.count, row.happened) for row in scope_phrase_table(kind="all", scope_id=0)}
+    return {
+        row.phrase: (row.count, row.happened) for row in scope_phrase_table(kind="all", scope_id=0)
+    }
 
 
 def test_a_forecast_that_opened_with_a_number_is_not_counted_under_a_later_phrase():

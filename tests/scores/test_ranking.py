@@ -16,7 +16,7 @@ from django.urls import reverse
 from forecasts.models import ScopeKind, ScoreSnapshot
 from forecasts.scores import boards, ranking
 from forecasts.scores import services as score_services
-from forecasts.scores.compute import SHRINK_PSEUDOCOUNT
+from forecasts.scores.additive import SHRINK_PSEUDOCOUNT
 from forecasts.scores.selectors import scores_latest
 from tests.factories import (
     EstimateFactory,

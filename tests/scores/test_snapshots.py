@@ -17,9 +17,8 @@ from forecasts.models import (
     ScoreSnapshot,
 )
 from forecasts.scores import services as score_services
-from forecasts.scores import services as scores
-from forecasts.scores.compute import SHRINK_PSEUDOCOUNT
-from forecasts.scores.live import scope_phrase_table
+from forecasts.scores.additive import SHRINK_PSEUDOCOUNT
+from forecasts.scores.sums import scope_phrase_table
 from tests.conftest import require_postgresql
 from tests.factories import EstimateFactory, ForecastFactory, ResolutionFactory, TagFactory
 

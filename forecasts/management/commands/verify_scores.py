@@ -2,7 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from forecasts.scores.live import scores_rebuild, scores_verify
+from forecasts.scores.live import scores_rebuild
+from forecasts.scores.verify import scores_verify
 
 
 class Command(BaseCommand):

@@ -1,0 +1,218 @@
+"""Reading the live scores: a scope's scores back from its stored sums and tally, the
+phrase table, and the sums of a period for the filtered leaderboards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from forecasts.scores import additive
+from forecasts.scores.additive import ALL_TIME, ANY_TAG, ScoredForecast, Sums, TallyRow, month_of
+from forecasts.scores.maths import PhraseCalibration, wilson_interval
+from forecasts.scores.models import ForecastScore, ScopeKind, ScoreSnapshot, ScoreSum, ScoreTally
+
+Scope = tuple[str, int]
+
+
+def stored_forecast(row: ForecastScore) -> ScoredForecast:
+    return ScoredForecast(
+        forecaster_id=row.forecaster_id,
+        source_id=row.source_id,
+        tag_ids=tuple(row.tags),
+        probability=row.probability,
+        phrase=row.phrase,
+        happened=row.happened,
+        known_on=row.known_on,
+        brier=row.brier,
+        log_loss=row.log_loss,
+        time_averaged_brier=row.time_averaged_brier,
+    )
+
+
+def keys_q(keys: list[dict[str, Any]]) -> Q | None:
+    query: Q | None = None
+    for key in keys:
+        query = Q(**key) if query is None else query | Q(**key)
+    return query
+
+
+def scopes_q(scopes: Iterable[Scope]) -> Q | None:
+    by_kind: dict[str, list[int]] = {}
+    for kind, scope_id in scopes:
+        by_kind.setdefault(kind, []).append(scope_id)
+    return keys_q(
+        [{"scope_kind": kind, "scope_id__in": sorted(ids)} for kind, ids in sorted(by_kind.items())]
+    )
+
+
+def live_snapshots(*, as_of: dt.date, scopes: Iterable[Scope] | None = None) -> list[ScoreSnapshot]:
+    """Unsaved snapshots, as of ``as_of``, of the given scopes (every scope with a scored
+    forecast when None; everything's always, even with none) from the live sums: two
+    queries, each reading a row per scope (and per probability and phrase)."""
+    wanted = None if scopes is None else set(scopes)
+    sums = ScoreSum.objects.filter(tag_id=ANY_TAG, month=ALL_TIME, resolved_count__gt=0)
+    tallies = ScoreTally.objects.filter(resolved_count__gt=0)
+    if wanted is not None:
+        chosen = scopes_q(wanted)
+        if chosen is None:
+            return []
+        sums, tallies = sums.filter(chosen), tallies.filter(chosen)
+    by_scope: dict[Scope, Sums] = {
+        (row.scope_kind, row.scope_id): _sums(row) for row in sums.order_by()
+    }
+    tally: dict[Scope, list[TallyRow]] = {}
+    for kind, scope_id, probability, phrase, count, yes in tallies.order_by().values_list(
+        "scope_kind", "scope_id", "probability", "phrase", "resolved_count", "yes_count"
+    ):
+        tally.setdefault((kind, scope_id), []).append(TallyRow(probability, phrase, count, yes))
+    if wanted is None or (ScopeKind.ALL.value, 0) in wanted:
+        by_scope.setdefault((ScopeKind.ALL.value, 0), Sums())
+    now = timezone.now()
+    return [
+        snapshot_from_sums(
+            kind, scope_id, as_of, by_scope[(kind, scope_id)], tally.get((kind, scope_id), []), now
+        )
+        for kind, scope_id in sorted(by_scope)
+    ]
+
+
+def _sums(row: ScoreSum) -> Sums:
+    return Sums(
+        row.resolved_count, row.yes_count, row.brier_sum, row.log_loss_sum, row.time_averaged_sum
+    )
+
+
+def snapshot_from_sums(
+    kind: str,
+    scope_id: int,
+    as_of: dt.date,
+    sums: Sums,
+    tally: Sequence[TallyRow],
+    computed_at: dt.datetime,
+) -> ScoreSnapshot:
+    """An unsaved snapshot with a scope's scores from its sums (calibration, the Murphy
+    decomposition and, for everything, the phrase table from its tally)."""
+    scores = additive.means(sums)
+    snapshot = ScoreSnapshot(
+        scope_kind=kind,
+        scope_id=scope_id,
+        as_of=as_of,
+        resolved_count=scores.resolved_count,
+        yes_count=scores.yes_count,
+        brier=scores.brier,
+        shrunk_brier=scores.shrunk_brier,
+        time_averaged_brier=scores.time_averaged_brier,
+        log_loss=scores.log_loss,
+        skill_vs_coin=scores.skill_vs_coin,
+        skill_vs_base_rate=scores.skill_vs_base_rate,
+        computed_at=computed_at,
+    )
+    if sums.count > 0 and tally:
+        snapshot.calibration = [b.to_dict() for b in additive.calibration(tally)]
+        snapshot.murphy = additive.murphy(tally).to_dict()
+    if kind == ScopeKind.ALL:
+        snapshot.phrases = [row.to_dict() for row in phrase_rows(tally)]
+    return snapshot
+
+
+def phrase_rows(tally: Sequence[TallyRow]) -> list[PhraseCalibration]:
+    """The phrase table from a tally: most used phrase first, then alphabetically."""
+    counts = additive.phrase_counts(tally)
+    rows = []
+    for phrase in sorted(counts, key=lambda key: (-counts[key][0], key)):
+        count, happened = counts[phrase]
+        low, high = wilson_interval(happened, count)
+        rows.append(PhraseCalibration(phrase, count, happened, happened / count, low, high))
+    return rows
+
+
+def scope_phrase_table(*, kind: str, scope_id: int) -> list[PhraseCalibration]:
+    """A scope's phrase table as it stands now: one query of its tally."""
+    rows = ScoreTally.objects.filter(
+        scope_kind=kind, scope_id=scope_id, resolved_count__gt=0
+    ).exclude(phrase="")
+    return phrase_rows(
+        [
+            TallyRow(probability, phrase, count, yes)
+            for probability, phrase, count, yes in rows.order_by().values_list(
+                "probability", "phrase", "resolved_count", "yes_count"
+            )
+        ]
+    )
+
+
+def period_sums(
+    *,
+    tag_id: int | None,
+    known_from: dt.date | None,
+    known_until: dt.date | None,
+    today: dt.date,
+) -> dict[Scope, Sums]:
+    """Every scope's sums over the forecasts with ``tag_id`` (any, when None) whose outcome
+    became known from ``known_from`` to ``known_until`` (all time when both are None).
+
+    Whole months come from the stored monthly sums (a row per scope and month); the days
+    of a month the period only partly covers are read from the forecasts' score rows
+    (by ``known_on``, at most a month's worth at each end). The number of rows read
+    grows with the number of scopes and months, not with the number of forecasts.
+    """
+    tag = tag_id or ANY_TAG
+    if known_from is None and known_until is None:
+        rows = ScoreSum.objects.filter(tag_id=tag, month=ALL_TIME, resolved_count__gt=0)
+        return {(row.scope_kind, row.scope_id): _sums(row) for row in rows.order_by()}
+    start = known_from or dt.date(1, 1, 1)
+    end = min(known_until or today, today)
+    totals: dict[Scope, Sums] = {}
+    if start > end:
+        return totals
+    full_from = start if start.day == 1 else _next_month(start)
+    # No outcome is known after today: the month holding today is whole up to it.
+    full_until = (
+        end
+        if end == today or _next_month(end) - dt.timedelta(days=1) == end
+        else (end.replace(day=1) - dt.timedelta(days=1))
+    )
+    if full_from <= full_until:
+        months = (
+            ScoreSum.objects.filter(
+                tag_id=tag, month__gte=month_of(full_from), month__lte=month_of(full_until)
+            )
+            .exclude(month=ALL_TIME)
+            .values_list("scope_kind", "scope_id")
+            .annotate(
+                n=Sum("resolved_count"),
+                yes=Sum("yes_count"),
+                brier=Sum("brier_sum"),
+                log_loss=Sum("log_loss_sum"),
+                time_averaged=Sum("time_averaged_sum"),
+            )
+            .order_by()
+        )
+        for kind, scope_id, n, yes, brier, log_loss, time_averaged in months:
+            totals[(kind, scope_id)] = Sums(
+                int(n), int(yes), int(brier), int(log_loss), int(time_averaged)
+            )
+        edges = Q(known_on__gte=start, known_on__lt=full_from) | Q(
+            known_on__gt=_month_end(full_until), known_on__lte=end
+        )
+    else:  # the whole period lies within one month
+        edges = Q(known_on__gte=start, known_on__lte=end)
+    for row in ForecastScore.objects.filter(edges).order_by():
+        scored = stored_forecast(row)
+        if tag_id is not None and tag_id not in scored.tag_ids:
+            continue
+        for scope in scored.scopes():
+            totals[scope] = totals.get(scope, Sums()) + scored.sums()
+    return {scope: sums for scope, sums in totals.items() if sums.count > 0}
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return _next_month(day) - dt.timedelta(days=1)
