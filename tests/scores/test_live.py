@@ -391,3 +391,41 @@ def test_the_first_change_of_a_day_writes_every_scopes_snapshot_for_it():
     kinds = sorted(ScoreSnapshot.objects.filter(as_of=TODAY).values_list("scope_kind", flat=True))
     # everything, two forecasters, two sources and the first forecast's tag
     assert kinds == ["all", "forecaster", "forecaster", "source", "source", "tag"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_resolutions_each_count_once():
+    import threading
+
+    from django.db import connection
+
+    from tests.conftest import require_postgresql
+
+    require_postgresql("SQLite serialises writers; PostgreSQL runs them at once.")
+    forecaster, tag = ForecasterFactory(), TagFactory()
+    forecasts = [
+        forecast_with([0.1 * (i + 1)], forecaster=forecaster, tags=[tag]) for i in range(8)
+    ]
+    errors = []
+    barrier = threading.Barrier(len(forecasts))
+
+    def run(forecast):
+        try:
+            barrier.wait()
+            resolve(forecast, "YES", dt.date(2024, 3, 1))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(f,)) for f in forecasts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    row = ScoreSum.objects.get(
+        scope_kind="forecaster", scope_id=forecaster.pk, tag_id=tag.pk, month=0
+    )
+    assert row.resolved_count == 8
+    assert verify.scores_verify().ok
