@@ -152,7 +152,7 @@ def cell(value: Any) -> Any:
     """One CSV cell: text a spreadsheet would run as a formula starts with ``'``.
 
     Only text can: the numbers here are never negative, and dates start with a digit.
-    :func:`guarded_sql` is the same rule for the COPY path.
+    :func:`text_cell_sql` is the same rule for the COPY path.
     """
     if value is None:
         return ""
@@ -196,12 +196,12 @@ def copy_available() -> bool:
     return connection.vendor == "postgresql"
 
 
-def guarded_sql(column: str) -> tuple[str, list[Any]]:
-    """:func:`cell`'s formula guard for a text column, in SQL (with its parameters)."""
-    return (
-        f"CASE WHEN left({column}, 1) = ANY(%s) THEN '''' || {column} ELSE {column} END",
-        [list(FORMULA_STARTS)],
-    )
+def text_cell_sql(column: str) -> tuple[str, list[Any]]:
+    """:func:`cell` for a text column, in SQL (with its parameters): the formula guard,
+    and an empty text written unquoted, as Python's ``csv`` writes it (COPY quotes an
+    empty text, to tell it from NULL)."""
+    guarded = f"CASE WHEN left({column}, 1) = ANY(%s) THEN '''' || {column} ELSE {column} END"
+    return f"NULLIF({guarded}, '')", [list(FORMULA_STARTS)]
 
 
 def rounded_sql(number: str) -> str:
@@ -256,7 +256,7 @@ def export_copy_sql(
         if field in NUMBER_FIELDS:
             expression = rounded_sql(expression)
         elif field not in DATE_FIELDS:
-            expression, expression_params = guarded_sql(expression)
+            expression, expression_params = text_cell_sql(expression)
         selected.append(expression)
         params += expression_params
     # The page URL starts with the site's address, never empty: guarding that guards

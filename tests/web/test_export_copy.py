@@ -240,3 +240,16 @@ def test_the_bare_copy_has_the_same_rows_without_the_additions(awkward_record):
     copied = parse(exports.copy_csv_chunks(at=at, filters=filters))[1:]
     assert [row[0] for row in bare] == [row[0].removeprefix("'") for row in copied]
     assert len(bare[0]) == len(exports.EXPORT_FIELDS)
+
+
+def test_empty_text_is_written_as_python_writes_it(awkward_record):
+    """COPY quotes an empty text to tell it from NULL; the export writes both as nothing,
+    as Python's csv does."""
+    require_postgresql("the export streams from COPY only there.")
+    # A numeric estimate has an empty phrase (text, not NULL).
+    ForecastFactory(resolve_by=timezone.localdate() + dt.timedelta(days=9))
+    at = timezone.now()
+    filters = ForecastFilters.model_validate({"status": "open"})
+    copied = b"".join(exports.copy_csv_chunks(at=at, filters=filters)).decode()
+    assert ",," in copied  # open forecasts have no outcome, Brier or evidence
+    assert ',"",' not in copied
