@@ -139,7 +139,7 @@ class Command(BaseCommand):
                 (passed if ratio <= page.target else missed).append(f"{page.name} x{ratio:.0f}")
             self.stdout.write(
                 f"  {page.name:38} uncached p50 {uncached[0] * 1000:7.1f} ms p95 "
-                f"{uncached[1] * 1000:7.1f} ms = x{ratio:5.1f} floor, {verdict:15} | "
+                f"{uncached[1] * 1000:7.1f} ms = x{ratio:.1f} floor, {verdict:15} | "
                 f"cached p50 {cached[0] * 1000:6.1f} ms p95 {cached[1] * 1000:6.1f} ms | "
                 f"{queries} queries"
             )
