@@ -12,7 +12,7 @@ COMPOSE_SCHEMA ?= ../shared/schemas/compose-spec.json
 help:
 	@echo "make run    - set everything up and run web server, Celery worker and beat"
 	@echo "make test   - set up what the tests need and run the whole suite"
-	@echo "make bench  - time snapshots, pages, verify_ledger and 10k digests against floors; extraction quality and speed"
+	@echo "make bench  - time snapshots, pages, a resolution's commit, verify_ledger and 10k digests against floors; extraction quality and speed"
 	@echo "make loadtest - load-test pages and API on loopback while a snapshot and digests run"
 	@echo "make test-faults - kill workers, restart Redis, drop connections, stop SMTP (docs/RELIABILITY.md)"
 	@echo "make lock   - re-pin requirements*.txt from pyproject.toml"
@@ -48,6 +48,7 @@ bench: venv
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_scores --keep $(BENCH_ARGS)
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_ledger
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_pages
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_resolve
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_extraction
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py bench_digests
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py generate_synthetic --clear --forecasts 0

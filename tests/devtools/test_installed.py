@@ -9,6 +9,7 @@ DEV_COMMANDS = (
     "bench_scores",
     "bench_ledger",
     "bench_pages",
+    "bench_resolve",
     "bench_digests",
     "bench_extraction",
     "loadtest",

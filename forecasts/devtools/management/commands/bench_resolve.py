@@ -1,0 +1,140 @@
+"""Benchmark: how long a resolution takes to commit, everything the service does included.
+
+Not a test: it prints figures. On the data in place (after ``generate_synthetic`` or
+``bench_scores --keep``; the 100,000-forecast database is the one the target is
+for) it resolves ``--resolutions`` due, unresolved, published synthetic forecasts,
+one at a time, each with :func:`forecasts.core.services.forecast_resolve` in its own
+transaction, committed, as the review pages do: a reviewer of the Reviewers group
+(``bench-resolve-reviewer``, created on first use and kept; the permission check
+reads their groups and permissions afresh each time, as a request would), the
+forecast row locked, the resolution validated and saved, the ledger appended to (the
+synthetic chain), and what runs on commit (the score recompute's claim and queued
+task, the public pages' version). Each time runs from the call to the commit's end;
+the forecast and the reviewer are read before it, as a view would read them.
+
+One untimed resolution goes first (it fills Django's caches). The resolutions stay:
+they are synthetic rows, removed with the rest by ``generate_synthetic --clear``
+(``make bench`` ends with it); each run takes the next due forecasts.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.utils import timezone
+
+from forecasts.core.models import Forecast, Outcome
+from forecasts.core.permissions import RESOLVE_PERMISSION, REVIEWERS_GROUP, can_resolve
+from forecasts.core.services import forecast_resolve
+from forecasts.core.services.reviewers import reviewers_group_join
+
+REVIEWER = "bench-resolve-reviewer"
+# Target (issue 15): a resolution's commit, score updates included, at p95.
+P95_TARGET_MS = 50
+PROGRESS_EVERY = 10
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+class Command(BaseCommand):
+    help = (
+        "Time forecast_resolve, committed, on due synthetic forecasts (p50, p95, max) "
+        f"against the {P95_TARGET_MS} ms p95 target."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--resolutions", type=int, default=50, help="resolutions to time (default 50)"
+        )
+
+    def handle(self, *args: Any, resolutions: int, **options: Any) -> None:
+        if resolutions < 1:
+            raise CommandError("--resolutions must be at least 1.")
+        if connection.in_atomic_block:
+            raise CommandError("Run outside a transaction: each resolution must commit.")
+        now = timezone.now()
+        due = Forecast.objects.filter(synthetic=True).due(at=now)
+        pks = list(due.order_by("pk").values_list("pk", flat=True)[: resolutions + 1])
+        self.stdout.write(
+            f"bench_resolve on {connection.vendor} ({settings.DATABASES['default']['NAME']}): "
+            f"{Forecast.objects.count():,} forecasts; {resolutions} resolutions asked for"
+        )
+        if len(pks) < 2:
+            raise CommandError(
+                f"Too few due, unresolved, published synthetic forecasts ({len(pks)}; one "
+                "untimed and at least one timed are needed): run generate_synthetic first "
+                "(make bench's bench_scores --keep writes 100,000)."
+            )
+        if len(pks) <= resolutions:
+            self.stdout.write(
+                f"  TOO FEW: only {len(pks):,} due, unresolved, published synthetic forecasts; "
+                f"timing {len(pks) - 1} resolutions, not {resolutions} "
+                "(generate_synthetic --clear, then generate again, for more)."
+            )
+        reviewer = self._reviewer()
+        if not can_resolve(reviewer, Forecast.objects.get(pk=pks[0])):
+            raise CommandError(
+                f"{REVIEWER} may not resolve: the {REVIEWERS_GROUP} group lacks the "
+                f"{RESOLVE_PERMISSION} permission (migration 0004 gives it)."
+            )
+        self._resolve(pks[0], reviewer, number=0)  # untimed: fills Django's caches
+        samples = []
+        timed = pks[1:]
+        for number, pk in enumerate(timed, start=1):
+            samples.append(self._resolve(pk, reviewer, number=number))
+            if number % PROGRESS_EVERY == 0 or number == len(timed):
+                self.stderr.write(
+                    f"bench_resolve:   {number}/{len(timed)} resolved, "
+                    f"last {samples[-1] * 1000:.1f} ms"
+                )
+        ordered = sorted(samples)
+        p50 = statistics.median(ordered) * 1000
+        p95 = _percentile(ordered, 0.95) * 1000
+        worst = ordered[-1] * 1000
+        verdict = "PASS" if p95 <= P95_TARGET_MS else "MISS"
+        self.stdout.write(
+            f"  forecast_resolve, committed: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
+            f"max {worst:.1f} ms over {len(samples)} resolutions"
+        )
+        self.stdout.write(
+            f"bench_resolve summary: p95 {p95:.1f} ms against a target of "
+            f"{P95_TARGET_MS} ms: {verdict} ({len(samples)} resolutions, p50 {p50:.1f} ms, "
+            f"max {worst:.1f} ms)"
+        )
+
+    def _reviewer(self) -> User:
+        """The bench's reviewer: a member of the Reviewers group (through the service)."""
+        user, created = User.objects.get_or_create(
+            username=REVIEWER, defaults={"email": f"{REVIEWER}@bench.invalid"}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        if not user.is_active:
+            raise CommandError(f"The user {REVIEWER} is inactive: activate or remove it.")
+        reviewers_group_join(user=user)
+        return user
+
+    def _resolve(self, pk: int, reviewer: User, *, number: int) -> float:
+        """Resolve one forecast (read first, as a view would), timing the service only."""
+        forecast = Forecast.objects.get(pk=pk)
+        user = User.objects.get(pk=reviewer.pk)  # no permission cache, as in a request
+        known_on = max(forecast.made_on, min(forecast.resolve_by, timezone.localdate()))
+        began = time.perf_counter()
+        forecast_resolve(
+            forecast=forecast,
+            outcome=Outcome.YES if number % 2 else Outcome.NO,
+            known_on=known_on,
+            resolved_by=user,
+            evidence_url=f"https://bench.invalid/resolutions/{pk}",
+            note="Resolved by bench_resolve (synthetic).",
+        )
+        return time.perf_counter() - began
