@@ -40,6 +40,7 @@ from forecasts.scores.additive import (
     Delta,
     ScoredArrays,
     ScoredForecast,
+    Sums,
 )
 from forecasts.scores.compute import day_of, scored_forecasts
 from forecasts.scores.maths import log_losses
@@ -51,7 +52,7 @@ from forecasts.scores.models import (
     ScoreTally,
 )
 from forecasts.scores.rows import score_rows
-from forecasts.scores.sums import Scope, live_snapshots, scopes_q, stored_forecast
+from forecasts.scores.sums import Scope, live_snapshots, stored_forecast
 
 EVERYTHING_KEY = {"scope_kind": ScopeKind.ALL, "scope_id": 0, "tag_id": ANY_TAG, "month": ALL_TIME}
 # Opening estimates' phrases are read this many ids at a time.
@@ -142,18 +143,19 @@ def _row(forecast_id: int, scored: ScoredForecast, now: dt.datetime) -> Forecast
 
 
 def live_lock() -> None:
-    """Take the live scores' lock (the row of everything's sums) until the transaction ends."""
+    """Take the live scores' lock (the row of everything's sums) until the transaction ends:
+    one statement that creates the row if need be and locks it either way."""
     table = connection.ops.quote_name(ScoreSum._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             # Identifiers from the model's own metadata, quoted; values are parameters.
-            f"INSERT INTO {table} (scope_kind, scope_id, tag_id, month, resolved_count, "  # noqa: S608
+            f"INSERT INTO {table} AS t (scope_kind, scope_id, tag_id, month, resolved_count, "  # noqa: S608
             "yes_count, brier_sum, log_loss_sum, time_averaged_sum) "
             "VALUES (%s, 0, 0, 0, 0, 0, 0, 0, 0) "
-            "ON CONFLICT (scope_kind, scope_id, tag_id, month) DO NOTHING",
+            "ON CONFLICT (scope_kind, scope_id, tag_id, month) "
+            "DO UPDATE SET resolved_count = t.resolved_count RETURNING id",
             [ScopeKind.ALL.value],
         )
-    ScoreSum.objects.select_for_update().filter(**EVERYTHING_KEY).get()
 
 
 def scores_refresh(*, forecast_ids: Iterable[int]) -> int:
@@ -174,37 +176,56 @@ def scores_refresh(*, forecast_ids: Iterable[int]) -> int:
     delta = Delta.between(
         [old[pk] for pk in changed if pk in old], [new[pk] for pk in changed if pk in new]
     )
-    _apply(delta)
+    totals = _apply(delta)
     now = timezone.now()
-    ForecastScore.objects.filter(pk__in=changed).delete()
-    ForecastScore.objects.bulk_create([_row(pk, new[pk], now) for pk in changed if pk in new])
-    _today_snapshots_update(delta.scopes)
+    gone = [pk for pk in changed if pk not in new]
+    if gone:
+        ForecastScore.objects.filter(pk__in=gone).delete()
+    rows = [_row(pk, new[pk], now) for pk in changed if pk in new]
+    if rows:
+        ForecastScore.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["forecast"],
+            update_fields=[
+                f.name for f in ForecastScore._meta.concrete_fields if not f.primary_key
+            ],
+        )
+    _today_snapshots_update(delta.scopes, totals)
     return len(changed)
 
 
-def _apply(delta: Delta) -> None:
+def _apply(delta: Delta) -> dict[Scope, Sums]:
     """Add the delta to the stored sums and tallies, then drop the rows it emptied (except
-    everything's): one statement each, by primary key."""
+    everything's): one statement each, by primary key. Returns the all-time, unfiltered
+    sums of the scopes it changed, as they now stand."""
     sums = sorted(delta.sums.items())
     tallies = sorted(delta.tallies.items())
+    totals: dict[Scope, Sums] = {}
     if sums:
-        emptied = _upsert_add(
+        stored = _upsert_add(
             ScoreSum._meta.db_table,
             ("scope_kind", "scope_id", "tag_id", "month"),
             ("resolved_count", "yes_count", "brier_sum", "log_loss_sum", "time_averaged_sum"),
             [(*key, s.count, s.yes, s.brier, s.log_loss, s.time_averaged) for key, s in sums],
         )
+        emptied = [row[0] for row in stored if row[5] == 0]
         if emptied:
             ScoreSum.objects.filter(pk__in=emptied).exclude(**EVERYTHING_KEY).delete()
+        for _, kind, scope_id, tag, month, *values in stored:
+            if tag == ANY_TAG and month == ALL_TIME:
+                totals[(kind, scope_id)] = Sums(*values)
     if tallies:
-        emptied = _upsert_add(
+        stored = _upsert_add(
             ScoreTally._meta.db_table,
             ("scope_kind", "scope_id", "probability", "phrase"),
             ("resolved_count", "yes_count"),
             [(*key, count, yes) for key, (count, yes) in tallies],
         )
+        emptied = [row[0] for row in stored if row[5] == 0]
         if emptied:
             ScoreTally.objects.filter(pk__in=emptied).delete()
+    return totals
 
 
 def _upsert_add(
@@ -212,17 +233,18 @@ def _upsert_add(
     keys: tuple[str, ...],
     values: tuple[str, ...],
     rows: list[tuple[Any, ...]],
-) -> list[int]:
+) -> list[tuple[Any, ...]]:
     """INSERT the rows, or add their values to the rows already there (PostgreSQL and
-    SQLite both know ``ON CONFLICT … DO UPDATE … RETURNING``); returns the ids of the
-    rows left with a count of 0."""
+    SQLite both know ``ON CONFLICT … DO UPDATE … RETURNING``); returns each row as it
+    now stands: id, keys, values."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(c) for c in (*keys, *values))
     placeholders = "(" + ", ".join(["%s"] * (len(keys) + len(values))) + ")"
     updates = ", ".join(
         f"{quote(v)} = {quote(table)}.{quote(v)} + excluded.{quote(v)}" for v in values
     )
-    emptied: list[int] = []
+    returning = ", ".join(quote(c) for c in ("id", *keys, *values))
+    stored: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 100):  # SQLite allows so many parameters
             batch = rows[start : start + 100]
@@ -230,11 +252,11 @@ def _upsert_add(
                 f"INSERT INTO {quote(table)} ({columns}) VALUES "  # noqa: S608
                 + ", ".join([placeholders] * len(batch))
                 + f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {updates}"
-                + f" RETURNING id, {quote(values[0])}",
+                + f" RETURNING {returning}",
                 [value for row in batch for value in row],
             )
-            emptied.extend(pk for pk, count in cursor.fetchall() if count == 0)
-    return emptied
+            stored.extend(cursor.fetchall())
+    return stored
 
 
 @dataclass(frozen=True)
@@ -433,18 +455,35 @@ def _insert(model: Any, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]
             cursor.executemany(sql, batch)
 
 
-def _today_snapshots_update(scopes: set[Scope]) -> None:
-    """Rewrite today's snapshots of these scopes from the live sums; the first change of a
-    day writes every scope's (the history has one point per day)."""
+def _today_snapshots_update(scopes: set[Scope], totals: dict[Scope, Sums]) -> None:
+    """Rewrite today's snapshots of these scopes from the live sums (``totals``: those just
+    stored, read again where missing); the first change of a day writes every scope's
+    (the history has one point per day)."""
     today = timezone.localdate()
-    if not ScoreSnapshot.objects.filter(scope_kind=ScopeKind.ALL, scope_id=0, as_of=today).exists():
+    table = connection.ops.quote_name(ScoreSnapshot._meta.db_table)
+    by_kind: dict[str, list[int]] = {}
+    for kind, scope_id in sorted(scopes | {(ScopeKind.ALL.value, 0)}):
+        by_kind.setdefault(kind, []).append(scope_id)
+    where = " OR ".join(
+        f"(scope_kind = %s AND scope_id IN ({', '.join(['%s'] * len(ids))}))"
+        for ids in by_kind.values()
+    )
+    params: list[Any] = [today]
+    for kind, ids in by_kind.items():
+        params += [kind, *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(  # identifiers from model metadata, quoted; values are parameters
+            f"DELETE FROM {table} WHERE as_of = %s AND ({where}) "  # noqa: S608
+            "RETURNING scope_kind, scope_id",
+            params,
+        )
+        deleted = set(cursor.fetchall())
+    if (ScopeKind.ALL.value, 0) not in deleted:  # the day's first change
         _today_snapshots_replace(today)
         return
-    chosen = scopes_q(scopes)
-    if chosen is None:
-        return
-    ScoreSnapshot.objects.filter(chosen, as_of=today).delete()
-    ScoreSnapshot.objects.bulk_create(live_snapshots(as_of=today, scopes=scopes))
+    ScoreSnapshot.objects.bulk_create(
+        live_snapshots(as_of=today, scopes=scopes | {(ScopeKind.ALL.value, 0)}, sums=totals)
+    )
 
 
 def _today_snapshots_replace(today: dt.date) -> None:

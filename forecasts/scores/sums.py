@@ -49,21 +49,34 @@ def scopes_q(scopes: Iterable[Scope]) -> Q | None:
     )
 
 
-def live_snapshots(*, as_of: dt.date, scopes: Iterable[Scope] | None = None) -> list[ScoreSnapshot]:
+def live_snapshots(
+    *,
+    as_of: dt.date,
+    scopes: Iterable[Scope] | None = None,
+    sums: dict[Scope, Sums] | None = None,
+) -> list[ScoreSnapshot]:
     """Unsaved snapshots, as of ``as_of``, of the given scopes (every scope with a scored
-    forecast when None; everything's always, even with none) from the live sums: two
-    queries, each reading a row per scope (and per probability and phrase)."""
+    forecast when None; everything's always, even with none) from the live sums: a query
+    of their tallies, and one of their sums unless ``sums`` holds them all (as they
+    stand; a scope left with nothing scored gets no snapshot)."""
     wanted = None if scopes is None else set(scopes)
-    sums = ScoreSum.objects.filter(tag_id=ANY_TAG, month=ALL_TIME, resolved_count__gt=0)
     tallies = ScoreTally.objects.filter(resolved_count__gt=0)
+    by_scope: dict[Scope, Sums] = {}
     if wanted is not None:
         chosen = scopes_q(wanted)
         if chosen is None:
             return []
-        sums, tallies = sums.filter(chosen), tallies.filter(chosen)
-    by_scope: dict[Scope, Sums] = {
-        (row.scope_kind, row.scope_id): _sums(row) for row in sums.order_by()
-    }
+        tallies = tallies.filter(chosen)
+        given = sums or {}
+        by_scope = {scope: given[scope] for scope in wanted if scope in given}
+        missing = scopes_q(wanted - set(given))
+        if missing is not None:
+            read = ScoreSum.objects.filter(missing, tag_id=ANY_TAG, month=ALL_TIME)
+            by_scope.update({(r.scope_kind, r.scope_id): _sums(r) for r in read.order_by()})
+    else:
+        read = ScoreSum.objects.filter(tag_id=ANY_TAG, month=ALL_TIME)
+        by_scope = {(r.scope_kind, r.scope_id): _sums(r) for r in read.order_by()}
+    by_scope = {scope: total for scope, total in by_scope.items() if total.count > 0}
     tally: dict[Scope, list[TallyRow]] = {}
     for kind, scope_id, probability, phrase, count, yes in tallies.order_by().values_list(
         "scope_kind", "scope_id", "probability", "phrase", "resolved_count", "yes_count"

@@ -8,8 +8,9 @@ transaction, committed, as the review pages do: a reviewer of the Reviewers grou
 (``bench-resolve-reviewer``, created on first use and kept; the permission check
 reads their groups and permissions afresh each time, as a request would), the
 forecast row locked, the resolution validated and saved, the ledger appended to (the
-synthetic chain), and what runs on commit (the score recompute's claim and queued
-task, the public pages' version). Each time runs from the call to the commit's end;
+synthetic chain), the live scores updated in the same transaction (the forecast's
+score row, its scopes' sums and tallies, today's snapshots of those scopes), and what
+runs on commit (the public pages' version). Each time runs from the call to the commit's end;
 the forecast and the reviewer are read before it, as a view would read them.
 
 One untimed resolution goes first (it fills Django's caches). The resolutions stay:
