@@ -85,7 +85,7 @@ def test_every_changelist_and_add_page_renders(client, staff, seeded, name):
     assert client.get(reverse(f"admin:forecasts_{name}_add")).status_code == 200
 
 
-@pytest.mark.parametrize("name", ["scoresnapshot", "scorerecompute"])
+@pytest.mark.parametrize("name", ["scoresnapshot", "forecastscore"])
 def test_computed_records_are_read_only(client, staff, seeded, name):
 
     score_services.scores_snapshot(as_of=dt.date(2026, 1, 1))

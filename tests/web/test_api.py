@@ -379,10 +379,11 @@ def test_forecasters_and_sources(client, seeded):
 def test_scores_show_the_latest_snapshot_of_every_scope(
     client, seeded, django_capture_on_commit_callbacks
 ):
-    empty = client.get("/api/scores").json()
-    assert (empty["as_of"], empty["count"], empty["items"]) == (None, 0, [])
-    # A new snapshot invalidates the cached response. The seed was recorded today.
+    # The seed's resolutions were scored as they were recorded (today).
     today = timezone.localdate()
+    live = client.get("/api/scores").json()
+    assert (live["as_of"], live["items"][0]["resolved_count"]) == (today.isoformat(), 10)
+    # A new snapshot invalidates the cached response.
     with django_capture_on_commit_callbacks(execute=True):
         score_services.scores_snapshot(as_of=today - dt.timedelta(days=180))
         score_services.scores_snapshot(as_of=today)

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from forecasts.core import services as core_services
 from forecasts.models import Forecast
-from forecasts.scores import services as score_services
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,13 +44,18 @@ def test_a_resolution_invalidates_the_pages(client, seeded, django_capture_on_co
     assert "None offered." in html
 
 
-def test_a_new_snapshot_invalidates_the_scorecard(
+def test_a_new_resolution_invalidates_the_scorecard(
     client, seeded, django_capture_on_commit_callbacks
 ):
-    assert "Their Brier score" not in client.get("/").content.decode()
+    assert "10 resolved" in client.get("/").content.decode()
+    unresolved = Forecast.objects.unresolved().order_by("pk").first()
     with django_capture_on_commit_callbacks(execute=True):
-        score_services.scores_snapshot(as_of=timezone.localdate())  # the seed's load day
-    assert "Their Brier score" in client.get("/").content.decode()
+        core_services.forecast_resolve(
+            forecast=unresolved, outcome="NO", known_on=timezone.localdate(), note="It did not."
+        )
+    html = client.get("/").content.decode()
+    assert "11 resolved" in html
+    assert "Their Brier score" in html
 
 
 def test_logged_in_users_are_not_served_the_cache(client, seeded, django_assert_max_num_queries):

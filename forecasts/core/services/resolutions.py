@@ -136,10 +136,20 @@ def _resolution_build(
         correction_reason=correction_reason,
     )
     # The "one current resolution" rule is left to the swap in forecast_resolve
-    # (and to the database, which enforces it); everything else is checked here.
+    # (and to the database, which enforces it); everything else is checked here. The
+    # model's check constraints hold by construction (outcome and correction reason are
+    # checked above) or are checked in Python with their own messages: Django would
+    # evaluate each in a query of its own, on the path every resolution's commit takes.
     resolution.full_clean(validate_constraints=False)
-    resolution.validate_constraints(exclude={"forecast"})
+    if not resolution.evidence_url and not resolution.evidence_note:
+        raise ValidationError(_constraint_message("resolution_has_evidence"))
     return resolution
+
+
+def _constraint_message(name: str) -> str:
+    """The violation message of one of Resolution's database constraints."""
+    constraint = next(c for c in Resolution._meta.constraints if c.name == name)
+    return str(constraint.violation_error_message)
 
 
 @transaction.atomic
