@@ -35,6 +35,7 @@ run: venv
 	  PATH="$(CURDIR)/$(BIN):$$PATH" && \
 	  bin/setup && \
 	  python manage.py verify_ledger && \
+	  python manage.py verify_scores && \
 	  python manage.py ensure_admin && \
 	  echo "Forecast tracker: $$SITE_URL/  (admin: $$SITE_URL/admin/, e-mails: var/mail/)" && \
 	  echo "Web server, Celery worker and beat start now; Ctrl-C stops all of them." && \
