@@ -4,6 +4,7 @@ Django loads an app's models from this module; each domain keeps its own in
 ``forecasts/<domain>/models.py``. Import from the domain, not from here, in new code.
 """
 
+from forecasts.core.counts import ForecastStateCount, UnresolvedDeadlineCount
 from forecasts.core.ledger.models import LedgerEntry, LedgerHead
 from forecasts.core.models import (
     EARLIEST_DATE,
@@ -48,6 +49,7 @@ __all__ = [
     "Forecast",
     "ForecastAmendment",
     "ForecastQuerySet",
+    "ForecastStateCount",
     "Forecaster",
     "LedgerEntry",
     "LedgerHead",
@@ -65,6 +67,7 @@ __all__ = [
     "Subscriber",
     "SubscriberStatus",
     "Tag",
+    "UnresolvedDeadlineCount",
     "dates_out_of_range",
     "validate_probability",
 ]

@@ -83,6 +83,8 @@ def forecast_resolve(
     )
     resolution_recorded()
     transaction.on_commit(public_pages_changed)
+    # The database set the row's current_outcome (migration 0014); the caller's copy follows.
+    forecast.current_outcome = resolution.outcome
     return resolution
 
 
