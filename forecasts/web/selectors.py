@@ -11,13 +11,17 @@ from django.db.models import F
 from django.shortcuts import get_object_or_404
 
 from forecasts.core.models import Forecast, ForecastQuerySet
-from forecasts.core.selectors import forecast_status_counts
+from forecasts.core.selectors import (
+    forecast_public_count,
+    forecast_public_list,
+    forecast_status_counts,
+)
 from forecasts.scores import maths
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.phrase_table import phrase_table
 from forecasts.scores.scopes import forecasts_in_scope, public_scopes, scope_model
 from forecasts.scores.selectors import latest_overall, scope_history
-from forecasts.web.pagination import numbered_page
+from forecasts.web.pagination import IdsFirst, numbered_page
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,18 @@ def headline(*, at: dt.datetime) -> Headline:
         due=by_status.get("due", 0),
         open=by_status.get("open", 0),
         overall=latest_overall(),
+    )
+
+
+def forecast_list_results(*, at: dt.datetime, status: str | None) -> IdsFirst[Forecast]:
+    """The public list (:func:`~forecasts.core.selectors.forecast_public_list`) to be paged
+    ids first and counted from the stored counts: a page reads its own rows, whatever
+    the number of forecasts. ``ValueError`` for an unknown status."""
+    matching = forecast_public_list(at=at, status=status)
+    return IdsFirst(
+        matching=matching,
+        rows=lambda ids: forecast_public_list(at=at).filter(pk__in=ids),
+        count=lambda: forecast_public_count(at=at, status=status),
     )
 
 
