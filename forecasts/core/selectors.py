@@ -66,14 +66,18 @@ def forecast_status_counts(*, at: dt.datetime) -> dict[str, int]:
 
 
 def forecast_public_count(*, at: dt.datetime, status: str | None = None) -> int:
-    """How many forecasts :func:`forecast_public_list` lists, from the stored counts
-    (one or two queries, whatever the number of forecasts)."""
+    """How many forecasts :func:`forecast_public_list` lists, from the stored counts: one
+    query (two for open), whatever the number of forecasts."""
     if status is not None and status not in PUBLIC_STATUSES:
         raise ValueError(f"Unknown status {status!r}; use one of {', '.join(PUBLIC_STATUSES)}.")
-    if status in (Status.RESOLVED, Status.ANNULLED):
-        return state_counts()[status]
-    counts = forecast_status_counts(at=at)
-    return sum(counts[state] for state in ([status] if status else PUBLIC_STATUSES))
+    if status == Status.DUE:
+        return overdue_count(today=local_date(at))
+    states = state_counts()
+    if status == Status.OPEN:
+        return states[TalliedState.UNRESOLVED] - overdue_count(today=local_date(at))
+    if status is not None:
+        return states[status]  # resolved and annulled are stored states as they are
+    return sum(count for state, count in states.items() if state != TalliedState.DRAFT)
 
 
 def forecast_public_list(*, at: dt.datetime, status: str | None = None) -> QuerySet[Forecast]:
