@@ -78,11 +78,18 @@ def _scope_page(
     order: tuple[Any, ...] = ("resolve_by", "pk"),
 ) -> ScopePage:
     """``ValueError`` when ``number`` is past the last page."""
+    # Ids first: the page's per-row subqueries run for its 50 rows, not for every row
+    # of the scope the sort and the OFFSET pass over.
     listed = numbered_page(
-        forecasts.published()
-        .with_status(at=at)
-        .select_related("forecaster", "source")
-        .order_by(*order),
+        IdsFirst(
+            matching=forecasts.published().order_by(*order),
+            rows=lambda ids: (
+                Forecast.objects.filter(pk__in=ids)
+                .with_status(at=at)
+                .select_related("forecaster", "source")
+                .order_by(*order)
+            ),
+        ),
         number=number,
     )
     history = scope_history(kind, obj.pk)
