@@ -4,7 +4,11 @@ Django loads an app's models from this module; each domain keeps its own in
 ``forecasts/<domain>/models.py``. Import from the domain, not from here, in new code.
 """
 
-from forecasts.core.counts import ForecastStateCount, UnresolvedDeadlineCount
+from forecasts.core.counts import (
+    ForecastStateCount,
+    PublishedScopeCount,
+    UnresolvedDeadlineCount,
+)
 from forecasts.core.ledger.models import LedgerEntry, LedgerHead
 from forecasts.core.models import (
     EARLIEST_DATE,
@@ -54,6 +58,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerHead",
     "Outcome",
+    "PublishedScopeCount",
     "Resolution",
     "ReviewLinkUse",
     "ReviewPrompt",

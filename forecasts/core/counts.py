@@ -10,6 +10,8 @@ Nothing writes them from Python.
 Due and open depend on the day, not on a write: :class:`UnresolvedDeadlineCount` keeps
 the unresolved forecasts per deadline day, and due is the sum over the days before
 today (as many rows as days with an overdue forecast, never one per forecast).
+:class:`PublishedScopeCount` keeps each forecaster's, source's and tag's published
+forecasts, which their pages count (a tag's are a share of the whole table).
 
 The states counted are the ones :class:`~forecasts.core.models.ForecastQuerySet` derives:
 a draft (``published_at`` empty), unresolved (published, ``current_outcome`` empty),
@@ -66,6 +68,31 @@ class UnresolvedDeadlineCount(models.Model):
         return f"{self.resolve_by}: {self.count}"
 
 
+class ScopeCountKind(models.TextChoices):
+    """The scopes counted: the values of ``scores.models.ScopeKind`` but everything."""
+
+    FORECASTER = "forecaster", "Forecaster"
+    SOURCE = "source", "Source"
+    TAG = "tag", "Tag"
+
+
+class PublishedScopeCount(models.Model):
+    """How many published forecasts a forecaster, source or tag has (none: no row)."""
+
+    kind = models.CharField(max_length=10, choices=ScopeCountKind.choices)
+    scope_id = models.BigIntegerField()
+    count = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "scope_id"], name="scope_count_once"),
+            models.CheckConstraint(condition=Q(count__gte=0), name="scope_count_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.scope_id}: {self.count}"
+
+
 def state_counts() -> dict[str, int]:
     """Every :class:`TalliedState`'s count (one query)."""
     counts = dict.fromkeys(TalliedState.values, 0)
@@ -81,7 +108,18 @@ def overdue_count(*, today: dt.date) -> int:
     return int(total or 0)
 
 
-def counts_recount() -> tuple[dict[str, int], dict[dt.date, int]]:
+def published_scope_count(kind: str, scope_id: int) -> int:
+    """How many published forecasts the forecaster, source or tag has (one query)."""
+    if kind not in ScopeCountKind.values:
+        raise ValueError(f"Unknown scope kind {kind!r}; use one of {', '.join(ScopeCountKind)}.")
+    found = PublishedScopeCount.objects.filter(kind=kind, scope_id=scope_id)
+    return next(iter(found.values_list("count", flat=True)), 0)
+
+
+Counts = tuple[dict[str, int], dict[dt.date, int], dict[tuple[str, int], int]]
+
+
+def counts_recount() -> Counts:
     """The counts recomputed from the forecasts themselves (a scan of the table): what
     :class:`ForecastStateCount` and :class:`UnresolvedDeadlineCount` must hold. For
     checking them (``verify_ledger``, the tests), never for a page."""
@@ -103,12 +141,31 @@ def counts_recount() -> tuple[dict[str, int], dict[dt.date, int]]:
         .annotate(n=models.Count("pk"))
         .values_list("resolve_by", "n")
     )
-    return states, days
+    scopes: dict[tuple[str, int], int] = {}
+    for kind, member in (
+        (ScopeCountKind.FORECASTER, "forecaster_id"),
+        (ScopeCountKind.SOURCE, "source_id"),
+        (ScopeCountKind.TAG, "tags"),
+    ):
+        rows = (
+            Forecast.objects.filter(published, **{f"{member}__isnull": False})
+            .order_by()
+            .values_list(member)
+        )
+        for scope_id, n in rows.annotate(n=models.Count("pk")).values_list(member, "n"):
+            scopes[(kind.value, scope_id)] = n
+    return states, days, scopes
 
 
-def counts_stored() -> tuple[dict[str, int], dict[dt.date, int]]:
-    """The counts as stored, in :func:`counts_recount`'s shape (days with none left out)."""
+def counts_stored() -> Counts:
+    """The counts as stored, in :func:`counts_recount`'s shape (zero counts left out)."""
     days = dict(
         UnresolvedDeadlineCount.objects.filter(count__gt=0).values_list("resolve_by", "count")
     )
-    return state_counts(), days
+    scopes = {
+        (kind, scope_id): n
+        for kind, scope_id, n in PublishedScopeCount.objects.filter(count__gt=0).values_list(
+            "kind", "scope_id", "count"
+        )
+    }
+    return state_counts(), days, scopes

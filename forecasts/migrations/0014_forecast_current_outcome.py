@@ -33,6 +33,8 @@ FORECAST = "forecasts_forecast"
 RESOLUTION = "forecasts_resolution"
 STATES = "forecasts_forecaststatecount"
 DEADLINES = "forecasts_unresolveddeadlinecount"
+SCOPES = "forecasts_publishedscopecount"
+LINKS = "forecasts_forecast_tags"
 
 
 def _current(forecast_id: str) -> str:
@@ -56,6 +58,18 @@ def _unresolved(row: str) -> str:
     return f"({row}.published_at IS NOT NULL AND {row}.current_outcome IS NULL)"
 
 
+def _scopes(row: str, sign: int, links: str = LINKS) -> str:
+    """A published forecast row's forecaster, source and tags, each with ``sign``."""
+    published = f"{row}.published_at IS NOT NULL"
+    return (
+        f"SELECT 'forecaster' AS kind, {row}.forecaster_id AS scope_id, {sign} AS delta "
+        f"FROM {{rows}} {row} WHERE {published} "
+        f"UNION ALL SELECT 'source', {row}.source_id, {sign} FROM {{rows}} {row} WHERE {published} "
+        f"UNION ALL SELECT 'tag', l.tag_id, {sign} FROM {{rows}} {row} "
+        f"JOIN {links} l ON l.forecast_id = {row}.id WHERE {published}"
+    )
+
+
 BACKFILL = [
     f"UPDATE {FORECAST} SET current_outcome = {_current(FORECAST + '.id')} "
     f"WHERE EXISTS (SELECT 1 FROM {RESOLUTION} r "
@@ -64,6 +78,8 @@ BACKFILL = [
     f"SELECT {_state('f')}, count(*) FROM {FORECAST} f GROUP BY 1",
     f"INSERT INTO {DEADLINES} (resolve_by, count) "
     f"SELECT f.resolve_by, count(*) FROM {FORECAST} f WHERE {_unresolved('f')} GROUP BY 1",
+    f"INSERT INTO {SCOPES} (kind, scope_id, count) SELECT kind, scope_id, sum(delta) "
+    f"FROM ({_scopes('f', 1).format(rows=FORECAST)}) x GROUP BY kind, scope_id",
 ]
 
 # --- PostgreSQL -------------------------------------------------------------------
@@ -96,8 +112,8 @@ def _pg_follow(event: str, rows: str) -> list[str]:
     ]
 
 
-def _pg_count(event: str, deltas: str, days: str) -> list[str]:
-    """After forecasts change, add each state's and each deadline day's difference."""
+def _pg_count(event: str, deltas: str, days: str, scopes: str) -> list[str]:
+    """After forecasts change, add each state's, deadline day's and scope's difference."""
     referencing = {
         "INSERT": "NEW TABLE AS new_rows",
         "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
@@ -117,10 +133,39 @@ def _pg_count(event: str, deltas: str, days: str) -> list[str]:
                 SELECT resolve_by, sum(delta) AS delta FROM ({days}) x
                 GROUP BY resolve_by HAVING sum(delta) <> 0 ORDER BY resolve_by
             ) d;
+            PERFORM forecasts_scope_add(d.kind, d.scope_id, d.delta) FROM (
+                SELECT kind, scope_id, sum(delta) AS delta FROM ({scopes}) x
+                GROUP BY kind, scope_id HAVING sum(delta) <> 0 ORDER BY kind, scope_id
+            ) d;
             RETURN NULL;
         END $$
         """,
         f"CREATE TRIGGER {FORECAST}_count_{event.lower()} AFTER {event} ON {FORECAST} "
+        f"REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+    ]
+
+
+def _pg_links(event: str, deltas: str) -> list[str]:
+    """After tag links change, add each tag's difference in published forecasts."""
+    referencing = {
+        "INSERT": "NEW TABLE AS new_rows",
+        "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        "DELETE": "OLD TABLE AS old_rows",
+    }[event]
+    function = f"forecasts_link_count_{event.lower()}"
+    return [
+        f"""
+        CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM forecasts_scope_add('tag', d.tag_id, d.delta) FROM (
+                SELECT x.tag_id, sum(x.delta) AS delta FROM ({deltas}) x
+                JOIN {FORECAST} f ON f.id = x.forecast_id AND f.published_at IS NOT NULL
+                GROUP BY x.tag_id HAVING sum(x.delta) <> 0 ORDER BY x.tag_id
+            ) d;
+            RETURN NULL;
+        END $$
+        """,
+        f"CREATE TRIGGER {LINKS}_count_{event.lower()} AFTER {event} ON {LINKS} "
         f"REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
     ]
 
@@ -136,17 +181,22 @@ def _pg_days(rows: str, sign: int) -> str:
 def _counter_add(function: str, table: str, key: str, key_type: str, drop_zero: bool) -> str:
     # An increment may create the row; a decrement never does (the CHECK refuses a
     # negative count, and PostgreSQL checks an upsert's proposed row before the conflict).
-    drop = f"DELETE FROM {table} WHERE {key} = k AND count = 0;" if drop_zero else ""
+    keys = [name.strip() for name in key.split(",")]
+    types = [name.strip() for name in key_type.split(",")]
+    arguments = ", ".join(f"k{i} {kind}" for i, kind in enumerate(types))
+    values = ", ".join(f"k{i}" for i in range(len(keys)))
+    match = " AND ".join(f"{name} = k{i}" for i, name in enumerate(keys))
+    drop = f"DELETE FROM {table} WHERE {match} AND count = 0;" if drop_zero else ""
     return f"""
-    CREATE FUNCTION {function}(k {key_type}, n bigint) RETURNS void LANGUAGE plpgsql AS $$
+    CREATE FUNCTION {function}({arguments}, n bigint) RETURNS void LANGUAGE plpgsql AS $$
     BEGIN
         IF n > 0 THEN
-            INSERT INTO {table} AS c ({key}, count) VALUES (k, n)
+            INSERT INTO {table} AS c ({key}, count) VALUES ({values}, n)
             ON CONFLICT ({key}) DO UPDATE SET count = c.count + EXCLUDED.count;
         ELSIF n < 0 THEN
-            UPDATE {table} SET count = count + n WHERE {key} = k;
+            UPDATE {table} SET count = count + n WHERE {match};
             IF NOT FOUND THEN
-                RAISE EXCEPTION 'forecast counts: no % row for % to subtract % from', '{table}', k, -n;
+                RAISE EXCEPTION 'forecast counts: no % row to subtract % from', '{table}', -n;
             END IF;
             {drop}
         END IF;
@@ -173,19 +223,41 @@ POSTGRESQL = [
     *_pg_follow("DELETE", "SELECT forecast_id FROM old_rows"),
     _counter_add("forecasts_state_add", STATES, "state", "text", drop_zero=False),
     _counter_add("forecasts_deadline_add", DEADLINES, "resolve_by", "date", drop_zero=True),
-    *_pg_count("INSERT", _pg_states("new_rows", 1), _pg_days("new_rows", 1)),
+    _counter_add("forecasts_scope_add", SCOPES, "kind, scope_id", "text, bigint", drop_zero=False),
+    *_pg_count(
+        "INSERT",
+        _pg_states("new_rows", 1),
+        _pg_days("new_rows", 1),
+        _scopes("t", 1).format(rows="new_rows"),
+    ),
     *_pg_count(
         "UPDATE",
         f"{_pg_states('old_rows', -1)} UNION ALL {_pg_states('new_rows', 1)}",
         f"{_pg_days('old_rows', -1)} UNION ALL {_pg_days('new_rows', 1)}",
+        f"{_scopes('t', -1).format(rows='old_rows')} "
+        f"UNION ALL {_scopes('t', 1).format(rows='new_rows')}",
     ),
-    *_pg_count("DELETE", _pg_states("old_rows", -1), _pg_days("old_rows", -1)),
+    *_pg_count(
+        "DELETE",
+        _pg_states("old_rows", -1),
+        _pg_days("old_rows", -1),
+        _scopes("t", -1).format(rows="old_rows"),
+    ),
+    # A tag given to or taken from a published forecast.
+    *_pg_links("INSERT", "SELECT tag_id, forecast_id, 1 AS delta FROM new_rows"),
+    *_pg_links(
+        "UPDATE",
+        "SELECT tag_id, forecast_id, -1 AS delta FROM old_rows "
+        "UNION ALL SELECT tag_id, forecast_id, 1 FROM new_rows",
+    ),
+    *_pg_links("DELETE", "SELECT tag_id, forecast_id, -1 AS delta FROM old_rows"),
     # A TRUNCATE (the test suite's flush) empties the forecasts without row triggers.
     f"""
     CREATE FUNCTION forecasts_count_reset() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         DELETE FROM {STATES};
         DELETE FROM {DEADLINES};
+        DELETE FROM {SCOPES};
         RETURN NULL;
     END $$
     """,
@@ -197,6 +269,7 @@ PG_TRIGGERS = [
     (FORECAST, f"{FORECAST}_outcome_guard"),
     *((RESOLUTION, f"{RESOLUTION}_outcome_{e}") for e in ("insert", "update", "delete")),
     *((FORECAST, f"{FORECAST}_count_{e}") for e in ("insert", "update", "delete", "truncate")),
+    *((LINKS, f"{LINKS}_count_{e}") for e in ("insert", "update", "delete")),
 ]
 
 POSTGRESQL_REVERSE = [
@@ -214,6 +287,10 @@ POSTGRESQL_REVERSE = [
             "forecasts_count_reset()",
             "forecasts_state_add(text, bigint)",
             "forecasts_deadline_add(date, bigint)",
+            "forecasts_link_count_insert()",
+            "forecasts_link_count_update()",
+            "forecasts_link_count_delete()",
+            "forecasts_scope_add(text, bigint, bigint)",
         )
     ),
 ]
@@ -233,7 +310,10 @@ def _sqlite_add(row: str) -> str:
         f"INSERT INTO {STATES} (state, count) SELECT {_state(row)}, 1 WHERE 1 "
         "ON CONFLICT (state) DO UPDATE SET count = count + 1; "
         f"INSERT INTO {DEADLINES} (resolve_by, count) SELECT {row}.resolve_by, 1 "
-        f"WHERE {_unresolved(row)} ON CONFLICT (resolve_by) DO UPDATE SET count = count + 1;"
+        f"WHERE {_unresolved(row)} ON CONFLICT (resolve_by) DO UPDATE SET count = count + 1; "
+        f"INSERT INTO {SCOPES} (kind, scope_id, count) "
+        f"SELECT kind, scope_id, 1 FROM ({_sqlite_scopes(row)}) "
+        "WHERE 1 ON CONFLICT (kind, scope_id) DO UPDATE SET count = count + 1;"
     )
 
 
@@ -242,7 +322,25 @@ def _sqlite_subtract(row: str) -> str:
         f"UPDATE {STATES} SET count = count - 1 WHERE state = {_state(row)}; "
         f"UPDATE {DEADLINES} SET count = count - 1 "
         f"WHERE resolve_by = {row}.resolve_by AND {_unresolved(row)}; "
-        f"DELETE FROM {DEADLINES} WHERE resolve_by = {row}.resolve_by AND count = 0;"
+        f"DELETE FROM {DEADLINES} WHERE resolve_by = {row}.resolve_by AND count = 0; "
+        f"UPDATE {SCOPES} SET count = count - 1 "
+        f"WHERE (kind, scope_id) IN (SELECT kind, scope_id FROM ({_sqlite_scopes(row)}));"
+    )
+
+
+def _sqlite_scopes(row: str) -> str:
+    """The published forecast row's forecaster, source and tags (none for a draft)."""
+    published = f"{row}.published_at IS NOT NULL"
+    return (
+        f"SELECT 'forecaster' AS kind, {row}.forecaster_id AS scope_id WHERE {published} "
+        f"UNION ALL SELECT 'source', {row}.source_id WHERE {published} "
+        f"UNION ALL SELECT 'tag', tag_id FROM {LINKS} WHERE forecast_id = {row}.id AND {published}"
+    )
+
+
+def _published(forecast_id: str) -> str:
+    return (
+        f"EXISTS (SELECT 1 FROM {FORECAST} WHERE id = {forecast_id} AND published_at IS NOT NULL)"
     )
 
 
@@ -277,14 +375,27 @@ SQLITE_TRIGGERS = [
     (f"{FORECAST}_count_insert", f"AFTER INSERT ON {FORECAST} FOR EACH ROW", _sqlite_add("NEW")),
     (
         f"{FORECAST}_count_update",
-        f"AFTER UPDATE OF published_at, current_outcome, resolve_by ON {FORECAST} FOR EACH ROW "
-        f"WHEN {_state('OLD')} IS NOT {_state('NEW')} OR OLD.resolve_by IS NOT NEW.resolve_by",
+        "AFTER UPDATE OF published_at, current_outcome, resolve_by, forecaster_id, source_id "
+        f"ON {FORECAST} FOR EACH ROW WHEN {_state('OLD')} IS NOT {_state('NEW')} "
+        "OR OLD.resolve_by IS NOT NEW.resolve_by OR OLD.forecaster_id IS NOT NEW.forecaster_id "
+        "OR OLD.source_id IS NOT NEW.source_id",
         _sqlite_subtract("OLD") + " " + _sqlite_add("NEW"),
     ),
     (
         f"{FORECAST}_count_delete",
         f"AFTER DELETE ON {FORECAST} FOR EACH ROW",
         _sqlite_subtract("OLD"),
+    ),
+    (
+        f"{LINKS}_count_insert",
+        f"AFTER INSERT ON {LINKS} FOR EACH ROW WHEN {_published('NEW.forecast_id')}",
+        f"INSERT INTO {SCOPES} (kind, scope_id, count) SELECT 'tag', NEW.tag_id, 1 "
+        "WHERE 1 ON CONFLICT (kind, scope_id) DO UPDATE SET count = count + 1;",
+    ),
+    (
+        f"{LINKS}_count_delete",
+        f"AFTER DELETE ON {LINKS} FOR EACH ROW WHEN {_published('OLD.forecast_id')}",
+        f"UPDATE {SCOPES} SET count = count - 1 WHERE kind = 'tag' AND scope_id = OLD.tag_id;",
     ),
 ]
 
@@ -346,6 +457,38 @@ class Migration(migrations.Migration):
                 ("resolve_by", models.DateField(primary_key=True, serialize=False)),
                 ("count", models.BigIntegerField()),
             ],
+        ),
+        migrations.CreateModel(
+            name="PublishedScopeCount",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("forecaster", "Forecaster"),
+                            ("source", "Source"),
+                            ("tag", "Tag"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("scope_id", models.BigIntegerField()),
+                ("count", models.BigIntegerField()),
+            ],
+            options={
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "scope_id"), name="scope_count_once"),
+                    models.CheckConstraint(
+                        condition=models.Q(("count__gte", 0)), name="scope_count_not_negative"
+                    ),
+                ],
+            },
         ),
         migrations.AddField(
             model_name="forecast",

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import F
 from django.shortcuts import get_object_or_404
 
+from forecasts.core.counts import published_scope_count
 from forecasts.core.models import Forecast, ForecastQuerySet
 from forecasts.core.selectors import (
     forecast_public_count,
@@ -79,7 +80,7 @@ def _scope_page(
 ) -> ScopePage:
     """``ValueError`` when ``number`` is past the last page."""
     # Ids first: the page's per-row subqueries run for its 50 rows, not for every row
-    # of the scope the sort and the OFFSET pass over.
+    # of the scope the sort and the OFFSET pass over; counted from the stored counts.
     listed = numbered_page(
         IdsFirst(
             matching=forecasts.published().order_by(*order),
@@ -89,6 +90,7 @@ def _scope_page(
                 .select_related("forecaster", "source")
                 .order_by(*order)
             ),
+            count=lambda: published_scope_count(kind, obj.pk),
         ),
         number=number,
     )

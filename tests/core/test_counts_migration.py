@@ -79,9 +79,11 @@ def test_the_current_outcome_and_the_counts_are_backfilled() -> None:
             correction_reason="Misread." if supersedes else "",
         )
 
-    forecast("draft", dt.date(2024, 6, 30), published=False)
-    forecast("due", dt.date(2024, 6, 30))
-    forecast("due-too", dt.date(2024, 6, 30))
+    Tag = old.get_model("forecasts", "Tag")
+    tag = Tag.objects.create(name="Topic", slug="topic")
+    forecast("draft", dt.date(2024, 6, 30), published=False).tags.add(tag)
+    forecast("due", dt.date(2024, 6, 30)).tags.add(tag)
+    forecast("due-too", dt.date(2024, 6, 30)).tags.add(tag)
     forecast("open", dt.date(2030, 1, 1))
     resolve(forecast("yes", dt.date(2024, 6, 30)), "YES")
     resolve(forecast("annulled", dt.date(2024, 6, 30)), "ANNULLED")
@@ -105,6 +107,7 @@ def test_the_current_outcome_and_the_counts_are_backfilled() -> None:
     assert counts_stored() == (
         {"draft": 1, "unresolved": 3, "resolved": 2, "annulled": 1},
         {dt.date(2024, 6, 30): 2, dt.date(2030, 1, 1): 1},
+        {("forecaster", pundit.pk): 6, ("source", source.pk): 6, ("tag", tag.pk): 2},
     )
     installed = _installed()
     assert set(count_triggers.TRIGGER_NAMES[connection.vendor]) <= installed

@@ -308,6 +308,12 @@ def _counts_compare() -> None:
             "The stored counts of unresolved forecasts by deadline differ from the "
             f"forecasts on {len(days)} days (first: {days[0][0]})."
         )
+    if stored[2] != recounted[2]:
+        scopes = sorted(set(stored[2].items()) ^ set(recounted[2].items()))
+        raise LedgerMismatch(
+            "The stored counts of published forecasts by forecaster, source and tag differ "
+            f"from the forecasts for {len(scopes)} of them (first: {scopes[0][0]})."
+        )
 
 
 def _resolution_text(resolution: tuple[int, str, str] | None) -> str:
