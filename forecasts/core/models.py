@@ -276,6 +276,18 @@ class Forecast(models.Model):
                 condition=Q(published_at__isnull=False, current_outcome__isnull=True),
                 name="forecast_unresolved_deadline",
             ),
+            # Whether a forecaster or source has a published forecast (which ones may be
+            # shown, asked per leaderboard row): the first entry, not every forecast.
+            models.Index(
+                fields=["forecaster"],
+                condition=Q(published_at__isnull=False),
+                name="forecast_published_forecaster",
+            ),
+            models.Index(
+                fields=["source"],
+                condition=Q(published_at__isnull=False),
+                name="forecast_published_source",
+            ),
             # Clearing synthetic data finds its rows without scanning the real ones.
             models.Index(fields=["id"], condition=Q(synthetic=True), name="forecast_synthetic"),
         ]

@@ -513,6 +513,22 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddIndex(
+            model_name="forecast",
+            index=models.Index(
+                condition=models.Q(("published_at__isnull", False)),
+                fields=["forecaster"],
+                name="forecast_published_forecaster",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="forecast",
+            index=models.Index(
+                condition=models.Q(("published_at__isnull", False)),
+                fields=["source"],
+                name="forecast_published_source",
+            ),
+        ),
+        migrations.AddIndex(
             model_name="resolution",
             index=models.Index(
                 models.OrderBy(models.F("resolved_at"), descending=True),
