@@ -4,6 +4,11 @@ Django loads an app's models from this module; each domain keeps its own in
 ``forecasts/<domain>/models.py``. Import from the domain, not from here, in new code.
 """
 
+from forecasts.core.counts import (
+    ForecastStateCount,
+    PublishedScopeCount,
+    UnresolvedDeadlineCount,
+)
 from forecasts.core.ledger.models import LedgerEntry, LedgerHead
 from forecasts.core.models import (
     EARLIEST_DATE,
@@ -55,10 +60,12 @@ __all__ = [
     "ForecastAmendment",
     "ForecastQuerySet",
     "ForecastScore",
+    "ForecastStateCount",
     "Forecaster",
     "LedgerEntry",
     "LedgerHead",
     "Outcome",
+    "PublishedScopeCount",
     "Resolution",
     "ReviewLinkUse",
     "ReviewPrompt",
@@ -73,6 +80,7 @@ __all__ = [
     "Subscriber",
     "SubscriberStatus",
     "Tag",
+    "UnresolvedDeadlineCount",
     "dates_out_of_range",
     "validate_probability",
 ]

@@ -1,8 +1,11 @@
 """The record: sources, forecasters, tags, forecasts, estimates, resolutions, extensions,
 reviewer assignments, and the invariants the database itself guards.
 
-Lifecycle states are never stored: they are derived from the data by
-:class:`ForecastQuerySet` (``draft → open → due → resolved | annulled``).
+Lifecycle states are derived from the data by :class:`ForecastQuerySet`
+(``draft → open → due → resolved | annulled``). One part of the state is kept on the
+forecast row, so that the states are index ranges: ``Forecast.current_outcome``, the
+outcome of its current resolution, which the database itself keeps and guards
+(migration ``0015_forecast_current_outcome``; see :mod:`forecasts.core.counts`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import math
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.urls import reverse
 from django.utils import timezone
 
@@ -134,10 +137,6 @@ class Source(models.Model):
 class ForecastQuerySet(models.QuerySet["Forecast"]):
     """Lifecycle states, derived from the data as of a moment ``at``."""
 
-    def _current_resolutions(self) -> models.QuerySet[Resolution]:
-        # order_by(): the default ordering would join forecasts into every subquery.
-        return Resolution.objects.filter(forecast=OuterRef("pk"), is_current=True).order_by()
-
     def drafts(self) -> ForecastQuerySet:
         return self.filter(published_at__isnull=True)
 
@@ -148,17 +147,18 @@ class ForecastQuerySet(models.QuerySet["Forecast"]):
     def published(self) -> ForecastQuerySet:
         return self.filter(published_at__isnull=False)
 
+    # The states read current_outcome (the current resolution's outcome, kept by the
+    # database): unresolved forecasts are then a range of the partial index
+    # forecast_unresolved_deadline, not an anti-join past every resolved one.
     def unresolved(self) -> ForecastQuerySet:
-        return self.published().filter(~Exists(self._current_resolutions()))
+        return self.published().filter(current_outcome__isnull=True)
 
     def resolved(self) -> ForecastQuerySet:
         """Resolved YES or NO (annulled forecasts are not resolved: they are never scored)."""
-        decided = self._current_resolutions().filter(outcome__in=[Outcome.YES, Outcome.NO])
-        return self.published().filter(Exists(decided))
+        return self.published().filter(current_outcome__in=[Outcome.YES, Outcome.NO])
 
     def annulled(self) -> ForecastQuerySet:
-        annulled = self._current_resolutions().filter(outcome=Outcome.ANNULLED)
-        return self.published().filter(Exists(annulled))
+        return self.published().filter(current_outcome=Outcome.ANNULLED)
 
     def open(self, *, at: dt.datetime) -> ForecastQuerySet:
         return self.unresolved().filter(resolve_by__gte=local_date(at))
@@ -170,12 +170,11 @@ class ForecastQuerySet(models.QuerySet["Forecast"]):
     def with_status(self, *, at: dt.datetime) -> ForecastQuerySet:
         """Annotate ``status``, ``outcome``, ``probability`` (the estimate standing now) and
         ``published_probability`` (the first estimate, which the headline score uses)."""
-        current = self._current_resolutions()
         estimates = Estimate.objects.filter(forecast=OuterRef("pk"))
         latest = estimates.order_by("-made_on", "-pk")
         first = estimates.order_by("made_on", "pk")
         return self.annotate(
-            outcome=Subquery(current.values("outcome")[:1]),
+            outcome=F("current_outcome"),
             probability=Subquery(latest.values("probability")[:1]),
             published_probability=Subquery(first.values("probability")[:1]),
         ).annotate(
@@ -252,6 +251,16 @@ class Forecast(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     synthetic = synthetic_flag()
     updated_at = models.DateTimeField(auto_now=True)
+    # NULL, not "": unresolved is "no current resolution", the value the guard compares.
+    current_outcome = models.CharField(  # noqa: DJ001
+        max_length=10,
+        choices=Outcome.choices,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The current resolution's outcome, empty while unresolved. Kept by the "
+        "database from the resolutions, which refuses any other value.",
+    )
 
     objects = ForecastQuerySet.as_manager()
 
@@ -260,6 +269,25 @@ class Forecast(models.Model):
         indexes = [
             models.Index(fields=["resolve_by"]),
             models.Index(fields=["published_at"]),
+            # Awaiting a verdict and coming due: the unresolved by deadline, whatever
+            # the number of resolved forecasts.
+            models.Index(
+                fields=["resolve_by", "id"],
+                condition=Q(published_at__isnull=False, current_outcome__isnull=True),
+                name="forecast_unresolved_deadline",
+            ),
+            # Whether a forecaster or source has a published forecast (which ones may be
+            # shown, asked per leaderboard row): the first entry, not every forecast.
+            models.Index(
+                fields=["forecaster"],
+                condition=Q(published_at__isnull=False),
+                name="forecast_published_forecaster",
+            ),
+            models.Index(
+                fields=["source"],
+                condition=Q(published_at__isnull=False),
+                name="forecast_published_source",
+            ),
             # Clearing synthetic data finds its rows without scanning the real ones.
             models.Index(fields=["id"], condition=Q(synthetic=True), name="forecast_synthetic"),
         ]
@@ -469,6 +497,19 @@ class Resolution(models.Model):
 
     class Meta:
         ordering = ["forecast", "resolved_at", "pk"]
+        indexes = [
+            # Recently resolved, newest first, read as a LIMIT off this index.
+            models.Index(
+                F("resolved_at").desc(),
+                F("id").desc(),
+                condition=Q(is_current=True),
+                name="resolution_current_recent",
+            ),
+            # The earliest outcome known (the leaderboards' period choices): an indexed MIN.
+            models.Index(
+                fields=["known_on"], condition=Q(is_current=True), name="resolution_current_known"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome__in=Outcome.values),

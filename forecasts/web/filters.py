@@ -17,7 +17,11 @@ from pydantic import StringConstraints, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from forecasts.core.models import Forecast
-from forecasts.core.selectors import forecast_public_list, with_row_details
+from forecasts.core.selectors import (
+    forecast_public_count,
+    forecast_public_list,
+    with_row_details,
+)
 from forecasts.web.pagination import IdsFirst
 
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
@@ -88,9 +92,13 @@ def forecast_public_results(*, at: dt.datetime, filters: ForecastFilters) -> Ids
     """:meth:`ForecastFilters.search`, to be paged ids first, each row of the page with
     :func:`~forecasts.core.selectors.with_row_details`.
 
-    Four queries a page: the count, the page's ids, their rows and their tags.
+    Four or five queries a page: the count, the page's ids, their rows and their tags.
+    Filtered by status alone (or not at all), the count is the stored one
+    (:func:`~forecasts.core.selectors.forecast_public_count`), not a count of the table.
     """
+    narrowed = filters.model_dump(exclude={"status"}, exclude_none=True)
     return IdsFirst(
         matching=filters.search(at=at),
         rows=lambda ids: with_row_details(forecast_public_list(at=at).filter(pk__in=ids)),
+        count=None if narrowed else lambda: forecast_public_count(at=at, status=filters.status),
     )

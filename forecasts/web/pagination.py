@@ -42,10 +42,14 @@ class IdsFirst(Generic[M]):
 
     For rows with costly per-row annotations: PostgreSQL computes them for every row
     an OFFSET skips, so they are computed for the page's rows only.
+
+    ``count``, when given, says how many rows ``matching`` has without counting them
+    (a stored count), so a page costs no scan of everything it could list.
     """
 
     matching: QuerySet[M]
     rows: Callable[[list[Any]], QuerySet[M]]
+    count: Callable[[], int] | None = None
 
 
 Pageable: TypeAlias = QuerySet[Any] | Sequence[Any] | IdsFirst[Any]
@@ -66,7 +70,7 @@ def window(items: Pageable, *, offset: int, limit: int) -> Window[Any]:
     a count, a page of ids and their rows, and a list nothing.
     """
     if isinstance(items, IdsFirst):
-        count = items.matching.count()
+        count = items.count() if items.count is not None else items.matching.count()
         if offset >= count:
             return Window(count, [])
         ids = list(items.matching.values_list("pk", flat=True)[offset : offset + limit])

@@ -10,14 +10,19 @@ from typing import Any
 from django.db.models import F
 from django.shortcuts import get_object_or_404
 
+from forecasts.core.counts import published_scope_count
 from forecasts.core.models import Forecast, ForecastQuerySet
-from forecasts.core.selectors import forecast_status_counts
+from forecasts.core.selectors import (
+    forecast_public_count,
+    forecast_public_list,
+    forecast_status_counts,
+)
 from forecasts.scores import maths
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.phrase_table import scope_phrases
 from forecasts.scores.scopes import forecasts_in_scope, public_scopes, scope_model
 from forecasts.scores.selectors import latest_overall, scope_history
-from forecasts.web.pagination import numbered_page
+from forecasts.web.pagination import IdsFirst, numbered_page
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,18 @@ def headline(*, at: dt.datetime) -> Headline:
         due=by_status.get("due", 0),
         open=by_status.get("open", 0),
         overall=latest_overall(),
+    )
+
+
+def forecast_list_results(*, at: dt.datetime, status: str | None) -> IdsFirst[Forecast]:
+    """The public list (:func:`~forecasts.core.selectors.forecast_public_list`) to be paged
+    ids first and counted from the stored counts: a page reads its own rows, whatever
+    the number of forecasts. ``ValueError`` for an unknown status."""
+    matching = forecast_public_list(at=at, status=status)
+    return IdsFirst(
+        matching=matching,
+        rows=lambda ids: forecast_public_list(at=at).filter(pk__in=ids),
+        count=lambda: forecast_public_count(at=at, status=status),
     )
 
 
@@ -62,11 +79,19 @@ def _scope_page(
     order: tuple[Any, ...] = ("resolve_by", "pk"),
 ) -> ScopePage:
     """``ValueError`` when ``number`` is past the last page."""
+    # Ids first: the page's per-row subqueries run for its 50 rows, not for every row
+    # of the scope the sort and the OFFSET pass over; counted from the stored counts.
     listed = numbered_page(
-        forecasts.published()
-        .with_status(at=at)
-        .select_related("forecaster", "source")
-        .order_by(*order),
+        IdsFirst(
+            matching=forecasts.published().order_by(*order),
+            rows=lambda ids: (
+                Forecast.objects.filter(pk__in=ids)
+                .with_status(at=at)
+                .select_related("forecaster", "source")
+                .order_by(*order)
+            ),
+            count=lambda: published_scope_count(kind, obj.pk),
+        ),
         number=number,
     )
     history = scope_history(kind, obj.pk)

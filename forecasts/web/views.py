@@ -39,9 +39,9 @@ def forecast_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     now = timezone.now()
     try:
-        forecasts = core_selectors.forecast_public_list(at=now, status=status or None)
+        listed = page_selectors.forecast_list_results(at=now, status=status or None)
         number = page_number(request.GET.get("page"))
-        page = numbered_page(forecasts, number=number, per_page=PAGE_SIZE)
+        page = numbered_page(listed, number=number, per_page=PAGE_SIZE)
     except ValueError as exc:
         return render(
             request,

@@ -7,8 +7,9 @@ Two passes, each streaming rows in chunks (no query per forecast or per entry):
    row on the last entry. Meanwhile each forecast's public state is folded from its
    entries (terms, published_at, resolve_by, the estimates, the current resolution).
 2. The database against that state: every published forecast's terms, deadline,
-   publication time and current resolution, then every estimate of a published
-   forecast. Every published forecast needs a publication entry; a draft has none.
+   publication time, current resolution and the current outcome it carries, then every
+   estimate of a published forecast. Every published forecast needs a publication
+   entry; a draft has none. Last, the stored state counts against a recount.
 
 The first difference found raises :class:`LedgerMismatch`, naming the entry (chain and
 seq) or the forecast (id, slug and what differs).
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from forecasts.core.counts import counts_recount, counts_stored
 from forecasts.core.ledger.canonical import GENESIS_HASH, canonical_json, chain_hash
 from forecasts.core.ledger.events import ESTIMATE_FIELDS, TERM_FIELDS, moment
 from forecasts.core.ledger.models import EventKind, LedgerChain, LedgerEntry, LedgerHead
@@ -86,6 +88,7 @@ def ledger_verify(*, progress: Progress | None = None) -> VerifyReport:
         heads[chain] = (seq, digest)
     forecasts = _forecasts_compare(states)
     estimate_count = _estimates_compare(estimates)
+    _counts_compare()
     return VerifyReport(
         entries=entries,
         forecasts=forecasts,
@@ -242,10 +245,10 @@ def _forecasts_compare(states: dict[int, _State]) -> int:
     rows = (
         Forecast.objects.filter(published_at__isnull=False)
         .order_by("pk")
-        .values_list("pk", "published_at", "synthetic", *columns)
+        .values_list("pk", "published_at", "synthetic", "current_outcome", *columns)
     )
     count = 0
-    for pk, published_at, synthetic, *values in rows.iterator(CHUNK):
+    for pk, published_at, synthetic, current_outcome, *values in rows.iterator(CHUNK):
         count += 1
         slug = values[0]
         state = states.pop(pk, None)
@@ -276,6 +279,12 @@ def _forecasts_compare(states: dict[int, _State]) -> int:
                 f"{where}: the current resolution is {_resolution_text(current)}, the ledger "
                 f"says {_resolution_text(state.resolution)}."
             )
+        stated_outcome = state.resolution[1] if state.resolution else None
+        if current_outcome != stated_outcome:
+            raise LedgerMismatch(
+                f"{where}: its current outcome says {current_outcome or 'unresolved'}, the "
+                f"ledger says {stated_outcome or 'unresolved'}."
+            )
     if states:
         pk = min(states)
         slug = Forecast.objects.filter(pk=pk).values_list("slug", flat=True).first()
@@ -284,6 +293,27 @@ def _forecasts_compare(states: dict[int, _State]) -> int:
             f"(first: {states[pk].chain} #{states[pk].first_seq})."
         )
     return count
+
+
+def _counts_compare() -> None:
+    stored, recounted = counts_stored(), counts_recount()
+    if stored[0] != recounted[0]:
+        raise LedgerMismatch(
+            f"The stored counts of forecasts by state are {stored[0]}; the forecasts say "
+            f"{recounted[0]}."
+        )
+    if stored[1] != recounted[1]:
+        days = sorted(set(stored[1].items()) ^ set(recounted[1].items()))
+        raise LedgerMismatch(
+            "The stored counts of unresolved forecasts by deadline differ from the "
+            f"forecasts on {len(days)} days (first: {days[0][0]})."
+        )
+    if stored[2] != recounted[2]:
+        scopes = sorted(set(stored[2].items()) ^ set(recounted[2].items()))
+        raise LedgerMismatch(
+            "The stored counts of published forecasts by forecaster, source and tag differ "
+            f"from the forecasts for {len(scopes)} of them (first: {scopes[0][0]})."
+        )
 
 
 def _resolution_text(resolution: tuple[int, str, str] | None) -> str:

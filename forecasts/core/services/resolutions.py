@@ -84,6 +84,8 @@ def forecast_resolve(
     )
     scored_inputs_changed([locked.pk])
     transaction.on_commit(public_pages_changed)
+    # The database set the row's current_outcome (migration 0014); the caller's copy follows.
+    forecast.current_outcome = resolution.outcome
     return resolution
 
 
