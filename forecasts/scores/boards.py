@@ -9,6 +9,7 @@ data.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -212,7 +213,7 @@ def leaderboard(
     board_sort_check(sort)
     if filters is not None and filters.active:
         if scored is None:
-            scored = filtered_snapshots(filters, today=today or dt.date.today())
+            scored = filtered_snapshots(filters, today=today or dt.date.today(), kinds=[kind])
         return _filtered_board(kind, sort, scored, limit, offset)
     spec = scope_model(kind)
     # A scope left without a published forecast since the snapshot (its forecasts
@@ -264,7 +265,9 @@ def leaderboard(
     return Board(rows=rows, total=total, ranked_total=ranked_total)
 
 
-def filtered_snapshots(filters: BoardFilters, *, today: dt.date) -> list[ScoreSnapshot]:
+def filtered_snapshots(
+    filters: BoardFilters, *, today: dt.date, kinds: Sequence[str] = tuple(ScopeKind.values)
+) -> list[ScoreSnapshot]:
     """Unsaved snapshots of every scope, summed from the live monthly sums the filters
     select (:func:`forecasts.scores.live.period_sums`): no forecast is rescored. They
     carry the leaderboards' figures; calibration is left out. Two queries; a page
@@ -275,6 +278,7 @@ def filtered_snapshots(filters: BoardFilters, *, today: dt.date) -> list[ScoreSn
         known_from=filters.known_from,
         known_until=filters.known_until,
         today=today,
+        kinds=kinds,
     )
     now = timezone.now()
     return [

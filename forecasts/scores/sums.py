@@ -164,37 +164,54 @@ def period_sums(
     known_from: dt.date | None,
     known_until: dt.date | None,
     today: dt.date,
+    kinds: Sequence[str] = tuple(ScopeKind.values),
 ) -> dict[Scope, Sums]:
-    """Every scope's sums over the forecasts with ``tag_id`` (any, when None) whose outcome
-    became known from ``known_from`` to ``known_until`` (all time when both are None).
+    """The sums of every scope of ``kinds`` over the forecasts with ``tag_id`` (any, when
+    None) whose outcome became known from ``known_from`` to ``known_until`` (all time
+    when both are None).
 
-    Whole months come from the stored monthly sums (a row per scope and month); the days
-    of a month the period only partly covers are read from the forecasts' score rows
-    (by ``known_on``, at most a month's worth at each end). The number of rows read
-    grows with the number of scopes and months, not with the number of forecasts.
+    Whole months come from the stored monthly sums (a row per scope and month). A month
+    the period covers only in part is the month's sums less the score rows of the days
+    it leaves out, or the score rows of the days it covers, whichever are fewer days
+    (read by ``known_on``). The rows read grow with the number of scopes and months, and
+    with a few days' resolutions, not with the number of forecasts.
     """
     tag = tag_id or ANY_TAG
+    kinds = list(kinds)
     if known_from is None and known_until is None:
-        rows = ScoreSum.objects.filter(tag_id=tag, month=ALL_TIME, resolved_count__gt=0)
+        rows = ScoreSum.objects.filter(
+            scope_kind__in=kinds, tag_id=tag, month=ALL_TIME, resolved_count__gt=0
+        )
         return {(row.scope_kind, row.scope_id): _sums(row) for row in rows.order_by()}
     start = known_from or dt.date(1, 1, 1)
     end = min(known_until or today, today)
     totals: dict[Scope, Sums] = {}
     if start > end:
         return totals
-    full_from = start if start.day == 1 else _next_month(start)
     # No outcome is known after today: the month holding today is whole up to it.
-    full_until = (
-        end
-        if end == today or _next_month(end) - dt.timedelta(days=1) == end
-        else (end.replace(day=1) - dt.timedelta(days=1))
-    )
-    if full_from <= full_until:
+    if end != today and _month_end(end) != end:
+        end_whole = end.replace(day=1) - dt.timedelta(days=1)
+        added = [(end_whole + dt.timedelta(days=1), end)]
+    else:
+        end_whole, added = end, []
+    taken: list[tuple[dt.date, dt.date]] = []
+    start_whole = start.replace(day=1)
+    if start.day > 1:
+        left_out = start.day - 1
+        covered = (_month_end(start) - start).days + 1
+        if left_out <= covered:
+            taken.append((start_whole, start - dt.timedelta(days=1)))
+        else:
+            start_whole = _next_month(start)
+            added.append((start, min(_month_end(start), end)))
+    if start_whole <= end_whole:
         months = (
             ScoreSum.objects.filter(
-                tag_id=tag, month__gte=month_of(full_from), month__lte=month_of(full_until)
+                scope_kind__in=kinds,
+                tag_id=tag,
+                month__gte=month_of(start_whole),
+                month__lte=month_of(end_whole),
             )
-            .exclude(month=ALL_TIME)
             .values_list("scope_kind", "scope_id")
             .annotate(
                 n=Sum("resolved_count"),
@@ -209,18 +226,50 @@ def period_sums(
             totals[(kind, scope_id)] = Sums(
                 int(n), int(yes), int(brier), int(log_loss), int(time_averaged)
             )
-        edges = Q(known_on__gte=start, known_on__lt=full_from) | Q(
-            known_on__gt=_month_end(full_until), known_on__lte=end
-        )
     else:  # the whole period lies within one month
-        edges = Q(known_on__gte=start, known_on__lte=end)
-    for row in ForecastScore.objects.filter(edges).order_by():
-        scored = stored_forecast(row)
-        if tag_id is not None and tag_id not in scored.tag_ids:
-            continue
-        for scope in scored.scopes():
-            totals[scope] = totals.get(scope, Sums()) + scored.sums()
+        added, taken = [(start, end)], []
+    for days, sign in ((added, 1), (taken, -1)):
+        if days:
+            _days_add(totals, days, sign, tag_id=tag_id, kinds=kinds)
     return {scope: sums for scope, sums in totals.items() if sums.count > 0}
+
+
+def _days_add(
+    totals: dict[Scope, Sums],
+    days: list[tuple[dt.date, dt.date]],
+    sign: int,
+    *,
+    tag_id: int | None,
+    kinds: list[str],
+) -> None:
+    """Add (``sign`` 1) or take away (-1) the score rows known on these spans of days."""
+    spans = Q()
+    for first, last in days:
+        spans |= Q(known_on__gte=first, known_on__lte=last)
+    rows = ForecastScore.objects.filter(spans).order_by()
+    for forecaster, source, tags, happened, brier, log_loss, time_averaged in rows.values_list(
+        "forecaster_id",
+        "source_id",
+        "tags",
+        "happened",
+        "brier",
+        "log_loss",
+        "time_averaged_brier",
+    ):
+        if tag_id is not None and tag_id not in tags:
+            continue
+        sums = Sums(
+            sign,
+            sign * int(happened),
+            sign * additive.fixed(brier),
+            sign * additive.fixed(log_loss),
+            sign * additive.fixed(time_averaged),
+        )
+        scopes = [("all", 0), ("forecaster", forecaster), ("source", source)]
+        scopes += [("tag", tag) for tag in tags]
+        for scope in scopes:
+            if scope[0] in kinds:
+                totals[scope] = totals.get(scope, Sums()) + sums
 
 
 def _next_month(day: dt.date) -> dt.date:

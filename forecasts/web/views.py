@@ -104,6 +104,7 @@ def scores(request: HttpRequest) -> HttpResponse:
 
 # Leaderboards on the scorecard show the top rows; the full boards are paged.
 TOP_ROWS = 10
+SCORECARD_BOARDS = ("forecasters", "sources")
 BOARDS = {
     # URL name: (scope kind, caption, column label, detail route)
     "forecasters": (ScopeKind.FORECASTER, "Forecasters", "Forecaster", "forecasts:forecaster"),
@@ -180,7 +181,11 @@ def scorecard(request: HttpRequest) -> HttpResponse:
     headline = page_selectors.headline(at=now)
     history = scope_history(ScopeKind.ALL, 0)
     scored = (
-        boards.filtered_snapshots(filters, today=timezone.localdate(now))
+        boards.filtered_snapshots(
+            filters,
+            today=timezone.localdate(now),
+            kinds=[BOARDS[name][0] for name in SCORECARD_BOARDS],
+        )
         if filters.active
         else None
     )
@@ -197,7 +202,7 @@ def scorecard(request: HttpRequest) -> HttpResponse:
             "history_chart": charts.snapshot_history_chart(history, name="everything"),
             "boards": [
                 _board_context(name, sort, filters, limit=TOP_ROWS, scored=scored)
-                for name in ("forecasters", "sources")
+                for name in SCORECARD_BOARDS
             ],
             **_filter_context(sort, filters),
             "phrases": scorecard_phrases(headline.overall),

@@ -429,3 +429,19 @@ def test_concurrent_resolutions_each_count_once():
     )
     assert row.resolved_count == 8
     assert verify.scores_verify().ok
+
+
+def test_a_period_starting_early_in_a_month_takes_the_days_before_it_away(time_machine):
+    time_machine.move_to(dt.datetime(2026, 12, 5, 12, tzinfo=dt.UTC), tick=False)
+    before = forecast_with([0.7])
+    inside = forecast_with([0.2])
+    resolve(before, "YES", dt.date(2025, 12, 3))
+    resolve(inside, "NO", dt.date(2025, 12, 20))
+    filters = board_filters(tag=None, period="12m", today=dt.date(2026, 12, 5))
+    assert filters.known_from == dt.date(2025, 12, 6)  # December less its first five days
+    overall = {
+        (s.scope_kind, s.scope_id): s
+        for s in filtered_snapshots(filters, today=dt.date(2026, 12, 5))
+    }[(ScopeKind.ALL.value, 0)]
+    assert overall.resolved_count == 1
+    assert overall.brier == pytest.approx(0.2**2)
