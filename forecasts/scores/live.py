@@ -32,7 +32,7 @@ import numpy.typing as npt
 from django.db import connection, transaction
 from django.utils import timezone
 
-from forecasts.core.models import Basis, Estimate
+from forecasts.core.models import Basis, Estimate, Outcome, Resolution
 from forecasts.scores import additive
 from forecasts.scores.additive import (
     ALL_TIME,
@@ -167,6 +167,8 @@ def scores_refresh(*, forecast_ids: Iterable[int]) -> int:
         return 0
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("scores_refresh runs inside the transaction that changed the record")
+    if not _may_be_scored(ids):
+        return 0
     live_lock()
     new = scored_now(ids)
     old = {row.pk: stored_forecast(row) for row in ForecastScore.objects.filter(pk__in=ids)}
@@ -193,6 +195,17 @@ def scores_refresh(*, forecast_ids: Iterable[int]) -> int:
         )
     _today_snapshots_update(delta.scopes, totals)
     return len(changed)
+
+
+def _may_be_scored(ids: list[int]) -> bool:
+    """Whether any of these forecasts is scored, or was: resolved YES or NO, or holding a
+    score row. Two indexed reads that spare the lock and the scoring for the rest (a
+    tag change before resolution). The services lock the forecast row before changing
+    it, so no change to the same forecast can slip between this read and the commit."""
+    decided = Resolution.objects.filter(
+        forecast_id__in=ids, is_current=True, outcome__in=[Outcome.YES, Outcome.NO]
+    )
+    return decided.exists() or ForecastScore.objects.filter(pk__in=ids).exists()
 
 
 def _apply(delta: Delta) -> dict[Scope, Sums]:
