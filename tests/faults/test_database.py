@@ -52,11 +52,13 @@ def test_database_connection_dropped_mid_snapshot(cluster, producer, record):
         stdout=io.StringIO(),
     )
     today = timezone.localdate()
-    expected = scope_snapshots(scored_forecasts(score_rows(as_of=today)), as_of=today)
-    # Yesterday's run, say: the snapshot that must survive a failed replacement whole.
-    for row in expected:
-        row.computed_at = OLD
-    ScoreSnapshot.objects.bulk_create(expected, batch_size=1000)
+    # The generator scored its data and wrote today's snapshots (the live scores do);
+    # stamped as an earlier run's, they are the snapshot that must survive a failed
+    # replacement whole.
+    ScoreSnapshot.objects.filter(as_of=today).update(computed_at=OLD)
+    expected = list(ScoreSnapshot.objects.filter(as_of=today))
+    full = scope_snapshots(scored_forecasts(score_rows(as_of=today)), as_of=today)
+    assert len(expected) == len(full) > 1000
     worker = cluster.worker()
     began = time.monotonic()
     producer.send_task("forecasts.tasks.scores_snapshot_today")
