@@ -78,6 +78,15 @@ def forecast_with(probabilities, *, forecaster=None, source=None, tags=(), made=
     return made_forecast
 
 
+def retag(forecast, tags):
+    """Change a published forecast's tags as the admin does, every other field as it is."""
+    terms = ("slug", "source", "forecaster", "statement", "quote", "resolution_criteria")
+    dates = ("made_on", "made_on_precision", "resolve_by", "resolve_by_note", "condition")
+    core_services.forecast_update(
+        forecast=forecast, **{field: getattr(forecast, field) for field in terms + dates}, tags=tags
+    )
+
+
 def random_record(rng, *, forecasts=40):
     """Forecasts in several scopes, resolved, corrected, annulled and retagged through the
     services, with outcomes known over two years."""
@@ -111,26 +120,7 @@ def random_record(rng, *, forecasts=40):
                 reason="The first report was wrong.",
             )
         if rng.random() < 0.2:
-            core_services.forecast_update(
-                forecast=forecast,
-                **{
-                    field: getattr(forecast, field)
-                    for field in (
-                        "slug",
-                        "source",
-                        "forecaster",
-                        "statement",
-                        "quote",
-                        "resolution_criteria",
-                        "made_on",
-                        "made_on_precision",
-                        "resolve_by",
-                        "resolve_by_note",
-                        "condition",
-                    )
-                },
-                tags=rng.sample(tags, rng.randint(0, 3)),
-            )
+            retag(forecast, rng.sample(tags, rng.randint(0, 3)))
     return {"forecasters": forecasters, "sources": sources, "tags": tags, "forecasts": made}
 
 
@@ -256,22 +246,7 @@ def test_retagging_a_resolved_forecast_moves_it_between_tag_scores():
     assert ScoreSnapshot.objects.get(scope_kind="tag", scope_id=old.pk, as_of=TODAY).brier == (
         pytest.approx(0.49)
     )
-    fields = (
-        "slug",
-        "source",
-        "forecaster",
-        "statement",
-        "quote",
-        "resolution_criteria",
-        "made_on",
-        "made_on_precision",
-        "resolve_by",
-        "resolve_by_note",
-        "condition",
-    )
-    core_services.forecast_update(
-        forecast=forecast, **{f: getattr(forecast, f) for f in fields}, tags=[new]
-    )
+    retag(forecast, [new])
     assert not ScoreSnapshot.objects.filter(scope_kind="tag", scope_id=old.pk).exists()
     assert ScoreSnapshot.objects.get(scope_kind="tag", scope_id=new.pk, as_of=TODAY).brier == (
         pytest.approx(0.49)
