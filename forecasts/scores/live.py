@@ -42,6 +42,7 @@ from forecasts.scores.additive import (
     ScoredForecast,
     Sums,
 )
+from forecasts.scores.bulk import objects_insert, rows_insert
 from forecasts.scores.compute import day_of, scored_forecasts
 from forecasts.scores.maths import log_losses
 from forecasts.scores.models import (
@@ -300,7 +301,7 @@ def scores_rebuild(*, snapshots: bool = True) -> RebuildReport:
     tally_scopes, probabilities, phrases, tally_values = additive.tally_table(now.arrays)
     stamp = timezone.now()
     ForecastScore.objects.all().delete()
-    _insert(
+    rows_insert(
         ForecastScore,
         (
             "forecast_id",
@@ -348,7 +349,7 @@ def scores_rebuild(*, snapshots: bool = True) -> RebuildReport:
             log_loss_sum=log_loss,
             time_averaged_sum=time_averaged,
         )
-    _insert(
+    rows_insert(
         ScoreSum,
         (
             "scope_kind",
@@ -369,7 +370,7 @@ def scores_rebuild(*, snapshots: bool = True) -> RebuildReport:
         ),
     )
     ScoreTally.objects.all().delete()
-    _insert(
+    rows_insert(
         ScoreTally,
         ("scope_kind", "scope_id", "probability", "phrase", "resolved_count", "yes_count"),
         (
@@ -445,29 +446,6 @@ def scored_now_rows(now: ScoredNow) -> list[tuple[int, ScoredForecast]]:
     ]
 
 
-def _insert(model: Any, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
-    """Insert many rows fast: PostgreSQL's COPY, else executemany in batches."""
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    names = ", ".join(quote(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        marks = ", ".join(["%s"] * len(columns))
-        sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608  # quoted names
-        batch: list[tuple[Any, ...]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == 5000:
-                cursor.executemany(sql, batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-
-
 def _today_snapshots_update(scopes: set[Scope], totals: dict[Scope, Sums]) -> None:
     """Rewrite today's snapshots of these scopes from the live sums (``totals``: those just
     stored, read again where missing); the first change of a day writes every scope's
@@ -494,11 +472,11 @@ def _today_snapshots_update(scopes: set[Scope], totals: dict[Scope, Sums]) -> No
     if (ScopeKind.ALL.value, 0) not in deleted:  # the day's first change
         _today_snapshots_replace(today)
         return
-    ScoreSnapshot.objects.bulk_create(
+    objects_insert(
         live_snapshots(as_of=today, scopes=scopes | {(ScopeKind.ALL.value, 0)}, sums=totals)
     )
 
 
 def _today_snapshots_replace(today: dt.date) -> None:
     ScoreSnapshot.objects.filter(as_of=today).delete()
-    ScoreSnapshot.objects.bulk_create(live_snapshots(as_of=today), batch_size=500)
+    objects_insert(live_snapshots(as_of=today))

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from forecasts.core.changes import public_pages_changed
+from forecasts.scores.bulk import objects_insert
 from forecasts.scores.compute import (
     Progress,
     ScoredForecasts,
@@ -172,7 +173,7 @@ def _snapshots_replace(as_of: dt.date, snapshots: list[ScoreSnapshot]) -> None:
         try:
             with transaction.atomic():  # a savepoint inside _today_checked
                 ScoreSnapshot.objects.filter(as_of=as_of).delete()
-                ScoreSnapshot.objects.bulk_create(snapshots, batch_size=500)
+                objects_insert(snapshots)
                 transaction.on_commit(public_pages_changed)
             return
         except IntegrityError:
