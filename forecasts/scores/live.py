@@ -219,8 +219,8 @@ def _apply(delta: Delta) -> dict[Scope, Sums]:
     if sums:
         stored = _upsert_add(
             ScoreSum._meta.db_table,
-            ("scope_kind", "scope_id", "tag_id", "month"),
-            ("resolved_count", "yes_count", "brier_sum", "log_loss_sum", "time_averaged_sum"),
+            ScoreSum.KEY_FIELDS,
+            ScoreSum.SUM_FIELDS,
             [(*key, s.count, s.yes, s.brier, s.log_loss, s.time_averaged) for key, s in sums],
         )
         emptied = [row[0] for row in stored if row[5] == 0]
@@ -351,17 +351,7 @@ def scores_rebuild(*, snapshots: bool = True) -> RebuildReport:
         )
     rows_insert(
         ScoreSum,
-        (
-            "scope_kind",
-            "scope_id",
-            "tag_id",
-            "month",
-            "resolved_count",
-            "yes_count",
-            "brier_sum",
-            "log_loss_sum",
-            "time_averaged_sum",
-        ),
+        (*ScoreSum.KEY_FIELDS, *ScoreSum.SUM_FIELDS),
         (
             (additive.KIND_NAMES[key[0]], *key[1:], *value)
             for key, value in zip(

@@ -160,6 +160,11 @@ class ScoreSum(models.Model):
     log_loss_sum = models.BigIntegerField(default=0)
     time_averaged_sum = models.BigIntegerField(default=0)
 
+    # The key and the sums, in the order of ``additive.Sums``: every reader and writer of
+    # whole rows (the live update, the rebuild, the check) names them through these.
+    KEY_FIELDS = ("scope_kind", "scope_id", "tag_id", "month")
+    SUM_FIELDS = ("resolved_count", "yes_count", "brier_sum", "log_loss_sum", "time_averaged_sum")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(

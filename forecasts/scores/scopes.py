@@ -14,6 +14,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Exists, OuterRef, QuerySet
 
+from forecasts.core.counts import PublishedScopeCount
 from forecasts.core.models import Forecast, Forecaster, ForecastQuerySet, Source, Tag
 from forecasts.scores.models import ScopeKind
 
@@ -57,7 +58,9 @@ def public_scopes(kind: str) -> QuerySet[Any]:
     ones any public page, feed, API response or e-mail may name. One with drafts alone
     (rejected or not) is not public, nor is a source's stored text."""
     spec = scope_model(kind)
-    published = Forecast.objects.published().filter(**{spec.member: OuterRef("pk")})
+    # The stored counts (kept by the database, forecasts.core.counts): one index probe
+    # per scope, where an EXISTS over the forecasts read a tag's many rows.
+    published = PublishedScopeCount.objects.filter(kind=kind, scope_id=OuterRef("pk"), count__gt=0)
     return spec.model._default_manager.filter(Exists(published))
 
 

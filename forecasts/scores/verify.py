@@ -82,15 +82,7 @@ def scores_verify(*, limit: int = 20) -> VerifyReport:
         found_sums = {
             (kind, scope_id, tag, month): Sums(*values)
             for kind, scope_id, tag, month, *values in ScoreSum.objects.order_by().values_list(
-                "scope_kind",
-                "scope_id",
-                "tag_id",
-                "month",
-                "resolved_count",
-                "yes_count",
-                "brier_sum",
-                "log_loss_sum",
-                "time_averaged_sum",
+                *ScoreSum.KEY_FIELDS, *ScoreSum.SUM_FIELDS
             )
         }
         report.sums = len(found_sums)

@@ -191,34 +191,10 @@ def test_a_period_starting_mid_month_counts_only_its_days():
 def test_a_correction_and_its_reversal_leave_the_sums_exactly_as_they_were():
     forecast = forecast_with([0.35, 0.8], tags=[TagFactory()])
     resolve(forecast, "YES", dt.date(2024, 3, 1))
-    before = sorted(
-        ScoreSum.objects.values_list(
-            "scope_kind",
-            "scope_id",
-            "tag_id",
-            "month",
-            "resolved_count",
-            "yes_count",
-            "brier_sum",
-            "log_loss_sum",
-            "time_averaged_sum",
-        )
-    )
+    before = sorted(ScoreSum.objects.values_list(*ScoreSum.KEY_FIELDS, *ScoreSum.SUM_FIELDS))
     for outcome in ("NO", "ANNULLED", "NO", "YES"):
         resolve(forecast, outcome, dt.date(2024, 3, 1), reason=f"Now {outcome}.")
-    after = sorted(
-        ScoreSum.objects.values_list(
-            "scope_kind",
-            "scope_id",
-            "tag_id",
-            "month",
-            "resolved_count",
-            "yes_count",
-            "brier_sum",
-            "log_loss_sum",
-            "time_averaged_sum",
-        )
-    )
+    after = sorted(ScoreSum.objects.values_list(*ScoreSum.KEY_FIELDS, *ScoreSum.SUM_FIELDS))
     assert after == before  # integers: not one unit of drift
     everything = ScoreSum.objects.get(scope_kind="all", scope_id=0, tag_id=0, month=0)
     assert everything.brier_sum == round(0.65**2 * SCALE)
