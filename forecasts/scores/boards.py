@@ -18,6 +18,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     F,
     FloatField,
     OuterRef,
@@ -31,7 +32,7 @@ from django.utils import timezone
 from forecasts.core.models import Resolution, Tag
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.ranking import is_ranked, min_resolved
-from forecasts.scores.scopes import public_scopes, scope_model, scopes_named
+from forecasts.scores.scopes import public_scope_counts, public_scopes, scope_model, scopes_named
 from forecasts.scores.sums import period_sums, snapshot_from_sums
 
 # sort parameter: (snapshot attribute, descending, label)
@@ -219,16 +220,18 @@ def leaderboard(
     # A scope left without a published forecast since the snapshot (its forecasts
     # amended to name another forecaster, say) is left out, not linked to a page
     # that is not there (public_scopes).
-    named = public_scopes(kind).filter(pk=OuterRef("scope_id"))
+    # Public: a stored count of published forecasts (one index probe per row), the test
+    # public_scopes applies from the other side.
+    public = public_scope_counts(kind).filter(scope_id=OuterRef("scope_id"))
+    named = spec.model._default_manager.filter(pk=OuterRef("scope_id")).order_by()
     latest = ScoreSnapshot.objects.filter(scope_kind=kind).order_by("-as_of").values("as_of")[:1]
     enough = Q(resolved_count__gte=min_resolved())
-    snapshots = (
-        ScoreSnapshot.objects.filter(scope_kind=kind, as_of=Subquery(latest))
-        .annotate(
-            scope_slug=Subquery(named.values(spec.key_field)[:1]),
-            scope_name=Subquery(named.values(spec.name_field)[:1]),
-        )
-        .filter(scope_slug__isnull=False)
+    snapshots = ScoreSnapshot.objects.filter(
+        Exists(public), scope_kind=kind, as_of=Subquery(latest)
+    ).defer("calibration", "murphy", "phrases")  # a board shows none of them
+    named_snapshots = snapshots.annotate(
+        scope_slug=Subquery(named.values(spec.key_field)[:1]),
+        scope_name=Subquery(named.values(spec.name_field)[:1]),
     )
     attribute, descending, _ = LEADERBOARD_SORTS[sort]
     # The sort applies to the ranked rows only; the others all tie on it (NULL) and
@@ -238,7 +241,7 @@ def leaderboard(
     too_few = Case(
         When(enough, then=Value(False)), default=Value(True), output_field=BooleanField()
     )
-    ordered = snapshots.order_by(
+    ordered = named_snapshots.order_by(
         too_few.asc(), column, F("resolved_count").desc(), "scope_name", "scope_id"
     )
     page = list(ordered[offset : offset + limit] if limit is not None else ordered[offset:])

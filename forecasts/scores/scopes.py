@@ -60,8 +60,15 @@ def public_scopes(kind: str) -> QuerySet[Any]:
     spec = scope_model(kind)
     # The stored counts (kept by the database, forecasts.core.counts): one index probe
     # per scope, where an EXISTS over the forecasts read a tag's many rows.
-    published = PublishedScopeCount.objects.filter(kind=kind, scope_id=OuterRef("pk"), count__gt=0)
+    published = public_scope_counts(kind).filter(scope_id=OuterRef("pk"))
     return spec.model._default_manager.filter(Exists(published))
+
+
+def public_scope_counts(kind: str) -> QuerySet[PublishedScopeCount]:
+    """The stored counts of the public scopes of a kind (:func:`public_scopes`): for
+    queries keyed by a scope's id rather than its row (a snapshot's ``scope_id``)."""
+    scope_model(kind)
+    return PublishedScopeCount.objects.filter(kind=kind, count__gt=0)
 
 
 def scopes_named(kind: str, ids: list[int]) -> dict[int, Scope]:

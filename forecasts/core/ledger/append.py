@@ -82,8 +82,11 @@ def ledger_append(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger_append must run inside the transaction that makes the change.")
     chain = chain_of(forecast)
-    LedgerHead.objects.get_or_create(chain=chain)  # made by the migration; a flush empties it
-    head = LedgerHead.objects.select_for_update().get(chain=chain)
+    try:
+        head = LedgerHead.objects.select_for_update().get(chain=chain)
+    except LedgerHead.DoesNotExist:  # made by the migration; a flush empties it
+        LedgerHead.objects.get_or_create(chain=chain)
+        head = LedgerHead.objects.select_for_update().get(chain=chain)
     recorded_at = recorded_at or timezone.now()
     seq = head.seq + 1
     payload, hash_ = entry_chained(

@@ -142,7 +142,12 @@ def _resolution_build(
     # model's check constraints hold by construction (outcome and correction reason are
     # checked above) or are checked in Python with their own messages: Django would
     # evaluate each in a query of its own, on the path every resolution's commit takes.
-    resolution.full_clean(validate_constraints=False)
+    # Nor are the foreign keys looked up again: the forecast is the row just read (locked,
+    # in forecast_resolve), the one superseded was read above, and the reviewer is the
+    # acting user (the database's foreign keys still hold).
+    resolution.full_clean(
+        exclude=["forecast", "supersedes", "resolved_by"], validate_constraints=False
+    )
     if not resolution.evidence_url and not resolution.evidence_note:
         raise ValidationError(_constraint_message("resolution_has_evidence"))
     return resolution
