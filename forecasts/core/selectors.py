@@ -187,6 +187,7 @@ def _by_deadline(forecasts: ForecastQuerySet, *, at: dt.datetime, limit: int) ->
     return list(
         forecasts.with_status(at=at)
         .select_related("forecaster", "source")
+        .defer("source__text")  # an article's whole text, never shown in a list
         .order_by("resolve_by", "pk")[:limit]
     )
 
@@ -201,6 +202,7 @@ def recently_resolved(*, limit: int = RECENT) -> list[Resolution]:
     return list(
         Resolution.objects.filter(is_current=True, forecast__published_at__isnull=False)
         .select_related("forecast__forecaster", "forecast__source", "supersedes")
+        .defer("forecast__source__text")  # an article's whole text, never shown in a list
         .order_by("-resolved_at", "-pk")[:limit]
     )
 

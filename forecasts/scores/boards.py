@@ -26,6 +26,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
 from django.utils import timezone
 
@@ -244,11 +245,14 @@ def leaderboard(
     ordered = named_snapshots.order_by(
         too_few.asc(), column, F("resolved_count").desc(), "scope_name", "scope_id"
     )
-    page = list(ordered[offset : offset + limit] if limit is not None else ordered[offset:])
-    if offset == 0 and (limit is None or len(page) < limit):
-        # The whole board was read: no need to count.
-        total = offset + len(page)
-        ranked_total = sum(1 for s in page if is_ranked(s.resolved_count))
+    # The board's size comes with its page (window counts over the whole board, taken
+    # before the LIMIT); only a page past the end, which has no row to carry them, asks.
+    counted = ordered.annotate(
+        board_total=Window(Count("pk")), board_ranked=Window(Count("pk", filter=enough))
+    )
+    page = list(counted[offset : offset + limit] if limit is not None else counted[offset:])
+    if page:
+        total, ranked_total = page[0].board_total, page[0].board_ranked
     else:
         counts = snapshots.aggregate(total=Count("pk"), ranked=Count("pk", filter=enough))
         total, ranked_total = counts["total"], counts["ranked"]

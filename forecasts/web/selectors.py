@@ -88,6 +88,7 @@ def _scope_page(
                 Forecast.objects.filter(pk__in=ids)
                 .with_status(at=at)
                 .select_related("forecaster", "source")
+                .defer("source__text")  # an article's whole text, never shown in a list
                 .order_by(*order)
             ),
             count=lambda: published_scope_count(kind, obj.pk),
