@@ -7,6 +7,7 @@ Django loads an app's models from this module; each domain keeps its own in
 from forecasts.core.counts import (
     ForecastStateCount,
     PublishedScopeCount,
+    PublishedTagListing,
     UnresolvedDeadlineCount,
 )
 from forecasts.core.ledger.models import LedgerEntry, LedgerHead
@@ -66,6 +67,7 @@ __all__ = [
     "LedgerHead",
     "Outcome",
     "PublishedScopeCount",
+    "PublishedTagListing",
     "Resolution",
     "ReviewLinkUse",
     "ReviewPrompt",

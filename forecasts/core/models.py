@@ -276,17 +276,17 @@ class Forecast(models.Model):
                 condition=Q(published_at__isnull=False, current_outcome__isnull=True),
                 name="forecast_unresolved_deadline",
             ),
-            # Whether a forecaster or source has a published forecast (which ones may be
-            # shown, asked per leaderboard row): the first entry, not every forecast.
+            # A forecaster's and a source's page: any page of their published forecasts,
+            # in the page's order, is one range of these (a tag's: PublishedTagListing).
             models.Index(
-                fields=["forecaster"],
+                fields=["forecaster", "resolve_by", "id"],
                 condition=Q(published_at__isnull=False),
-                name="forecast_published_forecaster",
+                name="forecast_forecaster_deadline",
             ),
             models.Index(
-                fields=["source"],
+                fields=["source", "quote_start", "id"],
                 condition=Q(published_at__isnull=False),
-                name="forecast_published_source",
+                name="forecast_source_quote_order",
             ),
             # Clearing synthetic data finds its rows without scanning the real ones.
             models.Index(fields=["id"], condition=Q(synthetic=True), name="forecast_synthetic"),

@@ -47,9 +47,12 @@ class IdsFirst(Generic[M]):
     (a stored count), so a page costs no scan of everything it could list.
     """
 
-    matching: QuerySet[M]
+    matching: QuerySet[Any]
     rows: Callable[[list[Any]], QuerySet[M]]
     count: Callable[[], int] | None = None
+    # The field of ``matching`` holding the rows' ids: a listing kept beside the rows
+    # (forecasts.core.counts.PublishedTagListing) names them ``forecast_id``.
+    id_field: str = "pk"
 
 
 Pageable: TypeAlias = QuerySet[Any] | Sequence[Any] | IdsFirst[Any]
@@ -73,7 +76,7 @@ def window(items: Pageable, *, offset: int, limit: int) -> Window[Any]:
         count = items.count() if items.count is not None else items.matching.count()
         if offset >= count:
             return Window(count, [])
-        ids = list(items.matching.values_list("pk", flat=True)[offset : offset + limit])
+        ids = list(items.matching.values_list(items.id_field, flat=True)[offset : offset + limit])
         return Window(count, list(items.rows(ids)) if ids else [])
     count = items.count() if isinstance(items, QuerySet) else len(items)
     return Window(count, list(items[offset : offset + limit]) if offset < count else [])

@@ -7,10 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 
-from forecasts.core.counts import published_scope_count
+from forecasts.core.counts import PublishedTagListing, published_scope_count
 from forecasts.core.models import Forecast, ForecastQuerySet
 from forecasts.core.selectors import (
     forecast_public_count,
@@ -81,9 +81,19 @@ def _scope_page(
     """``ValueError`` when ``number`` is past the last page."""
     # Ids first: the page's per-row subqueries run for its 50 rows, not for every row
     # of the scope the sort and the OFFSET pass over; counted from the stored counts.
+    # The ids are one index range: of the forecasts (a forecaster's or source's, in the
+    # page's order) or of a tag's listing (by deadline, as the rows are ordered).
+    matching: QuerySet[Any] = forecasts.published().order_by(*order)
+    id_field = "pk"
+    if kind == ScopeKind.TAG:
+        matching = PublishedTagListing.objects.filter(tag_id=obj.pk).order_by(
+            "resolve_by", "forecast_id"
+        )
+        id_field = "forecast_id"
     listed = numbered_page(
         IdsFirst(
-            matching=forecasts.published().order_by(*order),
+            matching=matching,
+            id_field=id_field,
             rows=lambda ids: (
                 Forecast.objects.filter(pk__in=ids)
                 .with_status(at=at)

@@ -15,10 +15,13 @@ from django.utils import timezone
 from forecasts.core import selectors, services
 from forecasts.core.counts import (
     ForecastStateCount,
+    PublishedTagListing,
     UnresolvedDeadlineCount,
     counts_recount,
     counts_stored,
     published_scope_count,
+    tag_listings_derived,
+    tag_listings_stored,
 )
 from forecasts.core.ledger.verify import LedgerMismatch, ledger_verify
 from forecasts.core.models import Forecast, Outcome, Resolution, Status
@@ -36,6 +39,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 migration = importlib.import_module("forecasts.migrations.0015_forecast_current_outcome")
+listing_migration = importlib.import_module("forecasts.migrations.0016_tag_listing")
 
 NOW = dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 6, 15)
@@ -117,6 +121,7 @@ def _recomputed_states() -> dict[str, str]:
 
 def _assert_counts_exact() -> None:
     assert counts_stored() == counts_recount()
+    assert tag_listings_stored() == tag_listings_derived()
     states = _recomputed_states()
     by_state = {state: list(states.values()).count(state) for state in Status.values}
     assert selectors.forecast_status_counts(at=NOW) == by_state
@@ -246,6 +251,7 @@ def test_the_triggers_are_installed():
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         installed = {row[0] for row in cursor.fetchall()}
     assert set(migration.TRIGGER_NAMES[connection.vendor]) <= installed
+    assert set(listing_migration.TRIGGER_NAMES[connection.vendor]) <= installed
 
 
 def test_verify_ledger_finds_a_stored_count_that_is_wrong(seeded):
@@ -304,3 +310,43 @@ def test_scope_counts_follow_tags_publication_amendments_and_deletion():
     assert published_scope_count("tag", first.pk) == 3
     with pytest.raises(ValueError, match="Unknown scope kind"):
         published_scope_count("all", 0)
+
+
+def test_the_tag_listing_follows_links_publication_and_extensions():
+    """Each published forecast under each of its tags, with its deadline as it stands."""
+    tag, other = TagFactory(slug="listed"), TagFactory(slug="other")
+    draft = ForecastFactory(slug="draft", published_at=None, resolve_by=dt.date(2026, 9, 1))
+    shown = ForecastFactory(
+        slug="shown", made_on=dt.date(2026, 1, 1), resolve_by=dt.date(2026, 7, 1)
+    )
+    draft.tags.set([tag])
+    shown.tags.set([tag, other])
+    assert tag_listings_stored() == {
+        (tag.pk, shown.pk, dt.date(2026, 7, 1)),
+        (other.pk, shown.pk, dt.date(2026, 7, 1)),
+    }
+    services.forecasts_publish(forecasts=Forecast.objects.filter(pk=draft.pk))
+    shown.tags.remove(other)
+    services.forecast_extend(
+        forecast=shown,
+        new_resolve_by=dt.date(2026, 12, 1),
+        reason="Not yet knowable.",
+        extended_by=None,
+    )
+    draft.refresh_from_db()
+    assert tag_listings_stored() == {
+        (tag.pk, draft.pk, draft.resolve_by),
+        (tag.pk, shown.pk, dt.date(2026, 12, 1)),
+    }
+    _assert_counts_exact()
+
+
+def test_verify_ledger_finds_a_tag_listing_that_is_wrong(seeded):
+    ledger_verify()
+    forecast = Forecast.objects.published().first()
+    assert forecast is not None
+    forecast.tags.add(TagFactory(slug="added"))
+    ledger_verify()  # a tag given through the ORM is listed by the database
+    PublishedTagListing.objects.filter(forecast_id=forecast.pk).delete()
+    with pytest.raises(LedgerMismatch, match="listing of published forecasts by tag"):
+        ledger_verify()

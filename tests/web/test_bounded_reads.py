@@ -115,3 +115,42 @@ def test_the_public_list_is_counted_from_the_stored_counts(client):
     assert f"{resolved} forecasts with status “resolved”" in response.content.decode()
     listed = client.get("/api/forecasts?status=resolved&limit=5").json()
     assert listed["count"] == resolved
+
+
+def test_a_tag_page_lists_its_forecasts_by_deadline_from_the_tag_listing(client):
+    """A rare tag's page reads its page of ids from the tag's listing (one index range),
+    not from the forecasts walked by deadline until enough carry the tag; the rows are
+    the tag's published forecasts, soonest deadline first, pages included."""
+    _add(24, start=0)  # under "topic"
+    rare = TagFactory(slug="rare", name="Rare")
+    tagged = []
+    for number in range(55):
+        forecast = ForecastFactory(
+            slug=f"rare-{number}",
+            made_on=dt.date(2025, 1, 1),
+            resolve_by=dt.date(2025, 2, 1) + dt.timedelta(days=(number * 7) % 55),
+            published_at=None if number == 3 else NOW,
+        )
+        forecast.tags.set([rare])
+        if number != 3:
+            tagged.append(forecast)
+    expected = [f.slug for f in sorted(tagged, key=lambda f: (f.resolve_by, f.pk))]
+    public_pages_changed()
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get("/tags/rare/")
+    assert first.status_code == 200
+    assert any("publishedtaglisting" in query["sql"] for query in queries)
+    second = client.get("/tags/rare/?page=2")
+    listed = [
+        slug
+        for page in (first, second)
+        for slug in expected
+        if f'href="/forecasts/{slug}/"' in page.content.decode()
+    ]
+    assert sorted(listed) == sorted(expected)  # every published one, the draft on neither
+    body = first.content.decode()
+    shown = [slug for slug in expected if f'href="/forecasts/{slug}/"' in body]
+    assert shown == expected[: len(shown)] and len(shown) == 50
+    assert body.index(f'href="/forecasts/{shown[0]}/"') < body.index(
+        f'href="/forecasts/{shown[-1]}/"'
+    )

@@ -24,7 +24,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from forecasts.core.counts import counts_recount, counts_stored
+from forecasts.core.counts import (
+    counts_recount,
+    counts_stored,
+    tag_listings_derived,
+    tag_listings_stored,
+)
 from forecasts.core.ledger.canonical import GENESIS_HASH, canonical_json, chain_hash
 from forecasts.core.ledger.events import ESTIMATE_FIELDS, TERM_FIELDS, moment
 from forecasts.core.ledger.models import EventKind, LedgerChain, LedgerEntry, LedgerHead
@@ -89,6 +94,7 @@ def ledger_verify(*, progress: Progress | None = None) -> VerifyReport:
     forecasts = _forecasts_compare(states)
     estimate_count = _estimates_compare(estimates)
     _counts_compare()
+    _tag_listing_compare()
     return VerifyReport(
         entries=entries,
         forecasts=forecasts,
@@ -313,6 +319,19 @@ def _counts_compare() -> None:
         raise LedgerMismatch(
             "The stored counts of published forecasts by forecaster, source and tag differ "
             f"from the forecasts for {len(scopes)} of them (first: {scopes[0][0]})."
+        )
+
+
+def _tag_listing_compare() -> None:
+    stored, derived = tag_listings_stored(), tag_listings_derived()
+    if stored != derived:
+        differ = sorted(stored ^ derived)
+        tag_id, forecast_id, resolve_by = differ[0]
+        where = "lists" if differ[0] in stored else "leaves out"
+        raise LedgerMismatch(
+            f"The stored listing of published forecasts by tag differs from the forecasts "
+            f"and their tags in {len(differ)} rows (first: it {where} forecast {forecast_id} "
+            f"under tag {tag_id}, due {resolve_by})."
         )
 
 
