@@ -160,7 +160,11 @@ def test_period_filter_keeps_outcomes_known_in_it(client, db):
         ({"page": "x"}, "Page must be a whole number"),
     ],
 )
-def test_bad_parameters_are_400_with_a_message(client, many_forecasters, params, message):
+def test_bad_parameters_are_400_with_a_message(client, time_machine, params, message):
+    time_machine.move_to(dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC))
+    for name in ("Ann", "Bob"):  # boards with rows (a 400 is not an empty board's)
+        _resolved(ForecasterFactory(name=name), 0.7, "YES", dt.date(2024, 6, 1))
+    score_services.scores_snapshot(as_of=TODAY)
     for url in ("/", reverse("forecasts:leaderboard", args=["sources"])):
         if "page" in params and url == "/":
             continue
