@@ -150,7 +150,8 @@ def test_a_tag_page_lists_its_forecasts_by_deadline_from_the_tag_listing(client)
     assert sorted(listed) == sorted(expected)  # every published one, the draft on neither
     body = first.content.decode()
     shown = [slug for slug in expected if f'href="/forecasts/{slug}/"' in body]
-    assert shown == expected[: len(shown)] and len(shown) == 50
+    assert len(shown) == 50
+    assert shown == expected[:50]
     assert body.index(f'href="/forecasts/{shown[0]}/"') < body.index(
         f'href="/forecasts/{shown[-1]}/"'
     )
