@@ -26,7 +26,15 @@ _INCOMING = re.compile(r"[A-Za-z0-9._-]{8,64}")
 # django.core.signing output: payload[:timestamp]:signature in URL-safe base64
 # (the payload starts with "." when compressed; timestamped signers add the
 # middle part). A signature is at least 20 characters; shorter runs are words.
-SIGNED_TOKEN = re.compile(r"\.?[A-Za-z0-9_-]{8,}(?::[A-Za-z0-9]{4,})?:[A-Za-z0-9_-]{20,}")
+# The colons may come percent-encoded (a path as a browser sent it, in gunicorn's
+# access line), once or twice. A token starts where a word does: without the
+# lookbehind, every position inside a long word was a start, and a request for an
+# 8,000-character path cost a second of matching to log.
+_SEPARATOR = r"(?::|%3[Aa]|%253[Aa])"
+SIGNED_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9_-])\.?[A-Za-z0-9_-]{8,}"
+    rf"(?:{_SEPARATOR}[A-Za-z0-9]{{4,}})?{_SEPARATOR}[A-Za-z0-9_-]{{20,}}"
+)
 REDACTED = "[redacted-token]"
 
 

@@ -3,6 +3,8 @@
 import json
 import logging
 import logging.config
+import time
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -170,3 +172,34 @@ def test_digest_link_tokens_never_reach_the_logs(caplog):
     # Ordinary messages with colons are left alone.
     logging.getLogger("forecasts").info("Snapshot scores as of 2026-11-30: 73360 resolved")
     assert "as of 2026-11-30: 73360 resolved" in caplog.text
+
+
+@pytest.mark.parametrize("encode", [quote, lambda token: quote(quote(token))])
+def test_percent_encoded_tokens_never_reach_the_logs(caplog, encode):
+    """Issue 16 (4): a browser may send the token's colons as %3A; gunicorn logs the path
+    as sent."""
+    from forecasts.digests import links as digest_links
+    from forecasts.models import Subscriber
+
+    token = digest_links.manage_token(Subscriber.objects.create(email="reader@example.org"))
+    encoded = encode(token)
+    assert "%" in encoded
+    assert ":" not in encoded
+    caplog.handler.addFilter(RedactFilter())
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("gunicorn.access").info('"GET /digests/manage/%s/ HTTP/1.1"', encoded)
+    assert encoded not in caplog.text
+    assert token.rsplit(":", 1)[1] not in caplog.text  # not even the signature
+    assert REDACTED in caplog.text
+
+
+def test_redacting_a_long_path_takes_time_in_proportion_to_it():
+    """A request line of 100,000 word characters (none a token) is redacted in well under
+    a second: every position inside a word was a start of the pattern, and matching was
+    quadratic (8,000 characters took a second)."""
+    for message in ("GET /" + "a" * 100_000, "x" + "a%3A" * 25_000, "abcdefghij:" * 10_000):
+        record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, message, (), None)
+        began = time.perf_counter()
+        RedactFilter().filter(record)
+        assert time.perf_counter() - began < 1.0
+        assert record.getMessage() == message
