@@ -91,12 +91,24 @@ class AmendmentInline(AuditInline):
         return "; ".join(f"{term}: {was!r} → {now!r}" for term, (was, now) in obj.changes.items())
 
 
+def may_see_addresses(request: HttpRequest) -> bool:
+    """Whether the admin may show this user other people's e-mail addresses (the
+    recipients of review prompts): those who may see the users themselves."""
+    return bool(request.user.has_perm("auth.view_user"))
+
+
 class ReviewPromptInline(AuditInline):
     model = ReviewPrompt
     verbose_name_plural = "review prompts"
     fields = ("step", "recipient", "user", "deadline", "claimed_at", "sent_at", "attempts")
     readonly_fields = fields
     related = ("user",)
+
+    def get_fields(self, request: HttpRequest, obj: Forecast | None = None) -> list[Any]:
+        fields = list(super().get_fields(request, obj))
+        if may_see_addresses(request):
+            return fields
+        return [field for field in fields if field != "recipient"]
 
 
 # --- Added by editors: ForecastAdmin.save_formset calls the services ---------------------

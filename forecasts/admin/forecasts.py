@@ -14,7 +14,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -30,6 +30,7 @@ from forecasts.admin.forecast_inlines import (
     ReviewerInline,
     ReviewPromptInline,
     estimate_fields,
+    may_see_addresses,
 )
 from forecasts.admin.site import (
     InlineChanges,
@@ -218,9 +219,16 @@ class ForecastAdmin(ModelAdmin[Forecast]):
         ).order_by("-sent_at", "-pk")
         forecasts = super().get_queryset(request)
         assert isinstance(forecasts, ForecastQuerySet)  # the forecasts' own manager made it
+        # Whom it was sent to is a person's e-mail address: shown to those who may see
+        # the users (auth.view_user), not to every editor.
+        recipient = (
+            Subquery(last_sent.values("recipient")[:1])
+            if may_see_addresses(request)
+            else Value("", output_field=CharField())
+        )
         return forecasts.with_status(at=timezone.now()).annotate(
             last_prompted_at=Subquery(last_sent.values("sent_at")[:1]),
-            last_prompted_to=Subquery(last_sent.values("recipient")[:1]),
+            last_prompted_to=recipient,
         )
 
     def get_readonly_fields(
@@ -302,7 +310,8 @@ class ForecastAdmin(ModelAdmin[Forecast]):
         if sent_at is None:
             return "—"
         when = timezone.localtime(sent_at).strftime("%Y-%m-%d %H:%M")
-        return format_html("{}<br>to {}", when, obj.last_prompted_to)  # type: ignore[attr-defined]
+        recipient = obj.last_prompted_to  # type: ignore[attr-defined]
+        return format_html("{}<br>to {}", when, recipient) if recipient else when
 
     @admin.display(description="outcome", ordering="outcome")
     def outcome_display(self, obj: Forecast) -> str:

@@ -84,7 +84,9 @@ class ReviewPrompt(OutboxItem):
         return {"failed_at": now}
 
     def __str__(self) -> str:
-        return f"{self.get_step_display()} to {self.recipient} for forecast {self.forecast_id}"
+        # No recipient: the text stands in admin pages shown to users who may not see
+        # other people's e-mail addresses.
+        return f"{self.get_step_display()} for forecast {self.forecast_id} (#{self.pk})"
 
 
 class ReviewLinkUse(models.Model):

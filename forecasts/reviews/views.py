@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from forecasts.core import services as core_services
@@ -65,10 +66,15 @@ def review_forecast(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def review_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """A one-click link from a review e-mail. GET only shows what would happen (mail
-    scanners follow links); the reviewer confirms with a POST that adds evidence."""
+    scanners follow links); the reviewer confirms with a POST that adds evidence.
+
+    Never cached (a shared cache must not keep a page behind a token), and the page
+    names the reviewer only to the reviewer signed in: anyone else holding the link (a
+    forwarded e-mail, a scanner) learns nothing of who reviews the forecast."""
     try:
         link = links.review_link_check(token, slug=slug, user=request.user)
     except LinkRefused as refused:
@@ -114,7 +120,13 @@ def review_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     return render(
         request,
         "forecasts/review_link.html",
-        {"link": link, "form": form, "forecast": link.forecast},
+        {
+            "link": link,
+            "form": form,
+            "forecast": link.forecast,
+            "signed_in_as_reviewer": request.user.is_authenticated
+            and request.user.pk == link.reviewer.pk,
+        },
     )
 
 

@@ -322,6 +322,20 @@ class TestDueForReview:
         assert "2025-02-27 12:00<br>to gina@example.org" in html
         assert recent.statement in html
 
+    def test_an_editor_who_may_not_see_users_sees_no_recipient(self, client, frozen):
+        """Issue 16 (6): the last prompt's recipient is a reviewer's e-mail address."""
+        escalated = ForecastFactory(statement="escalated", resolve_by=dt.date(2025, 2, 14))
+        sent_prompt(escalated, "rita@example.org", NOW - dt.timedelta(days=10))
+        client.force_login(staff_user("eddie", "view_forecast", "change_forecast"))
+        response = client.get(reverse(CHANGELIST) + "?status=due")
+        assert listed(response) == ["escalated"]
+        html = response.content.decode()
+        assert "2025-02-19 12:00" in html  # when, still
+        assert "rita@example.org" not in html
+        change = client.get(change_url(escalated)).content.decode()
+        assert "escalated" in change
+        assert "rita@example.org" not in change
+
     def test_columns_are_blank_for_forecasts_that_are_not_due(self, client, staff, frozen):
         ForecastFactory(statement="open", resolve_by=dt.date(2025, 6, 30))
         response = client.get(reverse(CHANGELIST))
@@ -702,6 +716,12 @@ class TestAuditTrail:
         assert "https://example.org/closed" in html
         assert "Ribbon cutting moved." in html
         assert "Feb. 20, 2025" in html
+        # The prompts' recipients are e-mail addresses: shown only to those who may see
+        # the users (issue 16, 6).
+        assert "gina@example.org" not in html
+        group_reviewer.user_permissions.add(Permission.objects.get(codename="view_user"))
+        client.force_login(type(group_reviewer).objects.get(pk=group_reviewer.pk))
+        html = client.get(change_url(history)).content.decode()
         assert "gina@example.org" in html
         for editable in (
             'name="resolutions-0-outcome"',

@@ -55,6 +55,27 @@ class TestOneClickLinks:
         assert not Resolution.objects.exists()
         assert not ReviewLinkUse.objects.exists()
 
+    def test_the_page_names_the_reviewer_to_the_reviewer_alone_and_is_never_cached(
+        self, client, forecast, reviewer
+    ):
+        """Issue 16 (7): anyone holding the link (a forwarded e-mail) learned who reviews
+        the forecast, and the page could be kept by a shared cache."""
+        reviewer.first_name, reviewer.last_name = "Rita", "Reviewer"
+        reviewer.save()
+        path = link_path(reviewer, forecast, "yes")
+        response = client.get(path)
+        html = response.content.decode()
+        assert "Rita Reviewer" not in html
+        assert re.search(r"\brita\b", html, re.IGNORECASE) is None  # nor the username
+        assert "the reviewer this link was sent to" in html
+        cache_control = response.headers["Cache-Control"]
+        assert "no-store" in cache_control
+        assert "private" in cache_control
+        client.force_login(reviewer)
+        assert "Rita Reviewer" in client.get(path).content.decode()
+        client.force_login(UserFactory(username="other"))
+        assert "Rita Reviewer" not in client.get(path).content.decode()
+
     def test_post_with_evidence_resolves_as_the_reviewer(self, client, forecast, reviewer):
         response = client.post(link_path(reviewer, forecast, "no"), {"outcome": "NO", **EVIDENCE})
         assert response.status_code == 200, response.content.decode()
