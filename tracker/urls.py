@@ -20,11 +20,13 @@ urlpatterns = [
     path("api/", api.urls),
     path("export/forecasts.csv", forecasts_csv, name="export-forecasts-csv"),
     path(
-        "feeds/forecasts.atom", cached_public_page(feeds.NewForecastsFeed()), name="feed-forecasts"
+        "feeds/forecasts.atom",
+        cached_public_page(params=())(feeds.NewForecastsFeed()),
+        name="feed-forecasts",
     ),
     path(
         "feeds/resolutions.atom",
-        cached_public_page(feeds.ResolutionsFeed()),
+        cached_public_page(params=())(feeds.ResolutionsFeed()),
         name="feed-resolutions",
     ),
     path("healthz", health.healthz, name="healthz"),

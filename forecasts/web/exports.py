@@ -50,8 +50,16 @@ COLUMNS = [
     "evidence_url",
     "url",
 ]
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection),
+# also after leading spaces (" =1+1"), and their fullwidth forms (U+FF1D for "="), which some
+# spreadsheets read as the ASCII ones.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# What a spreadsheet may skip before the formula character: spaces and line breaks of
+# any width, the no-break and zero-width spaces and a byte-order mark.
+LEADING_SPACE = (
+    " \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
 # Numbers are written rounded to this many decimal places.
 DECIMALS = 6
 # Rows written per chunk of the response: large enough to keep the overhead per
@@ -126,7 +134,7 @@ def _export_rows(
 
 
 @require_safe
-@cached_public_page  # streamed: only the headers are set, nothing is stored
+@cached_public_page(params=ForecastFilters.model_fields)  # streamed: headers only
 def forecasts_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """Every published forecast matching the filters of ``/api/forecasts``, one per row."""
     try:
@@ -157,7 +165,7 @@ def cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_STARTS) else value
+        return "'" + value if value.lstrip(LEADING_SPACE).startswith(FORMULA_STARTS) else value
     if isinstance(value, float):
         return round(value, DECIMALS)
     return value
@@ -200,8 +208,10 @@ def text_cell_sql(column: str) -> tuple[str, list[Any]]:
     """:func:`cell` for a text column, in SQL (with its parameters): the formula guard,
     and an empty text written unquoted, as Python's ``csv`` writes it (COPY quotes an
     empty text, to tell it from NULL)."""
-    guarded = f"CASE WHEN left({column}, 1) = ANY(%s) THEN '''' || {column} ELSE {column} END"
-    return f"NULLIF({guarded}, '')", [list(FORMULA_STARTS)]
+    guarded = (
+        f"CASE WHEN left(ltrim({column}, %s), 1) = ANY(%s) THEN '''' || {column} ELSE {column} END"
+    )
+    return f"NULLIF({guarded}, '')", [LEADING_SPACE, list(FORMULA_STARTS)]
 
 
 def rounded_sql(number: str) -> str:

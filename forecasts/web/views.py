@@ -32,9 +32,13 @@ from forecasts.web.pagination import (
 
 logger = logging.getLogger(__name__)
 
+# The query parameters a board page reads (_board_options); each cached view names
+# those it reads, and no other makes a page of its own (caching.cached_public_page).
+BOARD_PARAMS = ("sort", "tag", "period")
+
 
 @require_safe
-@cached_public_page
+@cached_public_page(params=("status", "page"))
 def forecast_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     now = timezone.now()
@@ -60,7 +64,7 @@ def _list_context(status: str, **extra: object) -> dict[str, object]:
 
 
 @require_safe
-@cached_public_page
+@cached_public_page(params=())
 def forecast_detail(request: HttpRequest, slug: str) -> HttpResponse:
     forecast = core_selectors.forecast_public_detail(slug=slug, at=timezone.now())
     resolutions = list(forecast.resolutions.all())
@@ -82,7 +86,7 @@ def forecast_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@cached_public_page
+@cached_public_page(params=())
 def scores(request: HttpRequest) -> HttpResponse:
     sort, filters = "rank", boards.BoardFilters()
     return render(
@@ -171,7 +175,7 @@ def _filter_context(sort: str, filters: boards.BoardFilters) -> dict[str, object
 
 
 @require_safe
-@cached_public_page
+@cached_public_page(params=BOARD_PARAMS)
 def scorecard(request: HttpRequest) -> HttpResponse:
     try:
         sort, filters = _board_options(request)
@@ -214,7 +218,7 @@ def scorecard(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cached_public_page
+@cached_public_page(params=(*BOARD_PARAMS, "page"))
 def leaderboard(request: HttpRequest, name: str) -> HttpResponse:
     if name not in BOARDS:
         raise Http404("No such leaderboard.")
@@ -244,19 +248,19 @@ def leaderboard(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_safe
-@cached_public_page
+@cached_public_page(params=("page",))
 def forecaster_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _scope_detail(request, ScopeKind.FORECASTER, key=slug)
 
 
 @require_safe
-@cached_public_page
+@cached_public_page(params=("page",))
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _scope_detail(request, ScopeKind.TAG, key=slug)
 
 
 @require_safe
-@cached_public_page
+@cached_public_page(params=("page",))
 def source_detail(request: HttpRequest, key: str) -> HttpResponse:
     return _scope_detail(request, ScopeKind.SOURCE, key=key)
 

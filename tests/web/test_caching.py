@@ -89,3 +89,40 @@ def test_while_one_request_renders_a_changed_page_others_get_the_previous_versio
     with CaptureQueriesContext(connection) as rendering:
         assert client.get("/").status_code == 200  # nobody rendering: this one does
     assert len(rendering.captured_queries) > 0
+
+
+@pytest.mark.parametrize(
+    ("url", "same_as"),
+    [
+        ("/?junk=1", "/"),
+        ("/?utm_source=feed&period=12m", "/?period=12m"),
+        (
+            "/leaderboards/forecasters/?page=1&sort=brier&x=y",
+            "/leaderboards/forecasters/?sort=brier&page=1",
+        ),
+        ("/forecasts/?status=due&junk=2", "/forecasts/?status=due"),
+        ("/api/forecasts?limit=5&junk=3", "/api/forecasts?limit=5"),
+    ],
+)
+def test_parameters_a_page_does_not_read_make_no_page_of_their_own(
+    client, seeded, url, same_as, django_assert_num_queries
+):
+    """Issue 16 (3): each /?junk=N was a full render and a cache entry of its own, a way to
+    fill the cache. The page is keyed by the parameters it reads, in any order; the
+    others never reach the view."""
+    first = client.get(same_as)
+    assert first.status_code == 200
+    with django_assert_num_queries(0):
+        second = client.get(url)
+    assert second.status_code == 200
+    assert second.content == first.content
+    for junk in ("junk", "utm_source", "x=y"):
+        assert junk not in second.content.decode()
+
+
+def test_a_parameter_a_page_reads_still_makes_its_own_page(client, seeded):
+    everything = client.get("/").content.decode()
+    filtered = client.get("/?period=12m").content.decode()
+    assert filtered != everything
+    resolved = client.get("/forecasts/?status=resolved").content.decode()
+    assert resolved != client.get("/forecasts/").content.decode()

@@ -45,6 +45,10 @@ AWKWARD = [
     "Ünïcödé — «guillemets», 北朝鮮, עברית, 🙂 and e\u0301",
     "100% sure, O'Brien says; under_score",
     " leading space, trailing space ",
+    " =1+1 after a space",
+    "\u00a0\u3000@SUM(A1) after no-break and ideographic spaces",
+    "\uff1d1+1 fullwidth",
+    "\ufeff\uff0d1 after a byte-order mark",
 ]
 PROBABILITIES = [0.0, 1.0, 0.5, 1 / 3, 2 / 3, 0.123456789, 0.05, 1e-7, 0.999999999, 0.7]
 
@@ -159,7 +163,8 @@ def test_copy_writes_the_rows_the_python_path_writes(awkward_record, params):
         statements = {row[1] for row in copied[1:]}
         # The guard did its work: every formula start is prefixed, the rest kept whole.
         for text in AWKWARD:
-            guarded = "'" + text if text.startswith(exports.FORMULA_STARTS) else text
+            leading = text.lstrip(exports.LEADING_SPACE)
+            guarded = "'" + text if leading.startswith(exports.FORMULA_STARTS) else text
             assert guarded in statements
         assert "'-minus-slug" in {row[0] for row in copied}
 

@@ -158,6 +158,11 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(client):
         "formula-minus": "-1 is the answer",
         "formula-at": "@SUM(A1:A9) happens",
         "formula-tab": "\t=1+1",
+        # Issue 16 (9): after leading spaces, and fullwidth.
+        "formula-after-space": " =1+1",
+        "formula-after-spaces": "\u00a0 \u3000+1+1",
+        "formula-fullwidth": "\uff1d1+1",
+        "formula-fullwidth-at": "\uff20SUM(A1)",
         "plain-text": 'A "quoted", comma-separated\nmulti-line statement',
     }
     forecaster = ForecasterFactory(name="=cmd|'/c calc'!A1")

@@ -8,10 +8,13 @@ pages the lists.
 # No "from __future__ import annotations": django-ninja reads the views' parameter types
 # through @paginate's wrapper, whose module cannot resolve their names.
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI, Query
+from ninja import NinjaAPI, Query, Schema
 from ninja import Path as PathParam
 from ninja.decorators import decorate_view
 from ninja.errors import HttpError
@@ -50,7 +53,7 @@ from forecasts.web.api.schemas import (
 )
 from forecasts.web.caching import cached_public_page
 from forecasts.web.filters import ForecastFilters, Slug, forecast_public_results
-from forecasts.web.pagination import Beside, IdsFirst, PublicPagination
+from forecasts.web.pagination import Beside, IdsFirst, PageQuery, PublicPagination
 
 
 class PublicAPI(NinjaAPI):
@@ -82,8 +85,17 @@ def _bad_parameters(request: HttpRequest, exc: NinjaValidationError) -> HttpResp
     )
 
 
-# Cached like the public pages: per URL, until a write changes what they show.
-_cached = decorate_view(cached_public_page)
+def _cached(
+    *queries: type[Schema], paged: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Cached like the public pages, until a write changes what they show: per path and
+    the parameters the endpoint reads (those of its query schemas, and the page's); any
+    other is dropped before it runs, and makes no entry of its own."""
+    names = [name for query in queries for name in query.model_fields]
+    if paged:
+        names += list(PageQuery.model_fields)
+    return decorate_view(cached_public_page(params=names))
+
 
 ERRORS = {400: ErrorOut, 404: ErrorOut}
 
@@ -96,7 +108,7 @@ def _scope(kind: str, scope_id: int) -> Scope:
 
 
 @api.get("/forecasts", response={200: ForecastPage, 400: ErrorOut}, tags=["forecasts"])
-@_cached
+@_cached(ForecastFilters, paged=True)
 @paginate(PublicPagination)
 def forecast_list(request: HttpRequest, filters: Query[ForecastFilters]) -> IdsFirst[Forecast]:
     """Published forecasts, soonest deadline first, filtered and paginated."""
@@ -104,14 +116,14 @@ def forecast_list(request: HttpRequest, filters: Query[ForecastFilters]) -> IdsF
 
 
 @api.get("/forecasts/{slug}", response={200: ForecastDetailOut, **ERRORS}, tags=["forecasts"])
-@_cached
+@_cached()
 def forecast_detail(request: HttpRequest, slug: PathParam[Slug]) -> Forecast:
     """One published forecast with its estimates, resolutions and deadline extensions."""
     return forecast_public_detail(slug=slug, at=timezone.now())
 
 
 @api.get("/forecasters", response={200: ForecasterPage, 400: ErrorOut}, tags=["scopes"])
-@_cached
+@_cached(paged=True)
 @paginate(PublicPagination)
 def forecaster_list(request: HttpRequest) -> QuerySet[Forecaster]:
     """Forecasters with at least one published forecast, by name."""
@@ -119,7 +131,7 @@ def forecaster_list(request: HttpRequest) -> QuerySet[Forecaster]:
 
 
 @api.get("/sources", response={200: SourcePage, 400: ErrorOut}, tags=["scopes"])
-@_cached
+@_cached(paged=True)
 @paginate(PublicPagination)
 def source_list(request: HttpRequest) -> QuerySet[Source]:
     """Sources with at least one published forecast, newest first."""
@@ -127,7 +139,7 @@ def source_list(request: HttpRequest) -> QuerySet[Source]:
 
 
 @api.get("/scores", response={200: LatestScoresOut, 400: ErrorOut}, tags=["scores"])
-@_cached
+@_cached(ScoresQuery, paged=True)
 @paginate(PublicPagination)
 def scores(request: HttpRequest, query: Query[ScoresQuery]) -> Beside:
     """The latest snapshot of every scope (everything, forecasters, sources, tags), a page
@@ -140,7 +152,7 @@ def scores(request: HttpRequest, query: Query[ScoresQuery]) -> Beside:
 
 
 @api.get("/phrases", response={200: PhrasesOut, **ERRORS}, tags=["scores"])
-@_cached
+@_cached(SnapshotQuery)
 def phrases(request: HttpRequest, query: Query[SnapshotQuery]) -> dict[str, object]:
     """How often the events a scope described with each verbal phrase ("unlikely", "may")
     came true, most used phrase first. Everything's table is the latest snapshot's."""
@@ -149,7 +161,7 @@ def phrases(request: HttpRequest, query: Query[SnapshotQuery]) -> dict[str, obje
 
 
 @api.get("/snapshots", response={200: SnapshotPage, **ERRORS}, tags=["scores"])
-@_cached
+@_cached(SnapshotQuery, paged=True)
 @paginate(PublicPagination)
 def snapshots(request: HttpRequest, query: Query[SnapshotQuery]) -> Beside:
     """One scope's score history, newest first."""
@@ -158,7 +170,7 @@ def snapshots(request: HttpRequest, query: Query[SnapshotQuery]) -> Beside:
 
 
 @api.get("/ledger", response={200: LedgerPage, 400: ErrorOut}, tags=["ledger"])
-@_cached
+@_cached(LedgerQuery, paged=True)
 @paginate(PublicPagination)
 def ledger(request: HttpRequest, query: Query[LedgerQuery]) -> QuerySet[LedgerEntry]:
     """The ledger, oldest entry first: every public change, each entry's canonical JSON
@@ -168,7 +180,7 @@ def ledger(request: HttpRequest, query: Query[LedgerQuery]) -> QuerySet[LedgerEn
 
 
 @api.get("/ledger/head", response={200: LedgerHeadOut, 400: ErrorOut}, tags=["ledger"])
-@_cached
+@_cached(HeadQuery)
 def ledger_head_view(request: HttpRequest, query: Query[HeadQuery]) -> Head:
     """The chain's newest seq and hash: keep it, and check a later export against it."""
     return ledger_head(chain=query.chain)
