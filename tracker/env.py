@@ -160,3 +160,54 @@ def settings_or_exit() -> None:
     except ImproperlyConfigured as exc:
         sys.stderr.write(f"Configuration error: {exc}\n")
         raise SystemExit(2) from None
+
+
+# --- Local development (DEBUG): a private var/ and a key of its own -------------------
+
+LOCAL_KEY_FILE = "secret_key"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def private_dir(path: Path) -> Path:
+    """``path``, made if missing and readable by its owner alone (mode 700): the local
+    database, e-mails and key under it are nobody else's to read, whatever mode each
+    file was created with."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def local_secret_key(var_dir: Path) -> str:
+    """The key that signs a local instance's links and sessions: made at random on first
+    use into ``var_dir/secret_key`` (mode 600), then read from there. A fixed key in the
+    code would let anyone who read the code forge a review link."""
+    import secrets
+
+    path = private_dir(var_dir) / LOCAL_KEY_FILE
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made by an earlier start, or by a process starting beside this one
+    else:
+        with os.fdopen(descriptor, "w", encoding="ascii") as key_file:
+            key_file.write(secrets.token_urlsafe(48))
+    for _ in range(50):  # a process starting beside the one writing it waits a moment
+        key = path.read_text(encoding="ascii").strip()
+        if key:
+            return key
+        import time
+
+        time.sleep(0.02)
+    raise EnvError(f"{path} is empty: delete it to have a new key made.")
+
+
+def loopback_bind(name: str, value: str) -> str:
+    """A ``host:port`` to listen on that only this machine can reach: DEBUG pages show
+    settings and tracebacks, so they are never served to the network."""
+    host = value.rsplit(":", 1)[0] if ":" in value else value
+    if host not in LOOPBACK_HOSTS and not host.startswith("127."):
+        raise EnvError(
+            f"{name}={value!r} listens beyond this machine while DEBUG is on; "
+            "use 127.0.0.1:PORT, or turn DEBUG off (and set SECRET_KEY) to serve others."
+        )
+    return value

@@ -24,6 +24,9 @@ from tracker.env import (
     env_str,
     env_timezone,
     env_url,
+    local_secret_key,
+    loopback_bind,
+    private_dir,
 )
 from tracker.logs import logging_config
 
@@ -34,7 +37,11 @@ VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
 
 DEBUG = env_bool("DEBUG", False)
 if DEBUG:
-    SECRET_KEY = env_str("SECRET_KEY", "django-insecure-local-development-only") or ""
+    # Local defaults: var/ readable by its owner alone, a random key of its own made there
+    # once, and the web server on this machine only (bin/web reads BIND).
+    private_dir(VAR_DIR)
+    SECRET_KEY = env_str("SECRET_KEY") or local_secret_key(VAR_DIR)
+    loopback_bind("BIND", env_str("BIND", "127.0.0.1:8000") or "")
 else:
     SECRET_KEY = env_required("SECRET_KEY", "required when DEBUG is off")
     if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:

@@ -17,7 +17,15 @@ PRODUCTION = {
     "REDIS_URL": "redis://redis.internal:6379/0",
     "EMAIL_HOST": "smtp.example.org",
 }
-VARIABLES = [*PRODUCTION, "VAR_DIR", "TIME_ZONE", "EMAIL_PORT", "LOG_LEVEL", "CSRF_TRUSTED_ORIGINS"]
+VARIABLES = [
+    *PRODUCTION,
+    "VAR_DIR",
+    "TIME_ZONE",
+    "EMAIL_PORT",
+    "LOG_LEVEL",
+    "CSRF_TRUSTED_ORIGINS",
+    "BIND",
+]
 
 
 def manage(*args, **env):
@@ -163,3 +171,67 @@ def test_mail_retry_settings_still_read_their_former_digest_names():
     )
     bad = manage("check", DEBUG="1", DIGEST_SEND_ATTEMPTS="zero")
     assert "DIGEST_SEND_ATTEMPTS='zero' is not a whole number" in bad.stderr
+
+
+SHOW_KEY = "from django.conf import settings; print(settings.SECRET_KEY)"
+PUBLIC_KEY = "django-insecure-local-development-only"  # what make run signed links with
+
+
+def _printed_key(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout.strip().splitlines()[-1]  # after the shell's own line
+
+
+def test_a_local_instance_makes_a_private_key_of_its_own_once(tmp_path):
+    """Issue 16 (8): with DEBUG on and no SECRET_KEY, links were signed with a key anyone
+    could read in the code, so a forged review link was accepted."""
+    var = tmp_path / "var"
+    first = manage("shell", "-c", SHOW_KEY, DEBUG="1", VAR_DIR=str(var))
+    assert first.returncode == 0, first.stderr
+    key = _printed_key(first)
+    assert key != PUBLIC_KEY
+    assert len(key) >= 50
+    assert (var / "secret_key").read_text().strip() == key
+    assert (var / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert var.stat().st_mode & 0o777 == 0o700  # the database and e-mails under it too
+    again = manage("shell", "-c", SHOW_KEY, DEBUG="1", VAR_DIR=str(var))
+    assert _printed_key(again) == key  # sessions and links survive a restart
+    other = manage("shell", "-c", SHOW_KEY, DEBUG="1", VAR_DIR=str(tmp_path / "elsewhere"))
+    assert _printed_key(other) != key
+
+
+def test_a_var_dir_left_readable_by_others_is_made_private(tmp_path):
+    var = tmp_path / "var"
+    (var / "mail").mkdir(parents=True)
+    var.chmod(0o755)
+    result = manage("shell", "-c", SHOW_KEY, DEBUG="1", VAR_DIR=str(var))
+    assert result.returncode == 0, result.stderr
+    assert var.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize("bind", ["0.0.0.0:8000", "192.0.2.7:8000", "[::]:8000"])
+def test_debug_refuses_to_listen_beyond_this_machine(tmp_path, bind):
+    result = manage("check", DEBUG="1", VAR_DIR=str(tmp_path), BIND=bind)
+    assert result.returncode == 2
+    assert f"Configuration error: BIND={bind!r} listens beyond this machine" in result.stderr
+
+
+@pytest.mark.parametrize("bind", ["127.0.0.1:8765", "localhost:8000", "[::1]:8000"])
+def test_debug_listens_on_loopback(tmp_path, bind):
+    result = manage("check", DEBUG="1", VAR_DIR=str(tmp_path), BIND=bind)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_link_signed_with_the_old_public_key_is_refused(db):
+    from django.conf import settings
+    from django.core import signing
+
+    from forecasts.mail.links import LinkRefused
+    from forecasts.reviews import links
+
+    forged = signing.TimestampSigner(key=PUBLIC_KEY, salt=links._SALT).sign_object(
+        {"r": 1, "f": 1, "a": "yes", "s": "2020-01-01:0"}, compress=True
+    )
+    assert settings.SECRET_KEY != PUBLIC_KEY
+    with pytest.raises(LinkRefused) as refused:
+        links.review_link_check(forged, slug="anything")
+    assert refused.value.code == "invalid"
