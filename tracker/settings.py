@@ -139,20 +139,34 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ------------------------------------------------------------------
 
 # Shared by every process (web, worker), so that a resolution or a snapshot made
-# by the worker invalidates the pages the web server cached.
-CACHES = {
-    "default": (
-        {
+# by the worker invalidates the pages the web server cached. Two of them:
+# - "default": what can be made again (rendered pages, charts). Its Redis may evict
+#   under memory pressure: CACHE_URL names one of its own (docker-compose.yml gives it
+#   maxmemory and allkeys-lru); unset, it is REDIS_URL's.
+# - "state": what must not be evicted by page entries, ever: the public data version
+#   (evicted, it would start again and serve old pages as new) and the rate-limit
+#   counters. It lives in REDIS_URL's Redis, the broker's, which never evicts.
+# Without Redis, each is a folder of var/; the state's culls only at a million entries.
+CACHE_URL = env_url("CACHE_URL", None, schemes=("redis", "rediss", "unix")) or REDIS_URL
+
+
+def _cache(url: str | None, *, prefix: str, folder: str, max_entries: int) -> dict[str, object]:
+    if url:
+        return {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "tracker",
+            "LOCATION": url,
+            "KEY_PREFIX": prefix,
         }
-        if REDIS_URL
-        else {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-        }
-    )
+    return {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / folder),
+        "OPTIONS": {"MAX_ENTRIES": max_entries},
+    }
+
+
+CACHES = {
+    "default": _cache(CACHE_URL, prefix="tracker", folder="cache", max_entries=300),
+    "state": _cache(REDIS_URL, prefix="tracker-state", folder="state", max_entries=10**6),
 }
 # How long browsers and the server keep a public page (a change invalidates the
 # server's copy at once; browsers may show one up to this old).

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.dispatch import Signal
 
@@ -31,19 +31,22 @@ scored_record_changed = Signal()
 
 
 def public_version() -> int:
-    version = cache.get(VERSION_KEY)
+    # In the "state" cache, which page entries cannot evict (settings.CACHES).
+    state = caches["state"]
+    version = state.get(VERSION_KEY)
     if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY, 1)
+        state.add(VERSION_KEY, 1, timeout=None)
+        version = state.get(VERSION_KEY, 1)
     return int(version)
 
 
 def public_pages_changed() -> None:
     """Called on commit by services whose writes show on public pages."""
+    state = caches["state"]
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # not set yet (or evicted): any new value invalidates
-        cache.set(VERSION_KEY, public_version() + 1, timeout=None)
+        state.incr(VERSION_KEY)
+    except ValueError:  # not set yet: any new value invalidates
+        state.set(VERSION_KEY, public_version() + 1, timeout=None)
 
 
 def scored_inputs_changed(forecast_ids: Iterable[int]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -27,11 +27,12 @@ from tracker.clientip import client_ip
 def _rate_limited(request: HttpRequest) -> bool:
     """More than ``DIGEST_SUBSCRIBE_RATE_PER_HOUR`` posts from this client this hour."""
     key = f"digest-subscribe:{client_ip(request)}"
-    cache.add(key, 0, timeout=3600)
+    counters = caches["state"]  # never evicted by page entries (settings.CACHES)
+    counters.add(key, 0, timeout=3600)
     try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=3600)
+        count = counters.incr(key)
+    except ValueError:  # expired between add and incr
+        counters.set(key, 1, timeout=3600)
         count = 1
     return count > settings.DIGEST_SUBSCRIBE_RATE_PER_HOUR
 

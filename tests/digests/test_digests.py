@@ -262,6 +262,17 @@ def test_the_subscribe_form_is_rate_limited_per_client(client, news):
     assert other.status_code == 200
 
 
+def test_filling_the_page_cache_does_not_reset_the_subscribe_limit(client, news):
+    """Issue 16 (3): the counters shared a cache with the pages, whose culling (or a
+    full Redis) could evict them; they live in the "state" cache now."""
+    from django.core.cache import caches
+
+    codes = [subscribe(client, f"reader{n}@example.org").status_code for n in range(5)]
+    assert codes == [200] * 5
+    caches["default"].clear()  # every page entry gone, as a full cache would drop them
+    assert subscribe(client, "one-more@example.org").status_code == 429
+
+
 def test_the_subscribe_page_has_one_heading_and_labelled_controls(client, news):
     page = client.get("/digests/subscribe/").content.decode()
     assert page.count("<h1") == 1

@@ -38,10 +38,11 @@ EVIL = "<script>alert(1)</script> & Co"
 @pytest.fixture(autouse=True)
 def fresh_cache(settings):
     settings.CACHES = {
-        "default": {
+        alias: {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "test-charts",
+            "LOCATION": f"test-charts-{alias}",
         }
+        for alias in ("default", "state")
     }
     from django.core.cache import cache
 
