@@ -170,23 +170,29 @@ class ForecastQuerySet(models.QuerySet["Forecast"]):
     def with_status(self, *, at: dt.datetime) -> ForecastQuerySet:
         """Annotate ``status``, ``outcome``, ``probability`` (the estimate standing now) and
         ``published_probability`` (the first estimate, which the headline score uses)."""
-        estimates = Estimate.objects.filter(forecast=OuterRef("pk"))
-        latest = estimates.order_by("-made_on", "-pk")
-        first = estimates.order_by("made_on", "pk")
-        return self.annotate(
-            outcome=F("current_outcome"),
-            probability=Subquery(latest.values("probability")[:1]),
-            published_probability=Subquery(first.values("probability")[:1]),
-        ).annotate(
-            status=models.Case(
-                models.When(published_at__isnull=True, then=Value(Status.DRAFT)),
-                models.When(outcome=Outcome.ANNULLED, then=Value(Status.ANNULLED)),
-                models.When(outcome__isnull=False, then=Value(Status.RESOLVED)),
-                models.When(resolve_by__lt=local_date(at), then=Value(Status.DUE)),
-                default=Value(Status.OPEN),
-                output_field=models.CharField(),
+        first = Estimate.objects.filter(forecast=OuterRef("pk")).order_by("made_on", "pk")
+        return (
+            self.with_probability()
+            .annotate(
+                outcome=F("current_outcome"),
+                published_probability=Subquery(first.values("probability")[:1]),
+            )
+            .annotate(
+                status=models.Case(
+                    models.When(published_at__isnull=True, then=Value(Status.DRAFT)),
+                    models.When(outcome=Outcome.ANNULLED, then=Value(Status.ANNULLED)),
+                    models.When(outcome__isnull=False, then=Value(Status.RESOLVED)),
+                    models.When(resolve_by__lt=local_date(at), then=Value(Status.DUE)),
+                    default=Value(Status.OPEN),
+                    output_field=models.CharField(),
+                )
             )
         )
+
+    def with_probability(self) -> ForecastQuerySet:
+        """Annotate ``probability``: the estimate standing now (the latest made)."""
+        latest = Estimate.objects.filter(forecast=OuterRef("pk")).order_by("-made_on", "-pk")
+        return self.annotate(probability=Subquery(latest.values("probability")[:1]))
 
     def with_state(self, state: str, *, at: dt.datetime) -> ForecastQuerySet:
         """Filter by a :class:`Status` value; raises ``ValueError`` for an unknown one."""

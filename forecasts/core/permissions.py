@@ -10,8 +10,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q, QuerySet
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from forecasts.core.models import Forecast, ReviewerAssignment
 
@@ -35,9 +35,23 @@ def can_resolve(user: User | AnonymousUser | None, forecast: Forecast) -> bool:
         return False
     if user.is_superuser:
         return True
-    if ReviewerAssignment.objects.filter(forecast=forecast, reviewer=user).exists():
-        return True
-    return is_group_reviewer(user)
+    # One round trip (it is on the path of every resolution's commit): assigned, or a
+    # member of Reviewers holding the permission through any group or directly, as
+    # Django's ModelBackend grants it (``group_reviewers`` reads it the same way).
+    member = Q(Exists(Group.objects.filter(name=REVIEWERS_GROUP, user=OuterRef("pk"))))
+    holds = Q(Exists(_resolve_permission().filter(group__user=OuterRef("pk")))) | Q(
+        Exists(_resolve_permission().filter(user=OuterRef("pk")))
+    )
+    assigned = Q(
+        Exists(ReviewerAssignment.objects.filter(forecast_id=forecast.pk, reviewer=OuterRef("pk")))
+    )
+    may = get_user_model().objects.filter(pk=user.pk, is_active=True)
+    return may.filter(assigned | (member & holds)).exists()
+
+
+def _resolve_permission() -> QuerySet[Permission]:
+    app_label, codename = RESOLVE_PERMISSION.split(".")
+    return Permission.objects.filter(content_type__app_label=app_label, codename=codename)
 
 
 def is_group_reviewer(user: User) -> bool:

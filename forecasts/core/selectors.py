@@ -171,7 +171,7 @@ def feed_new_forecasts(*, at: dt.datetime) -> list[Forecast]:
 def coming_due(*, at: dt.datetime, limit: int = RECENT) -> list[tuple[Forecast, int]]:
     """Open forecasts nearest their deadline, with the days left."""
     today = local_date(at)
-    forecasts = _by_deadline(Forecast.objects.open(at=at), at=at, limit=limit)
+    forecasts = _by_deadline(Forecast.objects.open(at=at), limit=limit)
     return [(forecast, (forecast.resolve_by - today).days) for forecast in forecasts]
 
 
@@ -179,15 +179,17 @@ def awaiting_verdict(*, at: dt.datetime, limit: int = RECENT) -> list[tuple[Fore
     """Forecasts past their deadline with no verdict yet, longest overdue first, with the
     days since the deadline: in public, so none can quietly rot unresolved."""
     today = local_date(at)
-    forecasts = _by_deadline(Forecast.objects.due(at=at), at=at, limit=limit)
+    forecasts = _by_deadline(Forecast.objects.due(at=at), limit=limit)
     return [(forecast, (today - forecast.resolve_by).days) for forecast in forecasts]
 
 
-def _by_deadline(forecasts: ForecastQuerySet, *, at: dt.datetime, limit: int) -> list[Forecast]:
+def _by_deadline(forecasts: ForecastQuerySet, *, limit: int) -> list[Forecast]:
+    """The first ``limit`` by deadline, with what a line of the scorecard's lists shows:
+    the statement, its link, the deadline and the standing probability (nothing else is
+    read or joined: these lists are on the page every change uncaches)."""
     return list(
-        forecasts.with_status(at=at)
-        .select_related("forecaster", "source")
-        .defer("source__text")  # an article's whole text, never shown in a list
+        forecasts.only("pk", "slug", "statement", "resolve_by")
+        .with_probability()
         .order_by("resolve_by", "pk")[:limit]
     )
 

@@ -4,13 +4,14 @@ forecasters, tags, reviewer assignments, and what may be deleted."""
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from forecasts.core import services as core_services
 from forecasts.core.changes import public_version
-from forecasts.core.permissions import can_resolve
+from forecasts.core.permissions import REVIEWERS_GROUP, can_resolve
 from forecasts.models import (
     Estimate,
     Forecast,
@@ -314,6 +315,40 @@ class TestReviewers:
         assert core_services.reviewer_unassign(forecast=forecast, reviewer=reviewer)
         assert not can_resolve(reviewer, forecast)
         assert not core_services.reviewer_unassign(forecast=forecast, reviewer=reviewer)
+
+    def test_a_member_of_reviewers_needs_the_resolve_permission_from_somewhere(self):
+        """Each way the one-query check can say yes or no, against what Django's own
+        ``has_perm`` says of the same user."""
+        forecast, user = ForecastFactory(), UserFactory()
+        resolve = Permission.objects.get(
+            content_type__app_label="forecasts", codename="resolve_forecast"
+        )
+        reviewers, _ = Group.objects.get_or_create(name=REVIEWERS_GROUP)
+        other = Group.objects.create(name="Desk")
+
+        def fresh():  # no permission cache, as in a new request
+            return type(user).objects.get(pk=user.pk)
+
+        reviewers.permissions.remove(resolve)
+        user.user_permissions.add(resolve)
+        assert not can_resolve(fresh(), forecast)  # the permission, not the membership
+        user.user_permissions.remove(resolve)
+        user.groups.add(reviewers)
+        assert not can_resolve(fresh(), forecast)  # the membership, not the permission
+        assert not fresh().has_perm("forecasts.resolve_forecast")
+        user.user_permissions.add(resolve)
+        assert can_resolve(fresh(), forecast)  # held directly
+        user.user_permissions.remove(resolve)
+        other.permissions.add(resolve)
+        user.groups.add(other)
+        assert can_resolve(fresh(), forecast)  # held through another group
+        assert fresh().has_perm("forecasts.resolve_forecast")
+        user.groups.remove(other)
+        reviewers.permissions.add(resolve)
+        assert can_resolve(fresh(), forecast)  # held through Reviewers itself
+        assert can_resolve(fresh(), ForecastFactory())  # covers every forecast
+        type(user).objects.filter(pk=user.pk).update(is_active=False)
+        assert not can_resolve(fresh(), forecast)
 
     def test_twice_or_an_inactive_account_is_refused(self):
         forecast, reviewer = ForecastFactory(), UserFactory()
