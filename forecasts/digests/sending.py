@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -69,6 +70,9 @@ class DigestSendReport:
     failed: int = 0
     deferred: int = 0
     paused: int = 0
+    # Subscribers left unclaimed because the run reached its time budget (``until``):
+    # a new run sends them.
+    left: int = 0
 
     def __add__(self, other: DigestSendReport) -> DigestSendReport:
         return DigestSendReport(
@@ -77,6 +81,7 @@ class DigestSendReport:
             failed=self.failed + other.failed,
             deferred=self.deferred + other.deferred,
             paused=self.paused + other.paused,
+            left=self.left + other.left,
         )
 
     def __str__(self) -> str:
@@ -84,24 +89,37 @@ class DigestSendReport:
             f"{self.sent} digests sent, {self.skipped} skipped (nothing to report), "
             f"{self.failed} failed, {self.deferred} deferred to the next run, "
             f"{self.paused} subscribers paused"
+            + (f", {self.left} left to a new run (time budget spent)" if self.left else "")
         )
 
 
-def digests_send(*, now: dt.datetime, progress: Progress | None = None) -> DigestSendReport:
+def digests_send(
+    *, now: dt.datetime, progress: Progress | None = None, until: float | None = None
+) -> DigestSendReport:
     """Send every confirmed subscriber the digest of their period that has ended by ``now``.
 
     Safe to run at any time and as often as you like, concurrently too. Must not
     run inside a transaction (claims are committed before the SMTP conversation).
+
+    ``until`` (a ``time.monotonic()`` moment) is the run's time budget: past it, no
+    further batch is claimed (each cadence's first batch always is, so every run makes
+    progress) and
+    the report counts the subscribers ``left``; the task starts a new run for them,
+    rather than being stopped by its time limit in the middle of a batch.
     """
     report = DigestSendReport()
     for cadence in Cadence.values:
         period = periods.period_last_ended(now, cadence=cadence, time_zone=settings.TIME_ZONE)
-        report += _send_period(period, now=now, progress=progress)
+        report += _send_period(period, now=now, progress=progress, until=until)
     return report
 
 
 def _send_period(
-    period: periods.Period, *, now: dt.datetime, progress: Progress | None
+    period: periods.Period,
+    *,
+    now: dt.datetime,
+    progress: Progress | None,
+    until: float | None,
 ) -> DigestSendReport:
     stale_before = now - dt.timedelta(minutes=settings.DIGEST_CLAIM_STALE_MINUTES)
     settled = DigestDelivery.objects.filter(
@@ -120,7 +138,7 @@ def _send_period(
         return DigestSendReport()
     next_period = periods.period_after(period, time_zone=settings.TIME_ZONE)
     renderer = _Renderer(digest_period_report(period=period, next_period=next_period), now=now)
-    return _send_waiting(waiting, period, renderer, now=now, progress=progress)
+    return _send_waiting(waiting, period, renderer, now=now, progress=progress, until=until)
 
 
 def _send_waiting(
@@ -130,11 +148,18 @@ def _send_waiting(
     *,
     now: dt.datetime,
     progress: Progress | None,
+    until: float | None,
 ) -> DigestSendReport:
     report = DigestSendReport()
     run = OutboxRun(DigestDelivery, now=now, stale_minutes=settings.DIGEST_CLAIM_STALE_MINUTES)
     size = settings.DIGEST_BATCH_SIZE
     for offset in range(0, len(waiting), size):
+        if offset and until is not None and time.monotonic() >= until:
+            logger.info(
+                "Digests: time budget spent; %d subscribers left to a new run.",
+                len(waiting) - offset,
+            )
+            return replace(report, left=len(waiting) - offset)
         batch = waiting[offset : offset + size]
         claimed = _claim(batch, period, run=run)
         stop = False

@@ -725,7 +725,9 @@ def test_a_run_that_deferred_digests_retries_once_its_claims_are_stale(
 ):
     settings.DIGEST_CLAIM_STALE_MINUTES = stale_minutes
     monkeypatch.setattr(
-        digest_services, "digests_send", lambda now: digest_services.DigestSendReport(deferred=2)
+        digest_services,
+        "digests_send",
+        lambda now, until: digest_services.DigestSendReport(deferred=2),
     )
     retried = []
 
@@ -750,6 +752,46 @@ def test_the_task_runs_daily_from_beat(settings, news, time_machine):
     time_machine.move_to(MONDAY, tick=False)
     assert digests_send_task.apply().get().startswith("1 digests sent")
     assert digests_send_task.apply(kwargs={"now": MONDAY.isoformat()}).get().startswith("0 ")
+
+
+def test_a_run_past_its_time_budget_claims_no_more_and_says_how_many_are_left(news):
+    readers = [subscriber(f"reader{i}@example.org") for i in range(7)]  # batches of 3
+    spent = digest_services.digests_send(now=MONDAY, until=0.0)  # a budget long gone
+    assert (spent.sent, spent.left) == (3, 4)  # the first batch always: progress
+    assert DigestDelivery.objects.count() == 3  # the rest are not even claimed
+    assert "4 left to a new run" in str(spent)
+    rest = digest_services.digests_send(now=MONDAY)
+    assert (rest.sent, rest.left) == (4, 0)
+    assert sorted(to for to, _ in delivered()) == sorted(r.email for r in readers)
+
+
+def test_the_task_hands_what_its_budget_leaves_to_a_new_run(news, monkeypatch, time_machine):
+    """Half the soft time limit spent, the task queues a run of its own for the rest
+    instead of being stopped by the limit in the middle of a batch."""
+    from forecasts.digests import tasks as digest_tasks
+
+    readers = [subscriber(f"reader{i}@example.org") for i in range(5)]
+    time_machine.move_to(MONDAY, tick=False)
+    queued = []
+    monkeypatch.setattr(digest_tasks, "time_budget", lambda task: -1.0)  # already spent
+    monkeypatch.setattr(digests_send_task, "apply_async", lambda kwargs: queued.append(kwargs))
+    assert "2 left to a new run" in digests_send_task.apply().get()
+    assert queued == [{"now": None}]  # the new run takes its own moment, as beat's would
+    monkeypatch.undo()
+    time_machine.move_to(MONDAY, tick=False)
+    assert digests_send_task.apply(kwargs=queued[0]).get().startswith("2 digests sent")
+    assert sorted(to for to, _ in delivered()) == sorted(r.email for r in readers)
+
+
+def test_the_time_budget_is_half_the_soft_limit(settings):
+    from forecasts.digests.tasks import time_budget
+
+    assert time_budget(digests_send_task) == digests_send_task.app.conf.task_soft_time_limit / 2
+    digests_send_task.request_stack.push(type("Request", (), {"timelimit": (60, 40)})())
+    try:
+        assert time_budget(digests_send_task) == 20.0
+    finally:
+        digests_send_task.request_stack.pop()
 
 
 def test_the_admin_shows_subscribers_deliveries_and_the_schedule(admin_client, news):

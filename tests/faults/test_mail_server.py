@@ -35,7 +35,7 @@ def test_mail_server_down_for_a_while(cluster, sink, producer, record):
     received_while_down = sink.count() - before
     sink.start()
     up_at = time.monotonic()
-    recovered = wait_for(lambda: digests_sent() == SUBSCRIBERS, 60, "every digest", poll=0.5)
+    recovered = wait_for(lambda: digests_sent() == SUBSCRIBERS, 120, "every digest", poll=0.5)
     time.sleep(2)
     tally = digest_tally(emails, sink)
     log = worker.text()

@@ -92,7 +92,7 @@ def test_redis_restarted_with_work_queued_and_running(
 
     recovered = wait_for(
         lambda: digests_sent() == SUBSCRIBERS and prompt_rows() == (len(wanted), 0),
-        60,
+        120,
         "all due work done",
         poll=0.5,
     )

@@ -40,7 +40,7 @@ def test_worker_killed_mid_digest_run(cluster, sink, producer, record):
     cluster.worker("worker-2")
     # The killed task is redelivered after the visibility timeout; its new run takes
     # over the claims the dead one left (stale by then) and sends the rest.
-    recovered = wait_for(lambda: digests_sent() == SUBSCRIBERS, 60, "every digest sent", poll=0.5)
+    recovered = wait_for(lambda: digests_sent() == SUBSCRIBERS, 120, "every digest sent", poll=0.5)
     time.sleep(2)  # anything doubled would arrive now
     tally = digest_tally(emails, sink)
     errors = sum(p.text().count("ERROR") for p in cluster.processes)
@@ -75,7 +75,7 @@ def test_worker_killed_mid_review_prompts(cluster, sink, record):
 
     cluster.worker("worker-2")
     recovered = wait_for(
-        lambda: prompt_rows() == (len(wanted), 0), 60, "every prompt sent", poll=0.5
+        lambda: prompt_rows() == (len(wanted), 0), 120, "every prompt sent", poll=0.5
     )
     time.sleep(2)
     tally = prompt_tally(reviewers, wanted, sink)
