@@ -6,12 +6,13 @@ already queued use), whatever module defines them.
 """
 
 from forecasts.core.tasks import heartbeat, ping
-from forecasts.digests.tasks import digests_send
+from forecasts.digests.tasks import digests_send, digests_subscribe
 from forecasts.reviews.tasks import reviews_prompt
 from forecasts.scores.tasks import scores_snapshot_today
 
 __all__ = [
     "digests_send",
+    "digests_subscribe",
     "heartbeat",
     "ping",
     "reviews_prompt",

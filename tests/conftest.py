@@ -72,6 +72,30 @@ def private_cache(request):
 
 
 @pytest.fixture(autouse=True)
+def tasks_run_in_the_test(request):
+    """A task queued during a test runs in the test process, at once, retries included:
+    nothing in the suite publishes to the broker of the settings (a folder of var/, or
+    CI's Redis). As in production, whoever queued it does not see it fail; a test reads
+    the outcome (rows, mail) or runs the task itself (``task.apply(...).get()`` raises).
+    A view queues on commit, so a test that wants the task run wraps the request in
+    ``django_capture_on_commit_callbacks(execute=True)``. Apps the tests make themselves
+    (``create_app``) keep their own configuration."""
+    if not request.config.pluginmanager.hasplugin("django"):
+        yield
+        return
+    from tracker.celery import app
+
+    # Propagating would also raise a retry's Retry instead of running the retry.
+    eager = {"task_always_eager": True, "task_eager_propagates": False}
+    before = {name: app.conf[name] for name in eager}
+    app.conf.update(eager)
+    try:
+        yield
+    finally:
+        app.conf.update(before)
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(request):
     # The real hasher is slow by design; tests only need passwords to round-trip.
     # (The pure-module tests also run without pytest-django: -p no:django.)

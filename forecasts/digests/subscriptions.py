@@ -28,6 +28,11 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
 
+class ConfirmationNotSent(Exception):
+    """The mail server did not take a confirmation e-mail (the subscriber's id is the
+    argument: the address stays out of the logs)."""
+
+
 def subscriber_subscribe(
     *,
     email: str,
@@ -38,9 +43,15 @@ def subscriber_subscribe(
 ) -> bool:
     """Ask ``email`` to confirm a subscription; True when a confirmation was sent.
 
-    The caller must not tell the person which way it went (that would reveal who
-    is subscribed). Nothing is sent to a confirmed address, nor more than one
-    confirmation per ``DIGEST_CONFIRM_RESEND_MINUTES`` to any address.
+    Nothing is sent to a confirmed address, nor more than one confirmation per
+    ``DIGEST_CONFIRM_RESEND_MINUTES`` to any address, so running it twice for one
+    request sends one e-mail. Raises :class:`ConfirmationNotSent` when the mail
+    server did not take the confirmation; nothing is then recorded as sent, and
+    calling it again tries at once.
+
+    Whoever asked must not learn which way it went, not even by how long it took
+    (that would reveal who is subscribed): the subscribe page queues it for a
+    worker (``tasks.digests_subscribe``) and answers at once.
     """
     address = email.strip().lower()
     if cadence not in Cadence.values:
@@ -79,12 +90,11 @@ def subscriber_subscribe(
     )
     try:
         message.send()
-    except Exception:
-        # The page must look the same either way (an error only for addresses not yet
-        # subscribed would tell who is); let the next request try again at once.
+    except Exception as exc:
+        # Not sent, so not recorded as sent: a retry (or the person asking again) sends it.
         logger.exception("Digest confirmation to subscriber %s could not be sent.", subscriber.pk)
         Subscriber.objects.filter(pk=subscriber.pk).update(confirmation_sent_at=None)
-        return False
+        raise ConfirmationNotSent(subscriber.pk) from exc
     return True
 
 

@@ -1,14 +1,16 @@
-"""The digest task: daily in beat, or by hand with a pinned moment."""
+"""The digest tasks: sending (daily in beat, or by hand with a pinned moment) and
+subscribing (queued by the subscribe page)."""
 
 import datetime as dt
 import time
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
-from forecasts.digests import sending
+from forecasts.core.models import Forecaster, Tag
+from forecasts.digests import sending, subscriptions
 from forecasts.mail.outbox import seconds_until_stale
 
 
@@ -48,3 +50,53 @@ def time_budget(task: Task) -> float | None:  # type: ignore[type-arg]
     asked = task.request.timelimit or (None, None)
     soft = asked[1] or task.soft_time_limit or task.app.conf.task_soft_time_limit
     return float(soft) / 2 if soft else None
+
+
+@shared_task(
+    name="forecasts.tasks.digests_subscribe",
+    autoretry_for=(OperationalError, subscriptions.ConfirmationNotSent),
+    # After up to 30 s, 1, 2, 4 and 8 minutes (jittered): a mail server down for a
+    # quarter of an hour still gets the confirmation out. Nobody waits on the page.
+    retry_backoff=30,
+    retry_backoff_max=480,
+    max_retries=5,
+)
+def digests_subscribe(
+    *, email: str, cadence: str, tag_ids: list[int], forecaster_ids: list[int]
+) -> str:
+    """Ask ``email`` to confirm a subscription, as the subscribe page was asked to.
+
+    Safe to run twice (a redelivered message): the service sends nothing to a confirmed
+    address, nor a second confirmation within ``DIGEST_CONFIRM_RESEND_MINUTES``. The
+    result names no address (Celery logs it).
+    """
+    sent = subscriptions.subscriber_subscribe(
+        email=email,
+        cadence=cadence,
+        # Chosen from the public ones by the form; one deleted since is left out.
+        tags=Tag.objects.filter(pk__in=tag_ids),
+        forecasters=Forecaster.objects.filter(pk__in=forecaster_ids),
+        now=timezone.now(),
+    )
+    return "confirmation sent" if sent else "nothing to send"
+
+
+def digests_subscribe_later(
+    *, email: str, cadence: str, tags: list[Tag], forecasters: list[Forecaster]
+) -> None:
+    """Queue :func:`digests_subscribe` once the current transaction commits (at once
+    outside one). Celery logs a task's arguments when a worker receives it and when it
+    fails: there the address reads ``[address]``."""
+    kwargs = {
+        "email": email,
+        "cadence": cadence,
+        "tag_ids": [tag.pk for tag in tags],
+        "forecaster_ids": [forecaster.pk for forecaster in forecasters],
+    }
+    shown = repr({**kwargs, "email": "[address]"})
+
+    def queue() -> None:
+        # kwargsrepr: Celery's documented way to hide arguments; the stubs lack it.
+        digests_subscribe.apply_async(kwargs=kwargs, kwargsrepr=shown)  # type: ignore[call-arg]
+
+    transaction.on_commit(queue)

@@ -10,7 +10,8 @@ import datetime as dt
 import pytest
 from django.core import mail, signing
 from django.core.mail.message import sanitize_address
-from django.test import Client
+from django.http import HttpResponse
+from django.test import Client, TestCase
 from django.urls import reverse
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -81,6 +82,13 @@ def subscribe_url() -> str:
     return reverse("forecasts:digest-subscribe")
 
 
+def subscribe(client: Client, data: object, **extra: object) -> HttpResponse:
+    """Post the subscribe form, then run the task it queued, as a worker would: the
+    subscriber is stored and the confirmation sent there, not in the request."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(subscribe_url(), data, **extra)
+
+
 # --- Subscribe ------------------------------------------------------------------------------
 
 
@@ -90,7 +98,7 @@ class TestSubscribe:
     def test_header_injection_in_the_address_is_refused(self, client, subscriber, address):
         before = stored()
         mail.outbox.clear()
-        response = client.post(subscribe_url(), {"email": address, "cadence": "weekly"})
+        response = subscribe(client, {"email": address, "cadence": "weekly"})
         html = assert_refused(response)
         assert stored() == before
         assert_no_mail()
@@ -115,7 +123,7 @@ class TestSubscribe:
         before = stored()
         mail.outbox.clear()
         data = {"email": address, "cadence": cadence, "tags": tags}
-        html = assert_refused(client.post(subscribe_url(), data))
+        html = assert_refused(subscribe(client, data))
         assert stored() == before
         assert_no_mail()
         assert_not_echoed_raw(html, address, cadence, *tags)
@@ -125,7 +133,7 @@ class TestSubscribe:
         # Was a 500: SQLite raises OverflowError on the lookup.
         before = stored()
         data = {"email": "new@example.org", "cadence": "weekly", field: "9" * 20}
-        html = assert_refused(client.post(subscribe_url(), data))
+        html = assert_refused(subscribe(client, data))
         assert "is not a valid value" in html
         assert stored() == before
         assert_no_mail()
@@ -135,7 +143,7 @@ class TestSubscribe:
         # No published forecast yet, so no boxes: the error was hidden with the fieldset
         # and the form came back without a word.
         data = {"email": "new@example.org", "cadence": "weekly", field: "1"}
-        assert_refused(client.post(subscribe_url(), data), message="not one of the available")
+        assert_refused(subscribe(client, data), message="not one of the available")
         assert not Subscriber.objects.exists()
 
     @examples
@@ -145,7 +153,7 @@ class TestSubscribe:
         before = stored()
         mail.outbox.clear()
         body = b"email=a%40b.org" + (percent_encoded(bad) if encoded else bad) + b"&cadence=weekly"
-        response = client.post(subscribe_url(), body, content_type=FORM)
+        response = subscribe(client, body, content_type=FORM)
         assert response.status_code == 400
         assert "not valid UTF-8" in response.content.decode()
         assert stored() == before
@@ -163,7 +171,7 @@ class TestSubscribe:
         # page said all was well); "a@b.org\u200b" was a second subscriber whose mail
         # IDNA delivers to a@b.org.
         mail.outbox.clear()
-        response = client.post(subscribe_url(), {"email": f"a@{domain}", "cadence": "weekly"})
+        response = subscribe(client, {"email": f"a@{domain}", "cadence": "weekly"})
         assert response.status_code == 200
         stored_addresses = list(Subscriber.objects.values_list("email", flat=True))
         if stored_addresses:
@@ -182,8 +190,8 @@ class TestSubscribe:
 
     def test_over_smtp_only_the_intended_recipient_gets_mail(self, client, smtp_server):
         for address in ["a@b.org\r\nBcc: evil@x.org", '"x"\n@y.org', "a@b.org, evil@x.org"]:
-            client.post(subscribe_url(), {"email": address, "cadence": "weekly"})
-        client.post(subscribe_url(), {"email": "Real@Example.org", "cadence": "weekly"})
+            subscribe(client, {"email": address, "cadence": "weekly"})
+        subscribe(client, {"email": "Real@Example.org", "cadence": "weekly"})
         [received] = smtp_server.messages
         assert received.rcpt_tos == ["real@example.org"]
         assert received.message["To"] == "real@example.org"
@@ -193,7 +201,7 @@ class TestSubscribe:
 
     @pytest.mark.parametrize("address", ["New.Person@Example.ORG", "  new.person@example.org "])
     def test_a_valid_address_gets_exactly_one_clean_message(self, client, forecast, address):
-        response = client.post(subscribe_url(), {"email": address, "cadence": "weekly"})
+        response = subscribe(client, {"email": address, "cadence": "weekly"})
         assert response.status_code == 200
         [message] = mail.outbox
         assert_clean_headers(message, to=["new.person@example.org"])
@@ -258,7 +266,7 @@ class TestDigestLinks:
         assert stored() == before
 
     def test_an_expired_confirmation_is_refused(self, client, time_machine, settings):
-        client.post(subscribe_url(), {"email": "late@example.org", "cadence": "weekly"})
+        subscribe(client, {"email": "late@example.org", "cadence": "weekly"})
         late = Subscriber.objects.get(email="late@example.org")
         token = digest_links.confirm_token(late)
         time_machine.move_to(NOW + dt.timedelta(days=settings.DIGEST_CONFIRM_MAX_AGE_DAYS + 1))
@@ -273,7 +281,7 @@ class TestDigestLinks:
     ):
         old = digest_links.manage_token(subscriber)
         client.post(reverse("forecasts:digest-unsubscribe", args=[old]))
-        client.post(subscribe_url(), {"email": subscriber.email, "cadence": "monthly"})
+        subscribe(client, {"email": subscriber.email, "cadence": "monthly"})
         before = stored()
         for url in digest_paths(old)[1:]:  # preferences and unsubscribe
             assert client.post(url, {"cadence": "weekly"}).status_code == 410
@@ -460,7 +468,7 @@ class TestReviewPage:
 
 @pytest.mark.parametrize("payload", SCRIPTS)
 def test_markup_in_the_subscribe_form_is_escaped(client, payload):
-    html = client.post(subscribe_url(), {"email": payload, "cadence": payload}).content.decode()
+    html = subscribe(client, {"email": payload, "cadence": payload}).content.decode()
     assert_not_echoed_raw(html, payload)
 
 
