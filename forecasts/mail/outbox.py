@@ -43,6 +43,7 @@ import contextlib
 import datetime as dt
 import logging
 import math
+import re
 import smtplib
 import time
 import uuid
@@ -173,7 +174,7 @@ def outbox_send(
             connection.open()
         except (OSError, smtplib.SMTPException) as exc:
             # _deliver retries the connection, and the batch stops if it stays down.
-            logger.warning("Cannot reach the mail server (%s).", exc)
+            logger.warning("Cannot reach the mail server (%s).", masked(str(exc)))
         mark_sent = _SentMarker(run)
         deferred_in_a_row = 0
         try:
@@ -196,7 +197,9 @@ def outbox_send(
                         if marked and on_failed is not None:
                             on_failed(item)
                     logger.warning(
-                        "E-mail to %s refused for good (%s).", _to(item.message), result.error
+                        "E-mail to %s refused for good (%s).",
+                        _to(item.message),
+                        masked(result.error),
                     )
                     done.failed.append(item)
                     continue
@@ -245,8 +248,18 @@ def _lookups(columns: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_ADDRESS = re.compile(r"([^\s<>()\[\]{}'\",;:@]+)@([A-Za-z0-9.-]+)")
+
+
+def masked(text: str) -> str:
+    """``text`` with every e-mail address in it cut to its first character and domain
+    (``r…@example.org``): enough to tell a log line's recipients apart, not to collect
+    them. Servers' replies quote the address, so they are masked too."""
+    return _ADDRESS.sub(lambda found: f"{found.group(1)[0]}…@{found.group(2)}", text)
+
+
 def _to(message: EmailMultiAlternatives) -> str:
-    return ", ".join(message.to)
+    return masked(", ".join(message.to))
 
 
 # --- Marking sent: the per-message statement ----------------------------------------------
@@ -399,7 +412,7 @@ def _deliver(connection: Any, message: EmailMultiAlternatives) -> _Result:
         error = error[:_ERROR_LENGTH]
         if code is not None and 500 <= code < 600:
             return _Result(_FAILED, attempt, error)
-        logger.warning("E-mail to %s: temporary failure (%s).", _to(message), error)
+        logger.warning("E-mail to %s: temporary failure (%s).", _to(message), masked(error))
         if server_trouble or code == 421:
             _close(connection)  # the conversation may be broken: reconnect
         if attempt < attempts:

@@ -221,6 +221,25 @@ def test_a_temporary_failure_every_time_leaves_the_row_claimed_for_a_later_run(s
     assert len(claim(run_at(NOW + 31 * MINUTE), readers_named("reader0"))) == 1
 
 
+def test_the_log_names_no_recipient_in_full(smtp_server, caplog):
+    """Subscribers' addresses stay out of the operators' logs: a temporary and a
+    permanent refusal are logged with the address cut to its first character, in the
+    log line and in the server's reply it quotes."""
+    run = run_at()
+    rows = claim(run, readers(2))
+    smtp_server.refuse["reader0@example.org"] = 450
+    smtp_server.refuse["reader1@example.org"] = 550
+    with caplog.at_level(logging.WARNING, logger="forecasts.mail.outbox"):
+        done = outbox_send(run, one_each(rows))
+    assert (len(done.deferred), len(done.failed)) == (1, 1)
+    assert "temporary failure" in caplog.text
+    assert "refused for good" in caplog.text
+    assert "reader0@" not in caplog.text
+    assert "reader1@" not in caplog.text
+    assert caplog.text.count("r…@example.org") >= 2
+    assert outbox.masked("<a.b+c@example.org>, 'x@y.z'") == "<a…@example.org>, 'x…@y.z'"
+
+
 def readers_named(*names):
     return list(Subscriber.objects.filter(email__in=[f"{name}@example.org" for name in names]))
 
