@@ -27,6 +27,9 @@ from forecasts.scores.ranking import min_resolved
 from forecasts.scores.time_averaged import time_averaged_brier
 from forecasts.web.caching import cached_public_page
 
+# The ranking example: one forecast at this probability that came true, then this many.
+LUCKY, STEADY = 0.8, 10
+
 # The order the lexicon's scales are shown in: published scales first, our own last.
 SCALES = (phrases.ICD, phrases.PROBLY, phrases.MAUBOUSSIN, phrases.KENT, phrases.HOUSE)
 
@@ -114,9 +117,11 @@ def method_context() -> dict[str, object]:
         "pseudocount": additive.SHRINK_PSEUDOCOUNT,
         "prior": additive.SHRINK_PRIOR,
         "min_resolved": min_resolved(),
-        "lucky_one": _shrinkage_example(probability=0.8, count=1),
-        "lucky_one_brier": brier(0.8, Outcome.YES),
-        "steady_ten": _shrinkage_example(probability=0.8, count=10),
+        "lucky_probability": LUCKY,
+        "lucky_one": _shrinkage_example(probability=LUCKY, count=1),
+        "lucky_one_brier": brier(LUCKY, Outcome.YES),
+        "steady_count": STEADY,
+        "steady_ten": _shrinkage_example(probability=LUCKY, count=STEADY),
         "time_averaged": _time_averaged_example(),
         "propose_at": pipeline.PROPOSE_AT,
         "reminder_days": settings.REVIEW_REMINDER_DAYS,
