@@ -120,6 +120,10 @@ class Source(models.Model):
 
     class Meta:
         ordering = ["-published_on", "title"]
+        indexes = [
+            # The sources' index page lists them newest first, a page at a time.
+            models.Index(fields=["-published_on", "-id"], name="source_newest_first"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["url"], condition=~Q(url=""), name="source_url_unique_when_set"

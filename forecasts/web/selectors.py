@@ -1,5 +1,5 @@
-"""Reads that put several domains together for one page: the scorecard's headline and the
-forecaster, source and tag pages."""
+"""Reads that put several domains together for one page: the scorecard's headline, the
+forecaster, source and tag pages and their indexes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from forecasts.core.counts import PublishedTagListing, published_scope_count
@@ -20,9 +20,22 @@ from forecasts.core.selectors import (
 from forecasts.scores import maths
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.phrase_table import scope_phrases
-from forecasts.scores.scopes import forecasts_in_scope, public_scopes, scope_model
+from forecasts.scores.scopes import (
+    forecasts_in_scope,
+    public_scope_counts,
+    public_scopes,
+    scope_model,
+)
 from forecasts.scores.selectors import latest_overall, scope_history
-from forecasts.web.pagination import IdsFirst, numbered_page
+from forecasts.web.pagination import (
+    PAGE_SIZE,
+    IdsFirst,
+    NumberedPage,
+    Window,
+    checked_page,
+    numbered_page,
+    page_offset,
+)
 
 
 @dataclass(frozen=True)
@@ -134,3 +147,42 @@ def scope_page(kind: str, *, key: str, at: dt.datetime, number: int = 1) -> Scop
     return _scope_page(
         kind, obj, forecasts_in_scope(kind, obj.pk), at=at, number=number, order=order
     )
+
+
+# --- The index pages of forecasters, sources and tags ------------------------------------
+
+# Each index in the order of an index of its table: forecasters and tags by their unique
+# names, sources newest first (``source_newest_first``, migration 0017).
+SCOPE_INDEX_ORDER: dict[str, tuple[str, ...]] = {
+    ScopeKind.FORECASTER: ("name",),
+    ScopeKind.SOURCE: ("-published_on", "-id"),
+    ScopeKind.TAG: ("name",),
+}
+# What a row shows beside its name and key (a source's text is never read here).
+_SCOPE_INDEX_FIELDS: dict[str, tuple[str, ...]] = {
+    ScopeKind.FORECASTER: ("kind",),
+    ScopeKind.SOURCE: ("publisher", "published_on", "published_precision"),
+    ScopeKind.TAG: (),
+}
+
+
+def scope_index(kind: str, *, number: int = 1) -> NumberedPage[Any]:
+    """Page ``number`` of the public forecasters, sources or tags
+    (:func:`~forecasts.scores.scopes.public_scopes`: only those with a published forecast),
+    each annotated with ``published``, its number of published forecasts. Two queries
+    whatever their number: the stored counts counted, then one page of rows, each with
+    an index probe for its count. ``ValueError`` when ``number`` is past the last page."""
+    spec = scope_model(kind)
+    counted = public_scope_counts(kind)
+    total = counted.count()
+    offset = page_offset(number, PAGE_SIZE)
+    rows: list[Any] = []
+    if offset < total:
+        published = counted.filter(scope_id=OuterRef("pk")).values("count")[:1]
+        rows = list(
+            public_scopes(kind)
+            .only(spec.key_field, spec.name_field, *_SCOPE_INDEX_FIELDS[kind])
+            .annotate(published=Subquery(published))
+            .order_by(*SCOPE_INDEX_ORDER[kind])[offset : offset + PAGE_SIZE]
+        )
+    return checked_page(Window(total, rows), number=number, per_page=PAGE_SIZE)

@@ -265,6 +265,57 @@ def source_detail(request: HttpRequest, key: str) -> HttpResponse:
     return _scope_detail(request, ScopeKind.SOURCE, key=key)
 
 
+# The index pages: kind, heading, what a row links to, and the leaderboard that ranks them.
+SCOPE_INDEXES = {
+    ScopeKind.FORECASTER: ("Forecasters", "forecasts:forecaster", "forecasters"),
+    ScopeKind.SOURCE: ("Sources", "forecasts:source", "sources"),
+    ScopeKind.TAG: ("Topics", "forecasts:tag", "tags"),
+}
+
+
+@require_safe
+@cached_public_page(params=("page",))
+def forecaster_index(request: HttpRequest) -> HttpResponse:
+    return _scope_index(request, ScopeKind.FORECASTER)
+
+
+@require_safe
+@cached_public_page(params=("page",))
+def source_index(request: HttpRequest) -> HttpResponse:
+    return _scope_index(request, ScopeKind.SOURCE)
+
+
+@require_safe
+@cached_public_page(params=("page",))
+def tag_index(request: HttpRequest) -> HttpResponse:
+    return _scope_index(request, ScopeKind.TAG)
+
+
+def _scope_index(request: HttpRequest, kind: ScopeKind) -> HttpResponse:
+    try:
+        number = page_number(request.GET.get("page"))
+        page = page_selectors.scope_index(kind, number=number)
+    except ValueError as exc:
+        return _bad_request(request, str(exc))
+    heading, route, board = SCOPE_INDEXES[kind]
+    spec = scope_model(kind)
+    return render(
+        request,
+        "forecasts/scope_index.html",
+        {
+            "page": page,
+            "rows": [
+                (getattr(row, spec.key_field), getattr(row, spec.name_field), row)
+                for row in page.object_list
+            ],
+            "kind": kind.value,
+            "heading": heading,
+            "route": route,
+            "board": board,
+        },
+    )
+
+
 def _scope_detail(request: HttpRequest, kind: ScopeKind, *, key: str) -> HttpResponse:
     try:
         number = page_number(request.GET.get("page"))

@@ -1,6 +1,6 @@
 """Every public read runs the same number of queries however many forecasts there are
 (issue 15): the scorecard's lists and counts, the public list and its pages, the scope
-pages and the API list. Counted, not timed."""
+pages, their indexes (issue 17) and the API list. Counted, not timed."""
 
 from __future__ import annotations
 
@@ -77,6 +77,9 @@ PAGES = [
     "/forecasters/pundit/",
     "/sources/article/",
     "/tags/topic/",
+    "/forecasters/",
+    "/sources/",
+    "/tags/",
     "/api/forecasts?limit=20",
     "/api/forecasts?limit=20&status=due",
     "/api/forecasts?limit=20&offset=20&status=resolved",

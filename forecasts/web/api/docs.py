@@ -22,9 +22,11 @@ DOCS_TEMPLATE = """{% load static %}<!DOCTYPE html>
 <link rel="icon" href="{% static 'ninja/favicon.svg' %}" type="image/svg+xml">
 </head>
 <body>
+<noscript>
 <h1>{{ api.title }}</h1>
 <p>Read-only JSON. The OpenAPI 3 schema is at <a href="{{ schema_url }}">{{ schema_url }}</a>.</p>
 <ul>{% for path in paths %}<li><code>GET {{ path }}</code></li>{% endfor %}</ul>
+</noscript>
 <script type="application/json" id="swagger-settings">{{ swagger_settings|safe }}</script>
 <div id="swagger-ui"></div>
 <script src="{% static 'ninja/swagger-ui-bundle.js' %}"></script>
@@ -36,7 +38,8 @@ DOCS_TEMPLATE = """{% load static %}<!DOCTYPE html>
 
 class BundledSwagger(Swagger):
     """Swagger UI from the static files ninja ships: never a CDN, and a plain list of the
-    endpoints for readers without JavaScript."""
+    endpoints for readers without JavaScript (only for them: Swagger shows its own title
+    and paths, and the list drawn above it read as an unstyled duplicate header)."""
 
     def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
         if "ninja" not in settings.INSTALLED_APPS:

@@ -11,8 +11,10 @@ pages the lists.
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from ninja import NinjaAPI, Query, Schema
 from ninja import Path as PathParam
@@ -184,3 +186,36 @@ def ledger(request: HttpRequest, query: Query[LedgerQuery]) -> QuerySet[LedgerEn
 def ledger_head_view(request: HttpRequest, query: Query[HeadQuery]) -> Head:
     """The chain's newest seq and hash: keep it, and check a later export against it."""
     return ledger_head(chain=query.chain)
+
+
+# Not a redirect to the docs: a client that asks the API's root for JSON gets JSON (as
+# GitHub's API root answers with its endpoints), with links it can follow; a person in
+# a browser reads the same, the docs one link away. Built from the OpenAPI schema, so
+# it lists every endpoint and no other.
+@api.get("/", include_in_schema=False)
+@_cached()
+def index(request: HttpRequest) -> dict[str, Any]:
+    """The API's endpoints with their descriptions, the docs and the schema."""
+    schema = api.get_openapi_schema()
+    site = settings.SITE_URL
+    return {
+        "title": api.title,
+        "version": api.version,
+        "description": api.description,
+        "docs": site + reverse("api:openapi-view"),
+        "openapi": site + reverse("api:openapi-json"),
+        "endpoints": [
+            {
+                "path": path,
+                "url": site + path,
+                "method": method.upper(),
+                "summary": operation.get("summary", ""),
+                # Its first paragraph, on one line (the docstring's line breaks are not the text's).
+                "description": " ".join(
+                    (operation.get("description") or "").split("\n\n")[0].split()
+                ),
+            }
+            for path, operations in schema["paths"].items()
+            for method, operation in operations.items()
+        ],
+    }
