@@ -26,10 +26,11 @@ def digests_send(self: Task, now: str | None = None) -> str:  # type: ignore[typ
 
     ``now`` (ISO 8601) pins the moment, for a re-run by hand. Digests deferred by
     temporary SMTP failures are retried once their claims are stale. A run that has
-    spent half its soft time limit claims no more and leaves the rest to a new run.
+    spent its time budget (:func:`time_budget`) claims no more and leaves the rest to a
+    new run.
     """
     moment = dt.datetime.fromisoformat(now) if now else timezone.now()
-    budget = time_budget(self)
+    budget = time_budget(self, stale_seconds=settings.DIGEST_CLAIM_STALE_MINUTES * 60)
     report = sending.digests_send(
         now=moment, until=None if budget is None else time.monotonic() + budget
     )
@@ -43,13 +44,16 @@ def digests_send(self: Task, now: str | None = None) -> str:  # type: ignore[typ
     return str(report)
 
 
-def time_budget(task: Task) -> float | None:  # type: ignore[type-arg]
-    """Half the task's soft time limit, in seconds (as asked for this call, else the
-    task's, else the app's; None when there is none): the time a run may spend
-    starting new work, leaving the other half to finish what it started."""
+def time_budget(task: Task, *, stale_seconds: float) -> float | None:  # type: ignore[type-arg]
+    """How long a run may go on claiming new work, in seconds: half the task's soft
+    time limit (as asked for this call, else the task's, else the app's), leaving the
+    other half to finish what it started; and at most half the time after which its
+    claims look stale to other runs, which would take over a batch claimed late in a
+    long run (claims carry the run's starting moment) while it is being sent."""
     asked = task.request.timelimit or (None, None)
     soft = asked[1] or task.soft_time_limit or task.app.conf.task_soft_time_limit
-    return float(soft) / 2 if soft else None
+    limits = [float(soft) / 2] if soft else []
+    return min([*limits, stale_seconds / 2])
 
 
 @shared_task(

@@ -183,8 +183,19 @@ def outbox_send(
                 result = _deliver(connection, item.message)
                 if result.outcome == _SENT:
                     deferred_in_a_row = 0
-                    mark_sent(item, tries=result.tries)
                     done.sent.append(item)
+                    if not mark_sent(item, tries=result.tries):
+                        # Another run took this claim over (it looked stale): it took the
+                        # batch's other rows too, claimed at the same moment, and sends
+                        # them. Sending them here as well would make every one a resend.
+                        rest = outgoing[index + 1 :]
+                        done.deferred.extend(rest)
+                        if rest:
+                            logger.warning(
+                                "Another run took over this run's claims: %d e-mails left to it.",
+                                len(rest),
+                            )
+                        break
                     continue
                 if result.outcome == _FAILED:
                     deferred_in_a_row = 0
@@ -293,7 +304,8 @@ class _SentMarker:
         ]
         self.statements: dict[int, str] = {}  # by the number of rows an e-mail carries
 
-    def __call__(self, item: Outgoing[Any], *, tries: int) -> None:
+    def __call__(self, item: Outgoing[Any], *, tries: int) -> bool:
+        """Mark the e-mail's rows sent; False when this run no longer holds them all."""
         rows = len(item.rows)
         if rows not in self.statements:
             self.statements[rows] = self._statement(rows)
@@ -311,6 +323,7 @@ class _SentMarker:
             logger.warning(
                 "E-mail to %s was sent after another run took over its claim.", _to(item.message)
             )
+        return marked == rows
 
     def _statement(self, rows: int) -> str:
         attempts = self._column("attempts")

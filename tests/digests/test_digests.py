@@ -917,7 +917,7 @@ def test_the_task_hands_what_its_budget_leaves_to_a_new_run(news, monkeypatch, t
     readers = [subscriber(f"reader{i}@example.org") for i in range(5)]
     time_machine.move_to(MONDAY, tick=False)
     queued = []
-    monkeypatch.setattr(digest_tasks, "time_budget", lambda task: -1.0)  # already spent
+    monkeypatch.setattr(digest_tasks, "time_budget", lambda task, **_: -1.0)  # already spent
     monkeypatch.setattr(digests_send_task, "apply_async", lambda kwargs: queued.append(kwargs))
     assert "2 left to a new run" in digests_send_task.apply().get()
     assert queued == [{"now": None}]  # the new run takes its own moment, as beat's would
@@ -927,13 +927,15 @@ def test_the_task_hands_what_its_budget_leaves_to_a_new_run(news, monkeypatch, t
     assert sorted(to for to, _ in delivered()) == sorted(r.email for r in readers)
 
 
-def test_the_time_budget_is_half_the_soft_limit(settings):
+def test_the_time_budget_is_half_the_soft_limit_or_half_the_claims_freshness(settings):
     from forecasts.digests.tasks import time_budget
 
-    assert time_budget(digests_send_task) == digests_send_task.app.conf.task_soft_time_limit / 2
+    soft = digests_send_task.app.conf.task_soft_time_limit
+    assert time_budget(digests_send_task, stale_seconds=1800) == soft / 2
+    assert time_budget(digests_send_task, stale_seconds=6) == 3.0  # the fault suite's
     digests_send_task.request_stack.push(type("Request", (), {"timelimit": (60, 40)})())
     try:
-        assert time_budget(digests_send_task) == 20.0
+        assert time_budget(digests_send_task, stale_seconds=1800) == 20.0
     finally:
         digests_send_task.request_stack.pop()
 

@@ -390,6 +390,26 @@ def test_a_run_whose_claim_was_taken_over_cannot_mark_it(smtp_server, caplog):
     assert len({m.message["Message-ID"] for m in smtp_server.messages}) == 1
 
 
+def test_a_run_that_finds_its_claims_taken_over_sends_no_more_of_them(smtp_server):
+    """A slow run whose batch was taken over (its claims looked stale) stops at the first
+    e-mail it cannot mark: the run that took them over sends the rest, once each."""
+    slow = run_at(NOW - 45 * MINUTE)
+    rows = claim(slow, readers(3))
+    later = run_at()
+    taken = claim(later, readers_named("reader0", "reader1", "reader2"))
+    assert len(taken) == 3
+    done = outbox_send(slow, one_each(rows))
+    assert (len(done.sent), len(done.deferred)) == (1, 2)
+    assert len(smtp_server.messages) == 1  # not three: two resends spared
+    assert len(outbox_send(later, one_each(taken)).sent) == 3
+    received = Counter(m.rcpt_tos[0] for m in smtp_server.messages)
+    assert received == {
+        "reader0@example.org": 2,
+        "reader1@example.org": 1,
+        "reader2@example.org": 1,
+    }
+
+
 def test_a_claim_is_not_mistaken_for_another_runs_or_another_rows(smtp_server):
     run = run_at()
     rows = claim(run, readers(2))
