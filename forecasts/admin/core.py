@@ -196,7 +196,7 @@ class SourceAdmin(ModelAdmin[Source]):
             if not source.text.strip():
                 without_text += 1
                 continue
-            created += len(ingest.source_extract(source=source))
+            created += len(ingest.source_extract(source=source).created)
         self.message_user(
             request,
             f"Proposed {created} draft forecast(s); those already proposed, accepted or "

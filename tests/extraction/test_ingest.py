@@ -9,6 +9,7 @@ from django.urls import reverse
 from forecasts.core.seed import seed_forecasts_load
 from forecasts.extraction import ingest as ingest_service
 from forecasts.extraction.ingest import NO_DEADLINE_NOTE
+from forecasts.extraction.pipeline import MAX_SENTENCE_CHARS
 from forecasts.extraction.quality import CORPUS_DIR
 from forecasts.models import Basis, Estimate, Forecast, Forecaster, Source
 from tests.conftest import SEED_ARTICLE
@@ -62,6 +63,16 @@ def test_reingesting_the_same_url_does_not_duplicate(capsys):
     assert Source.objects.count() == 1
     assert Estimate.objects.count() == len(first)
     assert "0 draft forecast(s) proposed" in capsys.readouterr().out
+
+
+def test_the_command_says_how_many_sentences_were_too_long_to_read(tmp_path, capsys):
+    article = tmp_path / "a.txt"
+    table = " | ".join(["2026", "likely"] * (MAX_SENTENCE_CHARS // 10))
+    text = f"Outlook\n\nThe bank is likely to cut rates next month.\n\n{table}\n"
+    article.write_text(text, encoding="utf-8")
+    ingest(article)
+    assert Forecast.objects.get().statement == "The bank will cut rates next month."
+    assert "1 sentence(s) over 1,000 characters skipped unread" in capsys.readouterr().out
 
 
 def test_without_a_forecaster_the_site_is_held_to_account():
@@ -193,7 +204,7 @@ def test_extracting_again_skips_sentences_an_editor_already_made_forecasts_of(cl
     # The editor deletes the drafts but keeps one, rewritten by hand under a new slug.
     Forecast.objects.exclude(pk=kept.pk).delete()
     Forecast.objects.filter(pk=kept.pk).update(slug="hand-written")
-    created = ingest_service.source_extract(source=source)
+    created = ingest_service.source_extract(source=source).created
     assert created
     assert not any(draft.quote_start == kept.quote_start for draft in created)
     assert Forecast.objects.filter(quote__startswith="Harbour City are likely to win").count() == 1
