@@ -80,6 +80,20 @@ def fast_password_hashing(request):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture
+def celery_eager():
+    """Tasks sent with ``delay()`` run at once, in the test's process, and their errors
+    raise (nothing reaches a broker). A task queued on commit runs when the test runs the
+    captured callbacks (``django_capture_on_commit_callbacks(execute=True)``)."""
+    from tracker.celery import app
+
+    names = ("task_always_eager", "task_eager_propagates")
+    before = {name: app.conf[name] for name in names}
+    app.conf.update(dict.fromkeys(names, True))
+    yield
+    app.conf.update(before)
+
+
 # A real SMTP server for the e-mail tests (tests/smtp.py).
 from tests.smtp import smtp_server  # noqa: E402, F401
 

@@ -1,7 +1,8 @@
 """Ingesting article text and turning extracted candidates into draft forecasts.
 
-The command (``ingest_article``) and the admin ("Extract forecasts", "Accept",
-"Reject") call these; the reading itself is :mod:`forecasts.extraction` (pure).
+The command (``ingest_article``), the extraction task the admin's "Extract forecasts"
+queues (:mod:`forecasts.extraction.tasks`) and the admin's "Accept" and "Reject" call
+these; the reading itself is :mod:`forecasts.extraction` (pure).
 """
 
 from __future__ import annotations
