@@ -7,6 +7,7 @@ already queued use), whatever module defines them.
 
 from forecasts.core.tasks import heartbeat, ping
 from forecasts.digests.tasks import digests_send, digests_subscribe
+from forecasts.extraction.tasks import source_extract
 from forecasts.reviews.tasks import reviews_prompt
 from forecasts.scores.tasks import scores_snapshot_today
 
@@ -17,4 +18,5 @@ __all__ = [
     "ping",
     "reviews_prompt",
     "scores_snapshot_today",
+    "source_extract",
 ]

@@ -104,6 +104,19 @@ def fast_password_hashing(request):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture
+def task_errors_raise():
+    """A queued task's error raises in the test that queued it (tasks already run in the
+    test's process, :func:`tasks_run_in_the_test`; there an error stays inside the task,
+    as it would in a worker)."""
+    from tracker.celery import app
+
+    before = app.conf.task_eager_propagates
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_eager_propagates = before
+
+
 # A real SMTP server for the e-mail tests (tests/smtp.py).
 from tests.smtp import smtp_server  # noqa: E402, F401
 

@@ -3,14 +3,18 @@ written through its core service (:mod:`forecasts.core.services`)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from forecasts.admin.forecast_inlines import estimate_fields
 from forecasts.admin.site import (
@@ -34,6 +38,7 @@ from forecasts.core.models import (
     Tag,
 )
 from forecasts.extraction import ingest
+from forecasts.extraction import tasks as extraction_tasks
 
 RESOLUTION_FIELDS = (
     "forecast",
@@ -191,18 +196,29 @@ class SourceAdmin(ModelAdmin[Source]):
 
     @admin.action(description="Extract forecasts (propose drafts)", permissions=["change"])
     def extract_forecasts(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
-        created = without_text = 0
-        for source in queryset:
-            if not source.text.strip():
-                without_text += 1
-                continue
-            created += len(ingest.source_extract(source=source))
-        self.message_user(
-            request,
-            f"Proposed {created} draft forecast(s); those already proposed, accepted or "
-            "rejected are not proposed again.",
-            messages.SUCCESS,
-        )
+        """Each source is read by a task (``source_extract``, under a time limit): the
+        page answers at once, whatever the text."""
+        sources = list(queryset)
+        with_text = [source.pk for source in sources if source.text.strip()]
+        without_text = len(sources) - len(with_text)
+        for source_id in with_text:
+            transaction.on_commit(partial(extraction_tasks.source_extract.delay, source_id))
+        if with_text:
+            drafts = reverse("admin:forecasts_forecast_changelist") + "?status=draft"
+            if len(with_text) == 1:
+                drafts += f"&source__id__exact={with_text[0]}"
+            self.message_user(
+                request,
+                format_html(
+                    "Extracting forecasts from {} source(s) has started: the drafts it "
+                    'proposes appear among the <a href="{}">draft forecasts</a> within a '
+                    "minute. Those already proposed, accepted or rejected are not proposed "
+                    "again.",
+                    len(with_text),
+                    drafts,
+                ),
+                messages.SUCCESS,
+            )
         if without_text:
             self.message_user(
                 request, f"{without_text} source(s) have no text: paste it first.", messages.WARNING

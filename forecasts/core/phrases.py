@@ -28,6 +28,7 @@ published scale covers).  This module is pure stdlib and must not import Django.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
 import string
@@ -493,8 +494,12 @@ _ANY_KEY = re.compile(
     + "))",
     re.IGNORECASE,
 )
-_NEGATOR_BEFORE = re.compile(r"(?<!\w)(?:not|\w+n['\u2019]t)\s+$", re.IGNORECASE)
-_NOT_AFTER = re.compile(r"\s+not(?!\w)", re.IGNORECASE)
+_NEGATOR_BEFORE = re.compile(r"(?<!\w)(?:not|\w+n['\u2019]t)\s++$", re.IGNORECASE)
+# The negator or word before a phrase is looked for this far before it (past the spaces),
+# not from the sentence's start again for every phrase: a sentence of phrases would cost
+# the square of its length. The longest negator, "shouldn't", has 9 characters.
+_WORD_REACH = 32
+_NOT_AFTER = re.compile(r"\s++not(?!\w)", re.IGNORECASE)
 _LEADING_JUNK = re.compile(r"^[\s\"'\u2018\u2019\u201c\u201d(\[]*$")
 # "certain" as a probability word is predicative ("is certain", "seems certain");
 # attributive "certain officials" means "particular" and is not a forecast.
@@ -503,18 +508,26 @@ _PREDICATIVE_CUE = re.compile(
     r"|remain(?:s|ed)?|become|becomes|became|feel|felt|quite|virtually|but|from|now"
     r"|\w*'s|\w*n't)"
 )
-_PREV_WORD = re.compile(r"(\w+(?:['\u2019]\w+)?)\W*$")
+_PREV_WORD = re.compile(r"(?<!\w)(\w++(?:['\u2019]\w++)?)\W*+$")
+
+
+def _reach(sentence: str, start: int) -> int:
+    """Where to look for the word before ``start``: _WORD_REACH characters before the
+    spaces and punctuation that end at ``start``."""
+    end = start
+    while end > 0 and not (sentence[end - 1].isalnum() or sentence[end - 1] == "_"):
+        end -= 1
+    return max(0, end - _WORD_REACH)
 
 
 def _plausible(sentence: str, start: int, end: int) -> bool:
     """Filter matches that are not probability words in context."""
     matched = sentence[start:end]
     key = normalize(matched)
-    before = sentence[:start]
-    if key == "may" and matched[0] == "M" and not _LEADING_JUNK.match(before):
+    if key == "may" and matched[0] == "M" and not _LEADING_JUNK.match(sentence, 0, start):
         return False  # the month ("In May, ...")
     if key == "certain":
-        prev = _PREV_WORD.search(before)
+        prev = _PREV_WORD.search(sentence, _reach(sentence, start), start)
         if prev is None:
             return False
         word = normalize(prev.group(1))
@@ -542,7 +555,7 @@ def phrases_in(sentence: str) -> list[tuple[int, int, Phrase]]:
             continue
         key = normalize(sentence[start:end])
         phrase: Phrase | None = LEXICON[key]
-        neg_before = _NEGATOR_BEFORE.search(sentence, 0, start)
+        neg_before = _NEGATOR_BEFORE.search(sentence, _reach(sentence, start), start)
         neg_after = _NOT_AFTER.match(sentence, end)
         if neg_before is not None and not key.startswith("not "):
             start = neg_before.start()
@@ -554,11 +567,17 @@ def phrases_in(sentence: str) -> list[tuple[int, int, Phrase]]:
 
     # Longest match wins; among equals, the earlier one, then explicit over derived.
     candidates.sort(key=lambda c: (c[0] - c[1], c[0], c[2] is None or c[2].scale == DERIVED))
+    # Chosen spans never overlap, so kept in order a new one need only be compared with
+    # its neighbours (against every chosen span, a sentence of phrases took their square).
     chosen: list[tuple[int, int, Phrase | None]] = []
     for cand in candidates:
-        if all(cand[1] <= c[0] or cand[0] >= c[1] for c in chosen):
-            chosen.append(cand)
-    return sorted(
-        ((start, end, phrase) for start, end, phrase in chosen if phrase is not None),
-        key=lambda c: c[0],
-    )
+        at = bisect.bisect_left(chosen, cand[0], key=_span_start)
+        if (at == 0 or chosen[at - 1][1] <= cand[0]) and (
+            at == len(chosen) or cand[1] <= chosen[at][0]
+        ):
+            chosen.insert(at, cand)
+    return [(start, end, phrase) for start, end, phrase in chosen if phrase is not None]
+
+
+def _span_start(span: tuple[int, int, Phrase | None]) -> int:
+    return span[0]

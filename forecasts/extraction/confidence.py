@@ -32,14 +32,17 @@ _REPORTED = re.compile(
     re.IGNORECASE,
 )
 
-_QUOTED = re.compile(r"[\u201c\"][^\u201d\"]{12,}[\u201d\"]")
+# A quotation runs to the next quotation mark: from every opening mark to the end of the
+# clause, an unclosed one each would scan the rest again.
+_QUOTED = re.compile(r"[\u201c\"][^\u201c\u201d\"]{12,}+[\u201d\"]")
 
 _PAST_MODAL = re.compile(
     r"\b(?:could|may|might|would|should|must)\s+(?:not\s+)?have\s+\w+", re.IGNORECASE
 )
 
 _PAST_FRAME = re.compile(
-    r"\b(?:\w+ed|was|were|had|thought|knew|felt|saw|said)\s+(?:\w+\s+){0,3}that\b", re.IGNORECASE
+    r"\b(?:\w+ed|was|were|had|thought|knew|felt|saw|said)\s++(?:\w++\s++){0,3}that\b",
+    re.IGNORECASE,
 )
 
 _PRESENT_STATE = re.compile(

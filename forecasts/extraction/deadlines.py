@@ -147,9 +147,9 @@ _DATE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("soon", r"\b(?:soon|shortly|in\s+the\s+coming\s+months)\b"),
     (
         "within",
-        r"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming\s+)?\s*"
+        r"\b(?:within|in|over|during)\s++(?:the\s++)?(?:next\s*+|coming\s++)?"
         + _N
-        + r"\s+(?P<unit>day|week|month|year)s?\b",
+        + r"\s++(?P<unit>day|week|month|year)s?\b",
     ),
     ("next_unit", r"\bnext\s+(?P<unit>week|month|season|quarter)\b"),
     ("weekday", r"\b(?:(?:on|this|by|next)\s+" + _DAY_NAME + r"|" + _DAY_NAME2 + r"['\u2019]s)\b"),

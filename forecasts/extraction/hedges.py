@@ -8,19 +8,21 @@ into one clause per hedge, and of several hedges in one clause the most specific
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from dataclasses import dataclass
 
 from forecasts.core import phrases
 
-__all__ = ["CLAUSE_BREAK", "MODALS", "Hedge", "clause_spans", "overlaps", "primary"]
+__all__ = ["CLAUSE_BREAK", "MODALS", "Hedge", "NonOverlapping", "clause_spans", "primary"]
 
 # Modal hedges: often capability or possibility rather than a forecast.
 MODALS = frozenset({"could", "may", "might", "perhaps", "possibly", "maybe", "might happen"})
 
+# A run of spaces before a dash is tried once, from where it starts (and taken whole).
 CLAUSE_BREAK = re.compile(
-    r",\s+but\s+|;\s+|:\s+|\s+[\u2013\u2014-]\s+|,\s+(?:while|whereas|and)\s+"
+    r",\s++but\s+|;\s+|:\s+|(?<!\s)\s++[\u2013\u2014-]\s+|,\s++(?:while|whereas|and)\s+"
 )
 
 
@@ -39,8 +41,30 @@ class Hedge:
     frame: str = ""
 
 
-def overlaps(hedge: Hedge, others: list[Hedge]) -> bool:
-    return any(hedge.start < other.end and other.start < hedge.end for other in others)
+class NonOverlapping:
+    """Hedges no two of which overlap, kept in text order, so that whether another overlaps
+    one of them is a look at its two neighbours (compared with every one, a sentence of
+    numbers took the square of their count)."""
+
+    def __init__(self, hedges: list[Hedge] | None = None) -> None:
+        self.hedges: list[Hedge] = []
+        for hedge in hedges or ():
+            self.add(hedge)
+
+    def overlaps(self, hedge: Hedge) -> bool:
+        at = bisect.bisect_left(self.hedges, hedge.start, key=_start)
+        return (at > 0 and hedge.start < self.hedges[at - 1].end) or (
+            at < len(self.hedges) and self.hedges[at].start < hedge.end
+        )
+
+    def add(self, hedge: Hedge) -> None:
+        """Keep ``hedge`` unless it overlaps one already kept."""
+        if not self.overlaps(hedge):
+            bisect.insort(self.hedges, hedge, key=_start)
+
+
+def _start(hedge: Hedge) -> int:
+    return hedge.start
 
 
 def clause_spans(text: str, start: int, end: int, hedges: list[Hedge]) -> list[tuple[int, int]]:

@@ -1,7 +1,8 @@
 """Ingesting article text and turning extracted candidates into draft forecasts.
 
-The command (``ingest_article``) and the admin ("Extract forecasts", "Accept",
-"Reject") call these; the reading itself is :mod:`forecasts.extraction` (pure).
+The command (``ingest_article``), the extraction task the admin's "Extract forecasts"
+queues (:mod:`forecasts.extraction.tasks`) and the admin's "Accept" and "Reject" call
+these; the reading itself is :mod:`forecasts.extraction` (pure).
 """
 
 from __future__ import annotations
@@ -77,18 +78,38 @@ def article_text_check(*, text: str, name: str = "the article") -> str:
 
 
 @dataclass(frozen=True)
+class ExtractReport:
+    created: list[Forecast]
+    # Sentences longer than extraction.MAX_SENTENCE_CHARS, skipped unread.
+    sentences_skipped: int
+
+    def __str__(self) -> str:
+        return f"{len(self.created)} draft forecast(s) proposed{_skipped(self)}."
+
+
+@dataclass(frozen=True)
 class IngestReport:
     source: Source
     source_created: bool
     created: list[Forecast]
     already_present: int
+    sentences_skipped: int = 0
 
     def __str__(self) -> str:
         verb = "stored" if self.source_created else "already stored"
         return (
             f"Source “{self.source}” {verb}; {len(self.created)} draft forecast(s) proposed, "
-            f"{self.already_present} already present."
+            f"{self.already_present} already present{_skipped(self)}."
         )
+
+
+def _skipped(report: ExtractReport | IngestReport) -> str:
+    if not report.sentences_skipped:
+        return ""
+    return (
+        f"; {report.sentences_skipped} sentence(s) over "
+        f"{extraction.MAX_SENTENCE_CHARS:,} characters skipped unread"
+    )
 
 
 @transaction.atomic
@@ -141,9 +162,13 @@ def source_ingest(
         else forecaster_for_source(source=source)
     )
     before = source.forecasts.count()
-    created = source_extract(source=source, forecaster=forecaster, min_confidence=min_confidence)
+    extracted = source_extract(source=source, forecaster=forecaster, min_confidence=min_confidence)
     return IngestReport(
-        source=source, source_created=created_source, created=created, already_present=before
+        source=source,
+        source_created=created_source,
+        created=extracted.created,
+        already_present=before,
+        sentences_skipped=extracted.sentences_skipped,
     )
 
 
@@ -221,12 +246,14 @@ def source_extract(
     source: Source,
     forecaster: Forecaster | None = None,
     min_confidence: float = extraction.PROPOSE_AT,
-) -> list[Forecast]:
-    """Propose the source text's candidates as draft forecasts; returns the new ones.
+) -> ExtractReport:
+    """Propose the source text's candidates as draft forecasts: the new ones, and how many
+    sentences were too long to read.
 
     Idempotent: a candidate already stored for this source (draft, published or
     rejected) is never proposed again, so running it twice creates nothing. Nor is
-    one whose quote overlaps a quote the source's forecasts already carry.
+    one whose quote overlaps a quote the source's forecasts already carry. One
+    transaction: stopped part way (a task's time limit), it leaves no draft behind.
     """
     if not source.text.strip():
         raise ValidationError(f"“{source}” has no text to extract forecasts from.")
@@ -241,7 +268,8 @@ def source_extract(
         if start is not None and stop is not None
     ]
     created = []
-    for candidate in extraction.extract(source.text, source.published_on):
+    found = extraction.run(source.text, source.published_on)
+    for candidate in found.candidates:
         if candidate.confidence < min_confidence:
             continue
         slug = _candidate_slug(source, candidate)
@@ -251,7 +279,7 @@ def source_extract(
             continue
         created.append(_draft_create(source, forecaster, candidate, slug))
         present.add(slug)
-    return created
+    return ExtractReport(created=created, sentences_skipped=found.sentences_skipped)
 
 
 def _candidate_slug(source: Source, candidate: extraction.Candidate) -> str:

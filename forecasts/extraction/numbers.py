@@ -15,7 +15,7 @@ import re
 from forecasts.core import phrases
 from forecasts.extraction.confidence import FUTURE
 from forecasts.extraction.deadlines import DEADLINE_TRIGGER, NUMBER_WORDS
-from forecasts.extraction.hedges import Hedge, overlaps
+from forecasts.extraction.hedges import Hedge, NonOverlapping
 from forecasts.extraction.propositions import (
     DISCOURSE,
     hedged_proposition,
@@ -40,10 +40,13 @@ _VALUE = rf"(?:{_PERCENT}|{_IN}|{_EVEN})"
 _VALUE_OR_FRACTION = rf"(?:{_PERCENT}|{_IN}|{_EVEN}|{_FRACTION})"
 _APPROX = (
     r"(?:(?:about|around|roughly|approximately|nearly|almost|perhaps|maybe|some|only|just|"
-    r"close\s+to|just\s+(?:under|over))\s+)?"
+    r"close\s+to|just\s+(?:under|over))\s++)?"
 )
 _KIND = r"(?:chances?|probability|likelihood|odds|risk|possibility)"
-_COMPLEMENT = r"(?:of\s+(?P<g>[^;:]+?)|that\s+(?P<x>[^;:]+?))"
+# What the odds are of: up to 200 characters, ending where a word does (the frame's next
+# word follows after spaces taken whole). Unbounded, each "the odds of" would rescan the
+# rest of the sentence, and ``.+?\s+`` costs the square of a run of spaces.
+_COMPLEMENT = r"(?:of\s++(?P<g>[^;:]{1,200}?)|that\s++(?P<x>[^;:]{1,200}?))(?<!\s)"
 
 #: Where a stated probability sits.  Odds "N to M" are not read: "3 to 1" is odds against
 #: in betting and odds on elsewhere, and the text rarely says which.
@@ -67,21 +70,24 @@ _STATED_FRAMES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "put_at",
             r"\b(?:put|puts|putting|place[sd]?|placing|set|sets|setting|peg(?:s|ged|ging)?|"
-            r"estimate[sd]?|reckon(?:s|ed)?|assess(?:es|ed)?)\s+"
-            rf"(?:the|its|their|our|my|his|her|this)\s+(?:[\w-]+\s+)?{_KIND}\s+{_COMPLEMENT}"
-            rf"\s+at\s+{_APPROX}{_VALUE_OR_FRACTION}",
+            r"estimate[sd]?|reckon(?:s|ed)?|assess(?:es|ed)?)\s++"
+            rf"(?:the|its|their|our|my|his|her|this)\s++(?:[\w-]++\s++)?{_KIND}\s++{_COMPLEMENT}"
+            rf"\s++at\s++{_APPROX}{_VALUE_OR_FRACTION}",
         ),
         # "the probability that X is 0.7", "the odds of X are one in four"
         (
             "is_value",
-            rf"\b(?:the|our|my|its|their)\s+(?:[\w-]+\s+)?{_KIND}\s+{_COMPLEMENT}\s+"
-            r"(?:is|are|stands\s+at|sits\s+at)\s+(?:now\s+)?"
+            rf"\b(?:the|our|my|its|their)\s++(?:[\w-]++\s++)?{_KIND}\s++{_COMPLEMENT}\s++"
+            r"(?:is|are|stands\s+at|sits\s+at)\s++(?:now\s++)?"
             rf"{_APPROX}{_VALUE_OR_FRACTION}",
         ),
     )
 )
-# What may stand before the number in a "chance" frame: "a roughly (70% chance)".
-_LEAD = re.compile(rf"(?:\b(?:a|an)\s+)?{_APPROX}$", re.IGNORECASE)
+# What may stand before the number in a "chance" frame: "a roughly (70% chance)". It is
+# looked for in the _LEAD_REACH characters before the number (the longest, "an
+# approximately ", has 17), not in the whole sentence again for every number.
+_LEAD = re.compile(rf"(?:\b(?:a|an)\s++)?{_APPROX}$", re.IGNORECASE)
+_LEAD_REACH = 64
 # Cheap first checks (most sentences state no number, and years are not probabilities):
 # some value form, and some word a frame needs.
 _STATED_TRIGGER = re.compile(
@@ -138,23 +144,26 @@ def stated_numbers(sentence: str, offset: int) -> list[Hedge]:
                 continue
             start, frame = m.start(), name
             if name == "chance":  # "a roughly 70% chance", "about 80% likely"
-                lead = _LEAD.search(sentence, 0, start)
+                lead = _LEAD.search(sentence, max(0, start - _LEAD_REACH), start)
                 start = lead.start() if lead else start
                 frame = "percent_likely" if m.group("likely") else "chance"
             found.append((start, m.end(), frame, value))
     found.sort(key=lambda f: (f[0] - f[1], f[0]))
-    chosen: list[Hedge] = []
+    chosen = NonOverlapping()
     for start, end, frame, value in found:
-        hedge = Hedge(offset + start, offset + end, _stated_reading(value), "number", value, frame)
-        if not overlaps(hedge, chosen):
-            chosen.append(hedge)
-    return chosen
+        reading = _stated_reading(value)
+        chosen.add(Hedge(offset + start, offset + end, reading, "number", value, frame))
+    return chosen.hedges
 
 
+# The adverbs before the negation and after it share words ("we still still expect"): the
+# first run is taken whole ("would" there only when no "not" follows, which is the
+# negation's), so no word is tried in both.
 _EXPECTATION = re.compile(
-    r"\b(?:(?:we|i)(?:['\u2019]d)?\s+(?:(?:still|now|also|fully|firmly|broadly|would|"
-    r"continue\s+to)\s+)*(?P<neg>(?:do\s+not|would\s+not|don['\u2019]t|wouldn['\u2019]t|"
-    r"no\s+longer)\s+)?(?:(?:still|now|really|fully)\s+)*(?:expect|anticipate)(?![\w'\u2019])"
+    r"\b(?:(?:we|i)(?:['\u2019]d)?\s++(?:(?:still|now|also|fully|firmly|broadly|"
+    r"would(?!\s+not\b)|continue\s+to)\s++)*+(?P<neg>(?:do\s+not|would\s+not|"
+    r"don['\u2019]t|wouldn['\u2019]t|no\s+longer)\s++)?(?:(?:still|now|really|fully)\s++)*+"
+    r"(?:expect|anticipate)(?![\w'\u2019])"
     r"|(?:our|my)\s+(?:(?:central|main|base|firm|own|working)\s+)?expectation\s+is\b)",
     re.IGNORECASE,
 )
@@ -206,7 +215,7 @@ def expectation_proposition(main: str, matched: str) -> tuple[str, str | None]:
         if m.group("see"):
             return f"there will be {m.group('v')}", None
         return f"{'I' if matched.lower().startswith('i') else 'we'} will {m.group('v')}", None
-    m = re.match(r"\s+(?!that\b)(?P<s>.+?)\s+to\s+(?P<v>.+)$", rest, re.S)
+    m = re.match(r"\s++(?!that\b)(?P<s>.+?)(?<!\s)\s++to\s+(?P<v>.+)$", rest, re.S)
     if m is not None and _FINITE.search(m.group("s")) is None:
         return f"{subject_form(m.group('s'))} will {m.group('v')}", None
     m = re.match(r",?\s+that\s+(?P<x>.+)$", rest, re.S)
@@ -218,25 +227,41 @@ def expectation_proposition(main: str, matched: str) -> tuple[str, str | None]:
     return f"there will be {clause}", None if dated else _NO_EVENT
 
 
-_HAS_SUBJECT = re.compile(
-    r"(?:^|,\s+|\b(?:that|think|believe|reckon)\s+)(?P<s>(?!(?:who|which|that)\b)[^,]+?),?\s+"
-    r"(?:(?:still|now|only|also)\s+)?"
-    r"(?:has|have|had|stands?|stood)\s+(?:(?:only|just|still|now|perhaps|maybe|about|roughly|"
-    r"at\s+(?:best|most|least))\s+)*$",
+# "X has (only) a 30% chance": the verb, at the end of the text before the number, tried
+# only where a word ends. The subject X runs back from it to the clause's start, a comma,
+# or "that", "think" ...; it is found in two steps because a pattern holding both, looked
+# for anywhere, would run X from every possible start to the end of the text.
+_HAS_TAIL = re.compile(
+    r"(?<![\s,])(?:\s*+,)?\s++(?:(?:still|now|only|also)\s++)?"
+    r"(?:has|have|had|stands?|stood)\s++(?:(?:only|just|still|now|perhaps|maybe|about|roughly|"
+    r"at\s++(?:best|most|least))\s++)*+$",
     re.IGNORECASE,
+)
+_SUBJECT_START = re.compile(
+    r"(?:^(?!,)|,\s++|\b(?:that|think|believe|reckon)\s++)(?!(?:who|which|that)\b)", re.IGNORECASE
 )
 _GIVEN_TO = re.compile(
-    r"\b(?:give[sn]?|gave|giving|assign(?:s|ed|ing)?)\s+(?P<s>(?:[\w'\u2019.-]+\s+){0,4}?"
-    r"[\w'\u2019.-]+)\s+$",
+    r"\b(?:give[sn]?|gave|giving|assign(?:s|ed|ing)?)\s++(?P<s>(?:[\w'\u2019.-]++\s++){0,4}?"
+    r"[\w'\u2019.-]++)\s++$",
     re.IGNORECASE,
 )
+
+
+def _has_subject(before: str) -> str | None:
+    """X in "X has (only)" at the end of ``before``."""
+    tail = _HAS_TAIL.search(before)
+    if tail is None or tail.start() == 0:
+        return None
+    # X holds no comma: it starts at the last one, or after it.
+    start = _SUBJECT_START.search(before, max(0, before.rfind(",", 0, tail.start())), tail.start())
+    return None if start is None else before[start.end() : tail.start()]
 
 
 def _subject(before: str) -> str | None:
     """Whose chance it is: "X has a 30% chance", "we give X a 30% chance"."""
-    m = _HAS_SUBJECT.search(before)
-    if m is not None:
-        return m.group("s")
+    subject = _has_subject(before)
+    if subject is not None:
+        return subject
     m = _GIVEN_TO.search(before)
     if m is not None:
         return subject_form(m.group("s"))
@@ -273,11 +298,13 @@ def stated_proposition(main: str, matched: str, frame: str) -> str | None:
         if _FUTURE_VERB.search(clause) is not None:
             return clause
     if frame == "chance_of_value":
-        with_ = re.search(r"^(?P<x>.+?)\s+with\s+$", before, re.S)
+        with_ = re.search(r"^(?P<x>.+?)(?<!\s)\s++with\s++$", before, re.S)
         if with_ is not None:  # "the bill will pass with a probability of 70%"
             return with_.group("x")
     if frame == "percent_likely":
-        copula = re.match(r"^(?P<s>.+?)\s+(?:is|are|seems?|looks?|appears?)\s+$", before, re.S)
+        copula = re.match(
+            r"^(?P<s>.+?)(?<!\s)\s++(?:is|are|seems?|looks?|appears?)\s++$", before, re.S
+        )
         to = re.match(r"\s+to\s+(?P<v>.+)$", after, re.S)
         if copula is not None and to is not None:
             return f"{copula.group('s')} will {to.group('v')}"

@@ -6,6 +6,7 @@ pipeline).  Per sentence:
 
 1. Split the text into sentences (paragraph breaks and bullets end a sentence too), with
    character offsets into the original text (:mod:`~forecasts.extraction.sentences`).
+   Sentences over :data:`MAX_SENTENCE_CHARS` are skipped and counted, not read.
 2. Find hedges: lexicon phrases (:func:`forecasts.core.phrases.phrases_in`); stated
    probabilities ("a 70% chance that X", "X has a one-in-three chance of V-ing", "we put
    the odds of X at 30%", "the probability that X is 0.7"), whose number is the reading;
@@ -36,12 +37,19 @@ pipeline).  Per sentence:
    ("pollsters give him a 60% chance", "markets are pricing in ...") is a report like any
    other.
 
+Time grows in proportion to the text: no two quantified parts of a pattern can match the
+same characters (a run of spaces is taken whole, from where it starts), a pattern tried
+from many starts repeats a bounded number of times, what is looked for before a match is
+looked for a bounded distance back, and no step compares every hedge with every other
+(``tests/extraction/test_extraction_time.py``).
+
 No Django here: the service layer (:mod:`forecasts.extraction.ingest`) stores candidates
 as draft forecasts.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -49,7 +57,7 @@ from dataclasses import dataclass
 from forecasts.core import phrases
 from forecasts.extraction.confidence import confidence_score
 from forecasts.extraction.deadlines import deadline_find
-from forecasts.extraction.hedges import CLAUSE_BREAK, Hedge, clause_spans, overlaps, primary
+from forecasts.extraction.hedges import CLAUSE_BREAK, Hedge, NonOverlapping, clause_spans, primary
 from forecasts.extraction.numbers import (
     expectation_proposition,
     expectations,
@@ -68,15 +76,24 @@ from forecasts.extraction.propositions import (
 from forecasts.extraction.sentences import sentences
 
 __all__ = [
+    "MAX_SENTENCE_CHARS",
     "PROPOSE_AT",
     "Candidate",
+    "Extraction",
     "extract",
     "proposed",
+    "run",
 ]
 
 #: Candidates at or above this confidence are proposed to editors; the rest are kept
 #: (with their reasons) only for inspection.
 PROPOSE_AT = 0.5
+
+#: Sentences longer than this are skipped before any pattern reads them (``run`` counts
+#: them). The longest sentence of the quality corpus and the seed article has 328
+#: characters; one of over 1,000 is a table, a list run together or pasted junk, and what
+#: the patterns cost grows with the length of the sentence they read.
+MAX_SENTENCE_CHARS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,29 +143,56 @@ def _hedges(text: str, start: int, end: int) -> list[Hedge]:
     the expectations meet (so here, above all three)."""
     sentence = text[start:end]
     lexicon = [Hedge(start + s, start + e, phrase) for s, e, phrase in phrases.phrases_in(sentence)]
-    found = stated_numbers(sentence, start)
-    found += [h for h in expectations(sentence, start) if not overlaps(h, found)]
-    if not found:
+    # The numbers first, then the expectations outside them (neither kind overlaps itself).
+    found = NonOverlapping(stated_numbers(sentence, start))
+    for hedge in expectations(sentence, start):
+        found.add(hedge)
+    if not found.hedges:
         return lexicon
     # A lexicon word inside a stated number ("80% likely", "put the odds of an unlikely
     # upset at 10%") is part of it, not a hedge of its own.
-    found += [h for h in lexicon if not overlaps(h, found)]
-    return sorted(found, key=lambda h: h.start)
+    for hedge in lexicon:
+        found.add(hedge)
+    return found.hedges
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What a text yields: its candidates (proposed or not) in text order, and how many of
+    its sentences were skipped as longer than :data:`MAX_SENTENCE_CHARS`."""
+
+    candidates: list[Candidate]
+    sentences_skipped: int
 
 
 def extract(text: str, published: dt.date) -> list[Candidate]:
     """Every candidate in ``text`` (proposed or not), in text order."""
+    return run(text, published).candidates
+
+
+def run(text: str, published: dt.date) -> Extraction:
+    """Every candidate in ``text``, and how many sentences were too long to read."""
     candidates: list[Candidate] = []
-    keys: list[str] = []  # normalised statements, parallel to candidates
+    statements = _Statements()
     seen: dict[str, int] = {}
+    skipped = 0
     for s_start, s_end in sentences(text):
+        if s_end - s_start > MAX_SENTENCE_CHARS:
+            skipped += 1
+            continue
         hedges = _hedges(text, s_start, s_end)
         if not hedges:
             continue
         clauses = clause_spans(text, s_start, s_end, hedges)
         groups: list[tuple[int, int, list[Hedge], bool]] = []
+        at = 0  # hedges and clauses are both in text order
         for c_start, c_end in clauses:
-            inside = [h for h in hedges if c_start <= h.start < c_end]
+            while at < len(hedges) and hedges[at].start < c_start:
+                at += 1  # in the words that cut the clauses apart
+            first = at
+            while at < len(hedges) and hedges[at].start < c_end:
+                at += 1
+            inside = hedges[first:at]
             if not inside:
                 continue
             anaphoric = (
@@ -173,27 +217,65 @@ def extract(text: str, published: dt.date) -> list[Candidate]:
                 if len(candidate.quote) > len(previous.quote):
                     candidates[seen[key]] = candidate
                 continue
-            duplicate = _prefix_duplicate(keys, key)
+            duplicate = statements.extended(key)
             if duplicate is not None:
                 if len(candidate.quote) > len(candidates[duplicate].quote):
                     candidates[duplicate] = candidate
                 continue
             seen[key] = len(candidates)
+            statements.add(key, len(candidates))
             candidates.append(candidate)
-            keys.append(key)
-    return sorted(candidates, key=lambda c: c.start)
+    return Extraction(sorted(candidates, key=lambda c: c.start), skipped)
 
 
-def _prefix_duplicate(keys: list[str], key: str) -> int | None:
-    """A candidate whose statement extends (or is extended by) this one: a pull-quote."""
-    stem = key.rstrip(".")
-    if len(stem) <= 30:
-        return None
-    for index, other in enumerate(keys):
-        other_key = other.rstrip(".")
-        if other_key.startswith(stem) or stem.startswith(other_key):
-            return index
-    return None
+class _Statements:
+    """The normalised statements of the candidates taken so far, in order, so that one
+    extending or extended by a new statement (a pull-quote) is found without comparing the
+    new one with every other: an article of many forecasts took the square of their number.
+    """
+
+    def __init__(self) -> None:
+        self._stems: list[str] = []  # sorted
+        self._first: dict[str, int] = {}  # stem -> index of the first candidate with it
+
+    def add(self, key: str, index: int) -> None:
+        stem = key.rstrip(".")
+        if stem not in self._first:
+            bisect.insort(self._stems, stem)
+            self._first[stem] = index
+
+    def extended(self, key: str) -> int | None:
+        """The first candidate whose statement extends, or is extended by, ``key``."""
+        stem = key.rstrip(".")
+        if len(stem) <= 30:
+            return None
+        found = []
+        # Those that extend it follow it in order, together.
+        at = bisect.bisect_left(self._stems, stem)
+        while at < len(self._stems) and self._stems[at].startswith(stem):
+            found.append(self._first[self._stems[at]])
+            at += 1
+        # Those it extends come before it; between one of them and it, every stem starts
+        # with that one, so each step back skips to below the prefix the two share.
+        end = bisect.bisect_left(self._stems, stem)
+        while end > 0:
+            other = self._stems[end - 1]
+            if stem.startswith(other):
+                found.append(self._first[other])
+                bound = other[:-1]
+            else:
+                bound = _shared_prefix(other, stem)
+            end = bisect.bisect_right(self._stems, bound, 0, end - 1)
+        return min(found, default=None)
+
+
+def _shared_prefix(one: str, other: str) -> str:
+    length = 0
+    for a, b in zip(one, other, strict=False):
+        if a != b:
+            break
+        length += 1
+    return one[:length]
 
 
 def proposed(text: str, published: dt.date) -> list[Candidate]:

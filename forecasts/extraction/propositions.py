@@ -45,7 +45,11 @@ _IF_START = re.compile(
     re.IGNORECASE,
 )
 
-_IF_TRAILING = re.compile(r"[\s,]+(?:if|unless|provided\s+that|as\s+long\s+as)\s+", re.IGNORECASE)
+# A run of spaces and commas is tried once, from where it starts (and taken whole).
+_IF_TRAILING = re.compile(
+    r"(?<![\s,])[\s,]++(?:if|unless|provided\s+that|as\s+long\s+as)\s+", re.IGNORECASE
+)
+_THEN = re.compile(r"(?:,|(?<!\s))\s++then\s+")
 
 
 def split_condition(clause: str) -> tuple[str, str, int]:
@@ -55,7 +59,7 @@ def split_condition(clause: str) -> tuple[str, str, int]:
     body = clause[offset:]
     if _IF_START.match(body):
         comma = body.rfind(",")
-        then = re.search(r",?\s+then\s+", body)
+        then = _THEN.search(body)
         if then is not None:
             return body[: then.start()], body[then.end() :], offset + then.end()
         if comma > 0:
@@ -84,42 +88,50 @@ _FRAMES: tuple[re.Pattern[str], ...] = tuple(
         # "what is unlikely is that X", "the most likely scenario is that X"
         r"^.*?\bis\s+that\s+(?P<x>.+)$",
         # "it is unlikely that X", "it seems likely that X"
-        r"\b(?:it|that|this)\s+(?:is|seems|looks|appears|remains)\s+\w+(?:\s+\w+)?\s+that\s+"
-        r"(?P<x>.+)$",
-        # "there is a real possibility that X"
-        r"\bthere\s+(?:is|are)\s+(?:a|an|some|little|no)?\s*[\w\s]*?"
-        r"(?:chance|possibility|speculation|odds|risk)\s+that\s+(?P<x>.+)$",
+        r"\b(?:it|that|this)\s++(?:is|seems|looks|appears|remains)\s++\w++(?:\s++\w++)?"
+        r"\s++that\s+(?P<x>.+)$",
+        # "there is a real possibility that X": up to eight words between, each taken whole
+        # with the spaces before it (no two parts can match the same characters).
+        r"\bthere\s++(?:is|are)(?:\s++\w++){0,8}?"
+        r"\s++(?:chance|possibility|speculation|odds|risk)\s++that\s+(?P<x>.+)$",
         r"\b(?:we|i)\s+(?:believe|doubt|expect)\s+(?:that\s+)?(?P<x>.+)$",
     )
 )
 
-_THAT_AFTER_HEDGE = re.compile(r"\s+(?:\w+\s+){0,2}?that\s+(?P<x>.+)$", re.I | re.S)
+_THAT_AFTER_HEDGE = re.compile(r"\s++(?:\w++\s++){0,2}?that\s+(?P<x>.+)$", re.I | re.S)
 
+# In the frames that follow a subject (``s``), the subject ends where a word does and the
+# spaces after it are taken whole: tried from inside a run of spaces, ``.+?\s+`` costs
+# the square of the run.
 _TO_FRAME = re.compile(
-    r"^(?P<s>.+?)\s+(?:(?:still|also|now)\s+)?(?:is|are|isn['\u2019]t|aren['\u2019]t|seems?|looks?|appears?)\s+"
-    r"(?:(?:also|still|now|not|very|highly|more|less|most)\s+)*"
-    r"(?P<h>(?:(?!to\b)\w+\s+){0,2}(?!to\b)\w+)\s+to\s+(?P<v>.+)$",
+    r"^(?P<s>.+?)(?<!\s)\s++(?:(?:still|also|now)\s++)?"
+    r"(?:is|are|isn['\u2019]t|aren['\u2019]t|seems?|looks?|appears?)\s++"
+    r"(?:(?:also|still|now|not|very|highly|more|less|most)\s++)*"
+    r"(?P<h>(?:(?!to\b)\w++\s++){0,2}(?!to\b)\w++)\s++to\s+(?P<v>.+)$",
     re.I | re.S,
 )
 
-# "Steve Beigen, who is thought to be the next deputy secretary"
+# "Steve Beigen, who is thought to be the next deputy secretary": a name of up to seven
+# capitalised words, each starting where a word does (unbounded, every capitalised word
+# of a long run would rescan the run).
 _WHO_FRAME = re.compile(
-    r"(?P<s>(?:[A-Z][\w.\u2019']*\s+)*[A-Z][\w.\u2019']*),\s+who\s+(?:is|are)\s+"
-    r"(?:(?:also|still|now|widely|generally)\s+)?(?P<h>(?:(?!to\b)\w+\s+){0,2}(?!to\b)\w+)\s+to\s+(?P<v>.+)$",
+    r"(?<![\w.\u2019'])(?P<s>(?:[A-Z][\w.\u2019']*+\s++){0,6}[A-Z][\w.\u2019']*+),\s++who\s++"
+    r"(?:is|are)\s++(?:(?:also|still|now|widely|generally)\s++)?"
+    r"(?P<h>(?:(?!to\b)\w++\s++){0,2}(?!to\b)\w++)\s++to\s+(?P<v>.+)$",
     re.S,
 )
 
 # "Mr. Trump still appears poised for a second term"
 _POISED_FRAME = re.compile(
-    r"^(?P<s>.+?)\s+(?:(?:still|also|now)\s+)?(?:appears?|seems?|looks?|is|are)\s+poised\s+"
-    r"(?:(?P<for>for)|to)\s+(?P<v>.+)$",
+    r"^(?P<s>.+?)(?<!\s)\s++(?:(?:still|also|now)\s++)?(?:appears?|seems?|looks?|is|are)"
+    r"\s++poised\s++(?:(?P<for>for)|to)\s+(?P<v>.+)$",
     re.I | re.S,
 )
 
 _MODAL_FRAME = re.compile(
-    r"^(?P<s>.+?)\s+(?:may|might|could|will\s+probably|will\s+likely|probably\s+will|"
+    r"^(?P<s>.+?)(?<!\s)\s++(?:may|might|could|will\s+probably|will\s+likely|probably\s+will|"
     r"likely\s+will|will\s+almost\s+certainly|will\s+certainly|will\s+possibly|"
-    r"will\s+perhaps)\s+(?:also\s+|still\s+|well\s+|even\s+)?(?:not\s+)?(?P<v>.+)$",
+    r"will\s+perhaps)\s++(?:(?:also|still|well|even)\s++)?(?:not\s++)?(?P<v>.+)$",
     re.I | re.S,
 )
 

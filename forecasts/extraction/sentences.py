@@ -29,7 +29,10 @@ _OPENERS = frozenset(
 )
 _SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)]*(?=\s)|\n\s*\n|\n")
 _LEADING = re.compile(r"[\s\u2022\u25cf\u25aa\-*\u2013\u2014]+")
-_LAST_TOKEN = re.compile(r"(\S+)$")
+_LAST_TOKEN = re.compile(r"(?<!\S)(\S++)$")
+# The abbreviations are short: the token before a full stop is looked for this far back,
+# not from the sentence's start again at every full stop.
+_TOKEN_REACH = 32
 _FIRST_WORD = re.compile(r"\s*[\"'\u201c\u2018(]*([A-Za-z]+)")
 
 
@@ -39,7 +42,8 @@ def sentences(text: str) -> Iterator[tuple[int, int]]:
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
         if text[match.start()] == ".":
-            token = _LAST_TOKEN.search(text, start, match.start())
+            reach = max(start, match.start() - _TOKEN_REACH)
+            token = _LAST_TOKEN.search(text, reach, match.start())
             word = token.group(1).lower().lstrip("(\"'\u201c") if token else ""
             if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
                 continue

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from forecasts.core import phrases
-from forecasts.extraction.pipeline import PROPOSE_AT, extract, proposed
+from forecasts.extraction.pipeline import MAX_SENTENCE_CHARS, PROPOSE_AT, extract, proposed, run
 from forecasts.extraction.quality import article_score, corpus_load, total
 from tests.conftest import SEED_ARTICLE, skip_outside_ci
 
@@ -508,6 +508,17 @@ def test_a_repeated_pull_quote_gives_one_candidate_the_fuller_one():
     )
     (candidate,) = extract(text, PUBLISHED)
     assert candidate.quote.endswith("dramatically by 2021.")
+
+
+def test_sentences_over_the_cap_are_skipped_and_counted():
+    def sentence(length):
+        return ("The bank is likely to cut rates" + " and" * length)[: length - 1] + "."
+
+    at_cap, over_cap = sentence(MAX_SENTENCE_CHARS), sentence(MAX_SENTENCE_CHARS + 1)
+    result = run(f"{over_cap} Rain is unlikely tomorrow.\n\n{at_cap}", PUBLISHED)
+    assert [c.quote[:14] for c in result.candidates] == ["Rain is unlike", "The bank is li"]
+    assert result.sentences_skipped == 1
+    assert extract(over_cap, PUBLISHED) == []
 
 
 def test_extraction_is_deterministic():

@@ -1,4 +1,11 @@
-"""Store an article and propose its predictions as draft forecasts (thin adapter)."""
+"""Store an article and propose its predictions as draft forecasts (thin adapter).
+
+No time limit here, unlike the admin's extraction task: the reading is bounded by the
+text, not by what is in it (its time grows in proportion to the text, and sentences over
+``MAX_SENTENCE_CHARS`` are skipped: about 10 s at the 1 MB limit), then each draft stored
+takes some milliseconds. The operator sees it run and may stop it; ``source_ingest`` is
+one transaction, so a stopped run stores nothing.
+"""
 
 import datetime as dt
 from pathlib import Path
