@@ -419,8 +419,12 @@ class ForecastAdmin(ModelAdmin[Forecast]):
     def resolve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         forecast = self._forecast_to_review(request, object_id)
         current = forecast.current_resolution()
-        form_class = ResolveForm if current is None else CorrectionForm
-        form = form_class(request.POST if request.method == "POST" else None)
+        data = request.POST if request.method == "POST" else None
+        form = (
+            ResolveForm(data, deadline=forecast.resolve_by)
+            if current is None
+            else CorrectionForm(data, deadline=forecast.resolve_by, current=current)
+        )
         if form.is_bound and form.is_valid():
             try:
                 resolution = core_services.forecast_resolve(
@@ -602,7 +606,12 @@ class ForecastAdmin(ModelAdmin[Forecast]):
             raise PermissionDenied(
                 "You are not a reviewer of: " + "; ".join(str(forecast) for forecast in refused)
             )
-        form = ResolveForm(request.POST if "confirm" in request.POST else None)
+        # One date for all: the shared deadline when they share one, else today.
+        deadlines = {forecast.resolve_by for forecast in forecasts}
+        form = ResolveForm(
+            request.POST if "confirm" in request.POST else None,
+            deadline=deadlines.pop() if len(deadlines) == 1 else None,
+        )
         if form.is_bound and form.is_valid():
             try:
                 self._resolve_all(request, forecasts, form)
