@@ -494,7 +494,10 @@ class ForecastAdmin(ModelAdmin[Forecast]):
                 add_service_errors(form, exc)
             else:
                 verb = "Resolved" if current is None else "Corrected the resolution of"
-                message = f"{verb} “{forecast}”: {resolution.get_outcome_display()}."
+                message = (
+                    f"{verb} “{forecast}”: {resolution.outcome} (known on "
+                    f"{resolution.known_on:%-d %B %Y})."
+                )
                 self.log_change(request, forecast, message)
                 self.message_user(request, message, messages.SUCCESS)
                 return self._back_to_change_page(forecast)

@@ -128,7 +128,11 @@ def review_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
                 return render(
                     request,
                     "forecasts/review_link_done.html",
-                    {"forecast": link.forecast, "link": link},
+                    {
+                        "forecast": link.forecast,
+                        "link": link,
+                        "resolution": link.forecast.current_resolution(),
+                    },
                 )
     return render(
         request,

@@ -406,7 +406,7 @@ class TestResolveView:
         assert resolution.resolved_by == reviewer
         assert resolution.evidence_url == "https://example.org/opened"
         page = client.get(response["Location"]).content.decode()
-        assert "Resolved “The bridge opens.”: Yes." in page
+        assert "Resolved “The bridge opens.”: YES (known on 21 February 2025)." in page
 
     def test_a_group_reviewer_resolves_an_unassigned_forecast(self, client, group_reviewer):
         forecast = ForecastFactory()

@@ -84,10 +84,15 @@ class TestOneClickLinks:
         assert resolution.evidence_url == "https://example.org/report"
         assert str(resolution.known_on) == "2025-02-01"
         assert ReviewLinkUse.objects.get().action == "no"
+        # Issue 17 (13): it said "The forecast is resolved: resolve no."
+        assert "Resolved NO (known on 1 February 2025)." in response.content.decode()
 
     def test_the_outcome_comes_from_the_link_not_the_form(self, client, forecast, reviewer):
-        client.post(link_path(reviewer, forecast, "annul"), {"outcome": "YES", **EVIDENCE})
+        response = client.post(
+            link_path(reviewer, forecast, "annul"), {"outcome": "YES", **EVIDENCE}
+        )
         assert Resolution.objects.get().outcome == "ANNULLED"
+        assert "Annulled (known on 1 February 2025)" in response.content.decode()
 
     def test_evidence_is_required_and_the_link_stays_usable(self, client, forecast, reviewer):
         path = link_path(reviewer, forecast, "yes")
