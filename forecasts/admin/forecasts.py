@@ -257,7 +257,7 @@ class ForecastAdmin(ModelAdmin[Forecast]):
             last_prompted_to=recipient,
         )
 
-    def get_list_display(self, request: HttpRequest) -> Sequence[str]:
+    def get_list_display(self, request: HttpRequest) -> Any:
         columns = super().get_list_display(request)
         if request.GET.get(StatusFilter.parameter_name) not in (Status.DUE, OVERDUE):
             return columns
@@ -388,7 +388,7 @@ class ForecastAdmin(ModelAdmin[Forecast]):
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def view_on_site(self, obj: Forecast) -> str | None:  # type: ignore[override]
+    def view_on_site(self, obj: Forecast) -> str | None:
         """A draft has no public page yet: no "View on site" link to a 404."""
         return obj.get_absolute_url() if _published(obj) else None
 
