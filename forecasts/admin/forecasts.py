@@ -15,7 +15,13 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -59,6 +65,7 @@ from forecasts.core.models import (
 )
 from forecasts.core.permissions import can_edit, can_resolve, forecasts_reviewable_by
 from forecasts.core.services.forecasts import forecast_amend
+from forecasts.core.services.publication import publication_refusals, refusal_sentence
 from forecasts.extraction import ingest
 from forecasts.reviews.models import ReviewPrompt
 
@@ -106,10 +113,20 @@ class StatusFilter(admin.SimpleListFilter):
 class ForecastForm(ModelForm[Forecast]):
     """A forecast as an editor types it; a draft is published by ticking ``publish``."""
 
+    class Meta:
+        # The whole sentence in view while a draft is reworded.
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 2, "cols": 80})
+            for name in ("statement", "quote", "condition")
+        }
+
     publish = forms.BooleanField(
         required=False,
-        help_text="Publish on saving. Once published, the terms change only by a recorded "
-        "amendment and the deadline only by an extension.",
+        help_text="Publish on saving: refused while the resolution criteria are the ones "
+        "extraction proposed or the statement holds a hedge (“unlikely”, “probably”…). The "
+        "address is then made from the statement, unless you change the slug as you "
+        "publish. Once published, the terms change only by a recorded amendment and the "
+        "deadline only by an extension.",
     )
 
 
@@ -140,6 +157,15 @@ class AmendForm(ModelForm[Forecast]):
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in AMENDABLE_TERMS}
 
+
+#: Columns of the forecast list that say nothing about a due forecast.
+_NOT_ON_THE_DUE_LIST = (
+    "status_display",
+    "outcome_display",
+    "confidence_display",
+    "forecaster",
+    "source",
+)
 
 #: Fixed on the change form once a forecast is published: its terms change by an
 #: amendment (Amend terms), its deadline by an extension (Extend deadline): the terms its
@@ -231,6 +257,16 @@ class ForecastAdmin(ModelAdmin[Forecast]):
             last_prompted_to=recipient,
         )
 
+    def get_list_display(self, request: HttpRequest) -> Any:
+        columns = super().get_list_display(request)
+        if request.GET.get(StatusFilter.parameter_name) not in (Status.DUE, OVERDUE):
+            return columns
+        # The due list: every row is due, unresolved and published, so the status, the
+        # outcome and extraction's confidence say nothing, and who said it and where is on
+        # its page; without them it fits at 1280 px beside the filters, where it ran off
+        # the right.
+        return [c for c in columns if c not in _NOT_ON_THE_DUE_LIST]
+
     def get_readonly_fields(
         self, request: HttpRequest, obj: Forecast | None = None
     ) -> tuple[str, ...]:
@@ -250,7 +286,13 @@ class ForecastAdmin(ModelAdmin[Forecast]):
     def get_fieldsets(self, request: HttpRequest, obj: Forecast | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
         if not _published(obj):
-            return fieldsets
+            if obj is None or self.has_change_permission(request, obj):
+                return fieldsets
+            # Seen by staff who may only look: no box to publish with (as a read-only
+            # field it is no field of the model, and the page failed).
+            (name, options), *rest = fieldsets
+            fields = tuple(f for f in options["fields"] if f != "publish")
+            return [(name, {**options, "fields": fields}), *rest]
         # Published: when it was, in place of the box that publishes a draft.
         (name, options), *rest = fieldsets
         fields = tuple("published_at" if f == "publish" else f for f in options["fields"])
@@ -268,6 +310,11 @@ class ForecastAdmin(ModelAdmin[Forecast]):
                 "<path:object_id>/extend/",
                 self.admin_site.admin_view(self.extend_view),
                 name="{}_{}_extend".format(*info),
+            ),
+            path(
+                "<path:object_id>/publish/",
+                self.admin_site.admin_view(self.publish_view),
+                name="{}_{}_publish".format(*info),
             ),
             path(
                 "<path:object_id>/amend/",
@@ -327,12 +374,23 @@ class ForecastAdmin(ModelAdmin[Forecast]):
         obj: Forecast | None = None,
     ) -> HttpResponse:
         if obj is not None and obj.pk:
-            context["may_resolve"] = can_resolve(request.user, obj)
+            # A draft is neither resolved nor extended (the services refuse it): it is
+            # published first, with the Publish button.
+            context["may_resolve"] = _published(obj) and can_resolve(request.user, obj)
             context["is_resolved"] = getattr(obj, "outcome", None) is not None
             context["may_amend"] = (
                 can_edit(request.user) and _published(obj) and not context["is_resolved"]
             )
+            context["may_publish"] = (
+                not _published(obj)
+                and obj.rejected_at is None
+                and self.has_change_permission(request, obj)
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def view_on_site(self, obj: Forecast) -> str | None:
+        """A draft has no public page yet: no "View on site" link to a 404."""
+        return obj.get_absolute_url() if _published(obj) else None
 
     # --- Writes: the form and its inlines, through the core services ---
 
@@ -419,8 +477,12 @@ class ForecastAdmin(ModelAdmin[Forecast]):
     def resolve_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         forecast = self._forecast_to_review(request, object_id)
         current = forecast.current_resolution()
-        form_class = ResolveForm if current is None else CorrectionForm
-        form = form_class(request.POST if request.method == "POST" else None)
+        data = request.POST if request.method == "POST" else None
+        form = (
+            ResolveForm(data, deadline=forecast.resolve_by)
+            if current is None
+            else CorrectionForm(data, deadline=forecast.resolve_by, current=current)
+        )
         if form.is_bound and form.is_valid():
             try:
                 resolution = core_services.forecast_resolve(
@@ -432,7 +494,10 @@ class ForecastAdmin(ModelAdmin[Forecast]):
                 add_service_errors(form, exc)
             else:
                 verb = "Resolved" if current is None else "Corrected the resolution of"
-                message = f"{verb} “{forecast}”: {resolution.get_outcome_display()}."
+                message = (
+                    f"{verb} “{forecast}”: {resolution.outcome} (known on "
+                    f"{resolution.known_on:%-d %B %Y})."
+                )
                 self.log_change(request, forecast, message)
                 self.message_user(request, message, messages.SUCCESS)
                 return self._back_to_change_page(forecast)
@@ -522,6 +587,28 @@ class ForecastAdmin(ModelAdmin[Forecast]):
             media=self.media + form.media,
         )
 
+    def publish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The draft change page's Publish button: a POST to the publish service; its
+        refusals (unmade terms) come back as an error message on the change page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        forecast = self.get_object(request, unquote(object_id))
+        if forecast is None:
+            raise Http404(f"No forecast with id {object_id!r}.")
+        if not self.has_change_permission(request, forecast):
+            raise PermissionDenied("You may not publish forecasts.")
+        try:
+            published = core_services.forecast_publish(
+                forecast=forecast, published_by=acting_user(request)
+            )
+        except ValidationError as exc:
+            self.message_user(request, "Not published. " + " ".join(exc.messages), messages.ERROR)
+        else:
+            message = f"Published “{published}” at {published.get_absolute_url()}."
+            self.log_change(request, published, message)
+            self.message_user(request, message, messages.SUCCESS)
+        return self._back_to_change_page(forecast)
+
     def _forecast_to_review(self, request: HttpRequest, object_id: str) -> Forecast:
         forecast = self.get_object(request, unquote(object_id))
         if forecast is None:
@@ -568,6 +655,19 @@ class ForecastAdmin(ModelAdmin[Forecast]):
     def publish(self, request: HttpRequest, queryset: ForecastQuerySet) -> None:
         report = ingest.candidates_accept(forecasts=queryset, accepted_by=acting_user(request))
         self.message_user(request, f"Published {report.published} forecast(s).", messages.SUCCESS)
+        # Drafts the service left unpublished because their terms are unmade, and why.
+        waiting = queryset.candidates().exclude(pk__in=[f.pk for f in report.needs_deadline])
+        unmade = [
+            refusal_sentence(forecast, refusals)
+            for forecast in waiting
+            if (refusals := publication_refusals(forecast))
+        ]
+        if unmade:
+            self.message_user(
+                request,
+                "Not published, their terms are unmade: " + " ".join(unmade),
+                messages.WARNING,
+            )
         if report.needs_deadline:
             self.message_user(
                 request,
@@ -602,7 +702,12 @@ class ForecastAdmin(ModelAdmin[Forecast]):
             raise PermissionDenied(
                 "You are not a reviewer of: " + "; ".join(str(forecast) for forecast in refused)
             )
-        form = ResolveForm(request.POST if "confirm" in request.POST else None)
+        # One date for all: the shared deadline when they share one, else today.
+        deadlines = {forecast.resolve_by for forecast in forecasts}
+        form = ResolveForm(
+            request.POST if "confirm" in request.POST else None,
+            deadline=deadlines.pop() if len(deadlines) == 1 else None,
+        )
         if form.is_bound and form.is_valid():
             try:
                 self._resolve_all(request, forecasts, form)

@@ -14,17 +14,28 @@ from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.utils import timezone
 
-from forecasts.core.models import Outcome
+from forecasts.core.models import Outcome, Resolution
+
+
+def known_on_default(*, deadline: dt.date, today: dt.date) -> dt.date:
+    """The day a reviewer most likely means when the outcome became known: the deadline
+    once it has passed (a 2020 forecast is judged as of its 2020 deadline, not the day the
+    reviewer got round to it), today for one resolved early; never a future day."""
+    return min(deadline, today)
 
 
 class ResolveForm(forms.Form):
-    """The outcome and its evidence."""
+    """The outcome and its evidence.
+
+    Given the forecast's ``deadline``, "Outcome known on" starts from :func:`known_on_default`,
+    and the date picker offers no day after today (the service refuses one).
+    """
 
     outcome = forms.ChoiceField(choices=Outcome.choices, widget=forms.RadioSelect)
     known_on = forms.DateField(
         label="Outcome known on",
         initial=timezone.localdate,
-        help_text="The day the outcome became known.",
+        help_text="The day the outcome became known: the deadline, unless it was known earlier.",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     evidence_url = forms.URLField(
@@ -34,9 +45,20 @@ class ResolveForm(forms.Form):
         required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: Any, fixed_outcome: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        fixed_outcome: str | None = None,
+        deadline: dt.date | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fixed_outcome = fixed_outcome
+        today = timezone.localdate()
+        known_on = self.fields["known_on"]
+        known_on.widget.attrs["max"] = today.isoformat()
+        if deadline is not None:
+            known_on.initial = known_on_default(deadline=deadline, today=today)
         if fixed_outcome is not None:
             # One-click links carry the outcome; the reviewer only adds evidence.
             del self.fields["outcome"]
@@ -67,6 +89,20 @@ class CorrectionForm(ResolveForm):
         help_text="The forecast is already resolved; the current resolution stays in the history.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args: Any, current: Resolution | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if current is not None:
+            # A correction usually changes one thing: start from what stands, so the
+            # reviewer edits that rather than retyping the evidence. The reason is theirs.
+            self.initial.update(
+                {
+                    "outcome": current.outcome,
+                    "known_on": current.known_on,
+                    "evidence_url": current.evidence_url,
+                    "note": current.evidence_note,
+                }
+            )
 
 
 class ExtendForm(forms.Form):

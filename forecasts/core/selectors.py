@@ -209,6 +209,24 @@ def recently_resolved(*, limit: int = RECENT) -> list[Resolution]:
     )
 
 
+def latest_outcomes(*, limit: int = RECENT) -> list[Resolution]:
+    """Current resolutions of published forecasts, the latest outcome known first (the
+    scorecard's "Recently resolved", which shows the day each became known: ordered by
+    when it was recorded, a fresh install's seed read out of date order).
+
+    Each row has its forecast and ``given_probability``, the forecast's first estimate,
+    the probability it was published with, in the same query.
+    """
+    first = Estimate.objects.filter(forecast=OuterRef("forecast_id")).order_by("made_on", "pk")
+    return list(
+        Resolution.objects.filter(is_current=True, forecast__published_at__isnull=False)
+        .select_related("forecast")
+        .defer("forecast__quote")
+        .annotate(given_probability=Subquery(first.values("probability")[:1]))
+        .order_by("-known_on", "-resolved_at", "-pk")[:limit]
+    )
+
+
 def source_quotes(source: Source) -> list[Forecast]:
     """Every published forecast quoted from the source's stored text (for highlighting)."""
     if not source.text:

@@ -122,6 +122,7 @@ class DigestDelivery(OutboxItem):
     )
 
     class Meta:
+        verbose_name_plural = "digest deliveries"
         ordering = ["-period_start", "subscriber"]
         indexes = [models.Index(fields=["status", "claimed_at"])]
         constraints = [

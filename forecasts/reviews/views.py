@@ -3,6 +3,8 @@
 Thin: the forms collect, the core services resolve and extend.
 """
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -40,8 +42,13 @@ def review_forecast(request: HttpRequest, slug: str) -> HttpResponse:
     if not can_resolve(request.user, forecast):
         raise PermissionDenied("You are not a reviewer of this forecast.")
     current = forecast.current_resolution()
-    form_class = ResolveForm if current is None else CorrectionForm
-    resolve_form = form_class(prefix="resolve")
+
+    def resolve_form_for(data: Any = None) -> ResolveForm:
+        if current is None:
+            return ResolveForm(data, prefix="resolve", deadline=forecast.resolve_by)
+        return CorrectionForm(data, prefix="resolve", deadline=forecast.resolve_by, current=current)
+
+    resolve_form = resolve_form_for()
     extend_form = ExtendForm(prefix="extend", current=forecast.resolve_by)
     if request.method == "POST":
         if "extend" in request.POST:
@@ -50,7 +57,7 @@ def review_forecast(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, "Deadline extended.")
                 return redirect(forecast)
         else:
-            resolve_form = form_class(request.POST, prefix="resolve")
+            resolve_form = resolve_form_for(request.POST)
             if _resolve(resolve_form, forecast, request.user):  # type: ignore[arg-type]
                 messages.success(request, "Forecast resolved.")
                 return redirect(forecast)
@@ -88,12 +95,18 @@ def review_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     if extending:
         form: ResolveForm | ExtendForm = ExtendForm(current=link.forecast.resolve_by)
     else:
-        form = ResolveForm(fixed_outcome=links.OUTCOME_FOR_ACTION[link.action])
+        form = ResolveForm(
+            fixed_outcome=links.OUTCOME_FOR_ACTION[link.action], deadline=link.forecast.resolve_by
+        )
     if request.method == "POST":
         form = (
             ExtendForm(request.POST)
             if extending
-            else ResolveForm(request.POST, fixed_outcome=links.OUTCOME_FOR_ACTION[link.action])
+            else ResolveForm(
+                request.POST,
+                fixed_outcome=links.OUTCOME_FOR_ACTION[link.action],
+                deadline=link.forecast.resolve_by,
+            )
         )
         if form.is_valid():
             arguments = (
@@ -115,7 +128,11 @@ def review_link(request: HttpRequest, slug: str, token: str) -> HttpResponse:
                 return render(
                     request,
                     "forecasts/review_link_done.html",
-                    {"forecast": link.forecast, "link": link},
+                    {
+                        "forecast": link.forecast,
+                        "link": link,
+                        "resolution": link.forecast.current_resolution(),
+                    },
                 )
     return render(
         request,

@@ -212,7 +212,7 @@ def scorecard(request: HttpRequest) -> HttpResponse:
             "phrases": scorecard_phrases(headline.overall),
             "awaiting_verdict": core_selectors.awaiting_verdict(at=now),
             "coming_due": core_selectors.coming_due(at=now),
-            "recently_resolved": core_selectors.recently_resolved(),
+            "recently_resolved": core_selectors.latest_outcomes(),
         },
     )
 

@@ -1,6 +1,7 @@
 """The admin: every model registered, useful lists and filters, resolutions via the service."""
 
 import datetime as dt
+import re
 import uuid
 
 import pytest
@@ -377,13 +378,18 @@ class TestResolveView:
         assert resolve_url(due) not in html
         assert extend_url(due) not in html
 
-    def test_get_shows_the_form_with_today_as_default(self, client, reviewer, due, frozen):
+    def test_get_shows_the_form_with_the_passed_deadline_as_default(
+        self, client, reviewer, due, frozen
+    ):
+        """Issue 17 (9): "Outcome known on" started at today even for an old deadline."""
         client.force_login(reviewer)
         response = client.get(resolve_url(due))
         assert response.status_code == 200
         html = response.content.decode()
         assert 'name="outcome"' in html
-        assert 'value="2025-03-01"' in html
+        known_on = re.search(r'<input[^>]*name="known_on"[^>]*>', html).group(0)
+        assert 'value="2025-02-20"' in known_on  # the deadline; today is 1 March
+        assert 'max="2025-03-01"' in known_on
         assert due.resolution_criteria in html
         assert "correction_reason" not in html
 
@@ -400,7 +406,7 @@ class TestResolveView:
         assert resolution.resolved_by == reviewer
         assert resolution.evidence_url == "https://example.org/opened"
         page = client.get(response["Location"]).content.decode()
-        assert "Resolved “The bridge opens.”: Yes." in page
+        assert "Resolved “The bridge opens.”: YES (known on 21 February 2025)." in page
 
     def test_a_group_reviewer_resolves_an_unassigned_forecast(self, client, group_reviewer):
         forecast = ForecastFactory()

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from forecasts.core.seed import seed_forecasts_load
+from forecasts.core.services.publication import publication_refusals
 from forecasts.extraction import ingest as ingest_service
 from forecasts.extraction.ingest import NO_DEADLINE_NOTE
 from forecasts.extraction.pipeline import MAX_SENTENCE_CHARS
@@ -334,14 +335,21 @@ def test_admin_paste_extract_accept_reject(client, editor, extract):
         {"action": "reject", "_selected_action": [f.pk for f in rejected]},
     )
     assert drafts.filter(rejected_at__isnull=False).count() == 2
-    response = client.post(
-        changelist("forecast"),
-        {"action": "publish", "_selected_action": [f.pk for f in drafts]},
-        follow=True,
+    # Accepted as extracted, none is published: the criteria are the placeholder.
+    selected = {"action": "publish", "_selected_action": [f.pk for f in drafts]}
+    response = client.post(changelist("forecast"), selected, follow=True)
+    assert not drafts.filter(published_at__isnull=False).exists()
+    assert "resolution criteria are still the ones extraction proposed" in (
+        response.content.decode()
     )
+    # The editor makes the criteria precise; drafts whose statement keeps a hedge wait.
+    drafts.update(resolution_criteria="YES if it happens by the deadline.")
+    hedged = [f.pk for f in drafts.filter(rejected_at=None) if publication_refusals(f)]
+    response = client.post(changelist("forecast"), selected, follow=True)
     no_deadline = drafts.filter(resolve_by_note__startswith=NO_DEADLINE_NOTE, rejected_at=None)
     published = drafts.filter(published_at__isnull=False)
-    assert published.count() == count - 2 - no_deadline.count()
+    waiting = no_deadline.exclude(pk__in=hedged).count() + len(hedged)
+    assert published.count() == count - 2 - waiting
     assert not published.filter(rejected_at__isnull=False).exists()
     assert no_deadline.exists()  # the preview has hedged sentences with no date
     assert "gave no deadline" in response.content.decode()

@@ -84,10 +84,15 @@ class TestOneClickLinks:
         assert resolution.evidence_url == "https://example.org/report"
         assert str(resolution.known_on) == "2025-02-01"
         assert ReviewLinkUse.objects.get().action == "no"
+        # Issue 17 (13): it said "The forecast is resolved: resolve no."
+        assert "Resolved NO (known on 1 February 2025)." in response.content.decode()
 
     def test_the_outcome_comes_from_the_link_not_the_form(self, client, forecast, reviewer):
-        client.post(link_path(reviewer, forecast, "annul"), {"outcome": "YES", **EVIDENCE})
+        response = client.post(
+            link_path(reviewer, forecast, "annul"), {"outcome": "YES", **EVIDENCE}
+        )
         assert Resolution.objects.get().outcome == "ANNULLED"
+        assert "Annulled (known on 1 February 2025)" in response.content.decode()
 
     def test_evidence_is_required_and_the_link_stays_usable(self, client, forecast, reviewer):
         path = link_path(reviewer, forecast, "yes")
@@ -97,6 +102,20 @@ class TestOneClickLinks:
         assert not ReviewLinkUse.objects.exists()
         assert client.post(path, {"outcome": "YES", **EVIDENCE}).status_code == 200
         assert Resolution.objects.count() == 1
+
+    def test_outcome_known_on_starts_at_the_passed_deadline(self, client, forecast, reviewer):
+        """Issue 17 (9): it started at today, inviting a wrong date for an old deadline."""
+        html = client.get(link_path(reviewer, forecast, "yes")).content.decode()
+        known_on = re.search(r'<input[^>]*name="known_on"[^>]*>', html).group(0)
+        assert 'value="2025-01-31"' in known_on  # the deadline, not today (1 March)
+        assert 'max="2025-03-01"' in known_on  # no future day on offer
+
+    def test_outcome_known_on_starts_today_before_the_deadline(self, client, reviewer, forecast):
+        early = ForecastFactory(made_on=dt.date(2024, 1, 10), resolve_by=dt.date(2025, 6, 30))
+        ReviewerAssignment.objects.create(forecast=early, reviewer=reviewer)
+        html = client.get(link_path(reviewer, early, "no")).content.decode()
+        known_on = re.search(r'<input[^>]*name="known_on"[^>]*>', html).group(0)
+        assert 'value="2025-03-01"' in known_on
 
     def test_extend_link(self, client, forecast, reviewer):
         response = client.post(
@@ -251,6 +270,34 @@ class TestQueueAndReviewPage:
         data["resolve-correction_reason"] = "Misread the source."
         assert client.post(url, data).status_code == 302
         assert forecast.current_resolution().outcome == "NO"
+
+    def test_the_correction_form_starts_from_the_current_resolution(
+        self, client, forecast, reviewer
+    ):
+        """Issue 17 (9): it started empty, so a correction retyped all the evidence."""
+        core_services.forecast_resolve(
+            forecast=forecast,
+            outcome="YES",
+            known_on=dt.date(2025, 1, 20),
+            evidence_url="https://example.org/first",
+            note="First reading.",
+            resolved_by=reviewer,
+        )
+        client.force_login(reviewer)
+        url = reverse("forecasts:review-forecast", args=[forecast.slug])
+        html = client.get(url).content.decode()
+        assert re.search(r'name="resolve-outcome" value="YES"[^>]*checked', html)
+        assert re.search(r'name="resolve-known_on" value="2025-01-20"', html)
+        assert 'value="https://example.org/first"' in html
+        assert re.search(r">\s*First reading\.</textarea>", html)
+        reason = re.search(r"<textarea[^>]*resolve-correction_reason[^>]*>([^<]*)<", html)
+        assert reason.group(1).strip() == ""
+        assert "required" in reason.group(0)
+
+    def test_resolving_on_the_review_page_starts_at_the_deadline(self, client, forecast, reviewer):
+        client.force_login(reviewer)
+        html = client.get(reverse("forecasts:review-forecast", args=[forecast.slug])).content
+        assert re.search(r'name="resolve-known_on" value="2025-01-31"', html.decode())
 
     def test_staff_who_are_not_reviewers_get_403(self, client, forecast):
         client.force_login(UserFactory(username="sam", is_staff=True))

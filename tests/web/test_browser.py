@@ -66,7 +66,7 @@ def test_reader_filters_the_list_and_opens_a_forecast(page, live_server, seeded)
     statement = link.inner_text()
     link.click()
     assert page.locator("h1").inner_text() == statement
-    assert "waiting for a reviewer to resolve it" in page.content()
+    assert "awaits a reviewer's verdict" in page.content()
 
 
 def test_pages_fit_a_phone_screen(browser, live_server, seeded, tmp_path):

@@ -33,14 +33,14 @@ def test_a_second_view_runs_no_query_and_sends_cache_headers(
 
 def test_a_resolution_invalidates_the_pages(client, seeded, django_capture_on_commit_callbacks):
     url = reverse("forecasts:detail", args=["dprk-concessions-during-campaign"])
-    assert "waiting for a reviewer" in client.get(url).content.decode()
+    assert "awaits a reviewer's verdict" in client.get(url).content.decode()
     forecast = Forecast.objects.get(slug="dprk-concessions-during-campaign")
     with django_capture_on_commit_callbacks(execute=True):
         core_services.forecast_resolve(
             forecast=forecast, outcome="NO", known_on=dt.date(2020, 11, 4), note="None offered."
         )
     html = client.get(url).content.decode()
-    assert "waiting for a reviewer" not in html
+    assert "awaits a reviewer's verdict" not in html
     assert "None offered." in html
 
 

@@ -343,6 +343,23 @@ def test_probability_description_and_outcomes(outcome, known_on, phrase):
         assert f">{outcome}</text>" in chart.svg
 
 
+@pytest.mark.parametrize(
+    ("today", "phrase"),
+    [
+        (date(2025, 7, 1), "Not resolved yet; the deadline is 2025-08-01."),
+        (date(2025, 8, 13), "the deadline, 2025-08-01, passed 12 days ago"),
+        (date(2026, 1, 1), "passed 5 months ago"),
+        (date(2031, 11, 3), "passed 6 years ago, and it awaits a reviewer's verdict."),
+    ],
+)
+def test_an_overdue_forecast_says_how_long_it_waits(today, phrase):
+    """Issue 17 (13): six years overdue, it only said "the deadline is 2020-11-03"."""
+    chart = charts.probability_history_chart(
+        ESTIMATES, deadline=date(2025, 8, 1), known_on=None, outcome=None, title="t", today=today
+    )
+    assert phrase in chart.description
+
+
 # --- edge cases -------------------------------------------------------------------------
 
 

@@ -1,5 +1,7 @@
 """Public pages render the seed forecasts; drafts never appear."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -57,7 +59,9 @@ def test_detail_of_a_due_forecast_says_it_waits_for_a_reviewer(client, seeded):
     html = client.get(
         reverse("forecasts:detail", args=["dprk-concessions-during-campaign"])
     ).content.decode()
-    assert "waiting for a reviewer" in html
+    assert "awaits a reviewer's verdict" in html
+    # Issue 17 (13): how long overdue, not only the date.
+    assert re.search(r"the deadline, <time[^>]*>3 November 2020</time>, passed \d+\xa0years?", html)
 
 
 def test_drafts_are_not_public(client):

@@ -1,6 +1,8 @@
 """The public scorecard and the forecaster, source and tag pages."""
 
 import datetime as dt
+import re
+from html import unescape as html_unescape
 
 import pytest
 from django.urls import reverse
@@ -8,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from forecasts.core import services as core_services
-from forecasts.models import Forecast, Forecaster, Outcome, Source, Tag
+from forecasts.models import Forecast, Forecaster, Outcome, Resolution, Source, Tag
 from forecasts.scores import services as score_services
 from tests.factories import ForecastFactory, ResolutionFactory
 
@@ -169,3 +171,22 @@ def test_pages_carry_their_charts_with_text_alternatives(client, scored):
     detail_url = reverse("forecasts:detail", args=["trump-wins-second-term"])
     detail = client.get(detail_url).content.decode()
     assert 'role="img"' in detail
+
+
+def test_recently_resolved_is_in_the_order_of_the_dates_it_shows_with_the_probability_given(
+    client, scored
+):
+    """Issue 17 (13): ordered by when each was recorded (all at once on a fresh install),
+    the list showed the days outcomes became known out of order, and no probability."""
+    section = _section(client.get("/").content.decode(), "Recently resolved")
+    shown = [
+        dt.datetime.strptime(day, "%d %b %Y").date()
+        for day in re.findall(r"known (\d{1,2} \w{3} \d{4})", section)
+    ]
+    assert len(shown) == 10
+    assert shown == sorted(shown, reverse=True)
+    first = Resolution.objects.filter(is_current=True).order_by("-known_on", "-pk").first()
+    given = first.forecast.estimates.order_by("made_on", "pk").first().probability
+    line = html_unescape(section.split("<li>")[1])
+    assert first.forecast.statement in line
+    assert f"given {round(given * 100)}\xa0%" in line

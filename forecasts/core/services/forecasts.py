@@ -1,6 +1,10 @@
 """Forecasts: creating one with its first estimate, editing a draft, publishing drafts,
 amending a published forecast's terms, deleting a draft.
 
+A draft is published only once its terms are made (no extraction placeholder in its
+criteria, no hedge left in its statement: :mod:`forecasts.core.services.publication`),
+and then under an address made from its statement, which never changes again.
+
 Once published, a forecast's terms change only by :func:`forecast_amend`, a recorded
 amendment with a reason, and its deadline only by
 :func:`forecasts.core.services.resolutions.forecast_extend`. Publication, amendments
@@ -41,6 +45,10 @@ from forecasts.core.services.estimates import (
     EstimateFields,
     estimate_save,
     phrase_fields,
+)
+from forecasts.core.services.publication import (
+    publication_refusals,
+    publication_slug,
 )
 from forecasts.core.services.quotes import quote_missing, quote_place
 
@@ -126,6 +134,8 @@ def forecast_create(
             )
         )
     if publish:
+        # Created and published at once: under the slug typed with the statement.
+        _refuse_unmade(forecast)
         forecast_publish_one(
             forecast, at=timezone.now(), actor=role(recorded_by, acting_as=ActorRole.EDITOR)
         )
@@ -218,9 +228,11 @@ def forecast_update(
 
     A draft takes every term as typed (the model's rules hold: dates, a deadline not
     before the forecast was made, no estimate before it), and ``publish`` publishes
-    it. A published forecast takes only its tags here: its terms change by
-    :func:`forecast_amend` and its deadline by ``forecast_extend``, so any other change
-    is refused, naming the way to make it.
+    it, refused while its terms are unmade (:func:`forecast_publish`), under a slug made
+    from its statement unless ``slug`` was changed in this same save. A published
+    forecast takes only its tags here: its terms change by :func:`forecast_amend` and
+    its deadline by ``forecast_extend``, so any other change is refused, naming the way
+    to make it.
     """
     locked = Forecast.objects.select_for_update().get(pk=forecast.pk)
     typed = {
@@ -240,6 +252,7 @@ def forecast_update(
         _refuse_term_changes(locked, typed)
     else:
         placed_anew = (locked.quote, locked.source_id) != (quote, source.pk)
+        slug_chosen = slug != locked.slug
         for field, value in typed.items():
             setattr(locked, field, value)
         if placed_anew:
@@ -249,9 +262,7 @@ def forecast_update(
         if publish:
             if locked.rejected_at is not None:
                 raise ValidationError("A rejected draft is not published.")
-            forecast_publish_one(
-                locked, at=timezone.now(), actor=role(published_by, acting_as=ActorRole.EDITOR)
-            )
+            _publish_draft(locked, published_by=published_by, keep_slug=slug_chosen)
     before = set(locked.tags.values_list("pk", flat=True))
     locked.tags.set(list(tags))
     if locked.published_at is not None and set(locked.tags.values_list("pk", flat=True)) != before:
@@ -361,22 +372,76 @@ def _quote_place(forecast: Forecast) -> None:
     forecast.quote_start, forecast.quote_end = placed
 
 
+def _refuse_unmade(forecast: Forecast) -> None:
+    if refusals := publication_refusals(forecast):
+        raise ValidationError(refusals)
+
+
+def _publish_draft(
+    draft: Forecast,
+    *,
+    published_by: User | None,
+    keep_slug: bool = False,
+    at: dt.datetime | None = None,
+) -> None:
+    """Publish a locked draft whose terms are made, under the slug of its statement."""
+    _refuse_unmade(draft)
+    if not keep_slug:
+        slug = publication_slug(draft)
+        if slug != draft.slug:
+            draft.slug = slug
+            Forecast.objects.filter(pk=draft.pk).update(slug=slug)
+    forecast_publish_one(
+        draft,
+        at=at or timezone.now(),
+        actor=role(published_by, acting_as=ActorRole.EDITOR),
+    )
+
+
+@transaction.atomic
+def forecast_publish(*, forecast: Forecast, published_by: User | None = None) -> Forecast:
+    """Publish one draft as it stands (the change page's Publish button); returns it.
+
+    Refused for a published or rejected forecast, and while its terms are unmade: its
+    resolution criteria still extraction's placeholder, or its statement still holding
+    a hedge of the lexicon (the ``ValidationError`` names each, by field). Its slug is
+    made anew from its statement, kept unique.
+    """
+    locked = (
+        Forecast.objects.select_for_update()
+        .select_related("forecaster", "source")
+        .get(pk=forecast.pk)
+    )
+    if locked.published_at is not None:
+        raise ValidationError(f"“{locked}” is already published.")
+    if locked.rejected_at is not None:
+        raise ValidationError("A rejected draft is not published.")
+    _publish_draft(locked, published_by=published_by)
+    transaction.on_commit(public_pages_changed)
+    return locked
+
+
 @transaction.atomic
 def forecasts_publish(*, forecasts: ForecastQuerySet, published_by: User | None = None) -> int:
-    """Publish the drafts among ``forecasts`` (rejected drafts stay rejected), each with
-    its ledger entry; returns how many were published."""
+    """Publish the drafts among ``forecasts`` whose terms are made, each with its ledger
+    entry and the slug of its statement; returns how many were published.
+
+    Rejected drafts stay rejected, and unmade ones stay drafts
+    (:func:`forecasts.core.services.publication.publication_refusals` says why).
+    """
     drafts = list(
         Forecast.objects.select_for_update()
         .filter(pk__in=forecasts.candidates().values("pk"))
         .select_related("forecaster", "source")
         .order_by("pk")
     )
+    ready = [draft for draft in drafts if not publication_refusals(draft)]
     now = timezone.now()
-    for draft in drafts:
-        forecast_publish_one(draft, at=now, actor=role(published_by, acting_as=ActorRole.EDITOR))
-    if drafts:
+    for draft in ready:
+        _publish_draft(draft, published_by=published_by, at=now)
+    if ready:
         transaction.on_commit(public_pages_changed)
-    return len(drafts)
+    return len(ready)
 
 
 @transaction.atomic

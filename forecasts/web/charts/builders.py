@@ -353,7 +353,20 @@ def accuracy_over_time_chart(
 # --- one forecast's probability --------------------------------------------------
 
 
-def _outcome_sentence(outcome: str | None, known_on: date | None, deadline: date) -> str:
+def overdue_span(days: int) -> str:
+    """How long past a deadline, as a reader says it: "12 days", "4 months", "6 years"."""
+    if days < 60:
+        amount, unit = days, "day"
+    elif days < 730:
+        amount, unit = days // 30, "month"
+    else:
+        amount, unit = days // 365, "year"
+    return f"{amount} {unit}{'' if amount == 1 else 's'}"
+
+
+def _outcome_sentence(
+    outcome: str | None, known_on: date | None, deadline: date, today: date | None = None
+) -> str:
     when = f" on {known_on.isoformat()}" if known_on else ""
     match (outcome or "").upper():
         case "YES":
@@ -362,6 +375,12 @@ def _outcome_sentence(outcome: str | None, known_on: date | None, deadline: date
             return f"It did not happen (outcome NO, known{when})."
         case "ANNULLED":
             return f"It was annulled{when}, so it is not scored."
+        case _ if today is not None and deadline < today:
+            overdue = overdue_span((today - deadline).days)
+            return (
+                f"Not resolved yet: the deadline, {deadline.isoformat()}, passed {overdue} "
+                "ago, and it awaits a reviewer's verdict."
+            )
         case _:
             return f"Not resolved yet; the deadline is {deadline.isoformat()}."
 
@@ -373,8 +392,11 @@ def probability_history_chart(
     known_on: date | None,
     outcome: str | None,
     title: str,
+    today: date | None = None,
 ) -> Chart:
     """The standing probability as a step line from the first estimate to the outcome.
+
+    ``today`` lets an unresolved forecast's description say how long it is overdue.
 
     The line runs to ``known_on`` when the outcome is known, else to the
     deadline; YES is marked at 100 % and NO at 0 % on the day it became known.
@@ -396,7 +418,7 @@ def probability_history_chart(
             f"{format_percent(last[1])} from {last[0].isoformat()} "
             f"(the latest of {len(ordered)} estimates)."
         )
-    description = f"{story} {_outcome_sentence(outcome, known_on, deadline)}"
+    description = f"{story} {_outcome_sentence(outcome, known_on, deadline, today)}"
     end = max(known_on or deadline, last[0])
     verdict = (outcome or "").upper()
 

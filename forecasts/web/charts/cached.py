@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Final
 
 import matplotlib as mpl
 from django.core.cache import cache
+from django.utils import timezone
 
 from forecasts.web.charts.builders import (
     accuracy_over_time_chart,
@@ -112,13 +113,29 @@ def forecast_probability_chart(
     ]
     known_on = resolution.known_on if resolution else None
     outcome = resolution.outcome if resolution else None
+    # An overdue forecast's description says for how long: then today is part of what it
+    # shows (and of its key).
+    today = timezone.localdate()
+    overdue_on = today if resolution is None and forecast.resolve_by < today else None
     key = _content_key(
-        "probability", forecast.pk, title, points, forecast.resolve_by, known_on, outcome
+        "probability",
+        forecast.pk,
+        title,
+        points,
+        forecast.resolve_by,
+        known_on,
+        outcome,
+        overdue_on,
     )
     return cached_chart(
         key,
         lambda: probability_history_chart(
-            points, deadline=forecast.resolve_by, known_on=known_on, outcome=outcome, title=title
+            points,
+            deadline=forecast.resolve_by,
+            known_on=known_on,
+            outcome=outcome,
+            title=title,
+            today=overdue_on,
         ),
     )
 
