@@ -34,6 +34,7 @@ from forecasts.core.services import (
     source_save,
     source_text_attach,
 )
+from forecasts.core.services.publication import EXTRACTION_PLACEHOLDER
 from forecasts.extraction import pipeline as extraction
 
 #: Articles larger than this are refused (a long feature is ~100 kB of UTF-8).
@@ -307,7 +308,7 @@ def _draft_create(
     criteria = f"YES if: {statement.rstrip('.')} (by {resolve_by:%d %B %Y})."
     if candidate.conditional:
         criteria += f" Conditional on: {candidate.condition} Annulled if that never holds."
-    criteria += " Proposed by extraction: an editor should make this precise."
+    criteria += f" {EXTRACTION_PLACEHOLDER}"  # publication is refused while it stands
     quote = candidate.quote[:1000]
     # A number the text states is stored as that number (basis "number", already FOR the
     # statement); a verbal hedge as its phrase, which the lexicon reads.

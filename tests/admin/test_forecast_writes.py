@@ -165,7 +165,7 @@ class TestAddForm:
         assert response.status_code == 200
         html = response.content.decode()
         assert "The quote is not in the source text" in html
-        assert 'value="A deal is reached by June."' in html  # shown again as typed
+        assert "A deal is reached by June.</textarea>" in html  # shown again as typed
         assert 'class="errorlist' in html
         assert (Forecast.objects.count(), Estimate.objects.count()) == before
 

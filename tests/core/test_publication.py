@@ -31,7 +31,7 @@ class TestRefusals:
     def test_extractions_drafts_carry_the_placeholder_the_check_looks_for(self):
         text = "Officials met on Monday. A deal is likely by June 2025, one said."
         source = SourceFactory(text=text, published_on=dt.date(2025, 1, 8))
-        drafts = ingest.source_extract(source=source)
+        drafts = ingest.source_extract(source=source).created
         assert drafts
         assert all(EXTRACTION_PLACEHOLDER in d.resolution_criteria for d in drafts)
         assert all("resolution_criteria" in publication_refusals(d) for d in drafts)
