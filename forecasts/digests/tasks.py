@@ -31,9 +31,7 @@ def digests_send(self: Task, now: str | None = None) -> str:  # type: ignore[typ
     """
     moment = dt.datetime.fromisoformat(now) if now else timezone.now()
     budget = time_budget(self, stale_seconds=settings.DIGEST_CLAIM_STALE_MINUTES * 60)
-    report = sending.digests_send(
-        now=moment, until=None if budget is None else time.monotonic() + budget
-    )
+    report = sending.digests_send(now=moment, until=time.monotonic() + budget)
     if report.left:
         # The rest in a run of its own, before this one's time limit stops it mid-batch
         # (a slow mail server, a loaded machine, many subscribers). Concurrent runs
@@ -44,7 +42,7 @@ def digests_send(self: Task, now: str | None = None) -> str:  # type: ignore[typ
     return str(report)
 
 
-def time_budget(task: Task, *, stale_seconds: float) -> float | None:  # type: ignore[type-arg]
+def time_budget(task: Task, *, stale_seconds: float) -> float:  # type: ignore[type-arg]
     """How long a run may go on claiming new work, in seconds: half the task's soft
     time limit (as asked for this call, else the task's, else the app's), leaving the
     other half to finish what it started; and at most half the time after which its
