@@ -194,6 +194,9 @@ def _question(text: str, tokens: list[str]) -> str | None:
         return f"a question (starts with '{tokens[0].capitalize()}')"
     if len(tokens) > 1 and tokens[0] in _WH_WORDS and tokens[1] in FINITE_AUXILIARIES:
         return f"a question (starts with '{tokens[0].capitalize()} {tokens[1]}')"
+    lowered = text.lower()
+    if "whether" not in lowered and " if " not in lowered:
+        return None
     indirect = _INDIRECT_QUESTION.search(text)
     if indirect is not None:
         return f"an indirect question ('{indirect.group(0)}')"

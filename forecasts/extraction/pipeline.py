@@ -36,7 +36,8 @@ numbers <- pipeline).  Per sentence:
    number the author states is the strongest evidence there is; one someone else states
    ("pollsters give him a 60% chance", "markets are pricing in ...") is a report like any
    other.
-7. Gate the statement (:func:`~forecasts.extraction.gate.statement_check`): one that is not
+7. Gate the statement of a candidate that would be proposed
+   (:func:`~forecasts.extraction.gate.statement_check`): one that is not
    a well-formed, hedge-free declarative clause ("There will be in a typical year.", "A
    recession in 2027 is unlikely.", a question) is kept back, its confidence capped at
    :data:`KEPT_BACK_CONFIDENCE` and the gate's reason among its reasons.  Step 3 rewrites
@@ -368,7 +369,8 @@ def _candidate(
     if negated:
         reasons = (*reasons, "negative predicate: the hedge qualifies the opposite (P = 1 − p)")
     statement = sentence_case(proposition)
-    kept_back = statement_check(statement) or ""
+    # Only a candidate that would be proposed is checked: the rest are kept back already.
+    kept_back = (statement_check(statement) or "") if confidence >= PROPOSE_AT else ""
     if kept_back:
         confidence = min(confidence, KEPT_BACK_CONFIDENCE)
         reasons = (*reasons, f"statement kept back: {kept_back}")
