@@ -191,10 +191,18 @@ _COPULA_REACH = 48
 # justification or comment the statement leaves out (": the city has held one in forty
 # years", ", because ...", ", but it would require ...").
 _AFTER_PREDICATE = re.compile(
-    r"(?:\s++than\b[^,;:]*+)?(?:\s*+$|\s*+[,;:\u2013\u2014(]|\s++(?:-|because|since|as|"
-    r"given|but|although|though|so|not\s++least)\b)",
+    r"(?:\s++than\b[^,;:]*+)?(?P<when>\s++(?:before|by|within|until|at\s++some\s++point|"
+    r"in\s++the\s++(?:next|coming)|this|next)\b[^,;:]*+)?"
+    r"(?:\s*+$|\s*+[,;:\u2013\u2014(]|\s++(?:-|because|since|as|given|with|but|although|"
+    r"though|so|not\s++least)\b)",
     re.I,
 )
+# Where the clause holding a predicate hedge starts, after an earlier one ("..., but a jump
+# to 9% is very unlikely"): the last such break before the hedge.
+_CLAUSE_START = re.compile(r"[:;]\s*+|,\s*+(?:and|but|while|though|although)\s++", re.I)
+# A capitalised first word names an event, not a person, when it ends like one
+# ("Relegation for them is unlikely").
+_EVENT_NOUN = re.compile(r"(?:tion|sion|ment|ance|ence|ure|ing|cy|ity|al|ade|ault)$", re.I)
 _ORDINAL = re.compile(
     r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|lastly|above\s+all)\s*+,\s*+", re.I
 )
@@ -213,9 +221,13 @@ def _predicate_proposition(body: str, at: int, hedge_text: str) -> str | None:
     X" judged uncertain ("X will go ahead", sound at even odds, either way round).  None
     for any other subject: a definite one ("The deal is likely") says nothing about what
     will happen to it, and the gate keeps such a statement back."""
-    if _AFTER_PREDICATE.match(body, at + len(hedge_text)) is None:
+    after = _AFTER_PREDICATE.match(body, at + len(hedge_text))
+    if after is None:
         return None
-    head = body[:at]
+    when = (after.group("when") or "").rstrip()
+    breaks = list(_CLAUSE_START.finditer(body, 0, at))
+    head = body[breaks[-1].end() if breaks else 0 : at]
+    at = len(head)
     hedge_key = phrases.normalize(hedge_text)
     if hedge_key.startswith(("seems ", "looks ", "appears ")):
         subject = head.rstrip()
@@ -243,13 +255,14 @@ def _predicate_proposition(body: str, at: int, hedge_text: str) -> str | None:
     if any(w in FINITE_AUXILIARIES for w in head_words):
         return None
     first = words[0].lower()
+    bare = first not in DETERMINERS and first not in _SUBJECT_WORDS
     if first in _INDEFINITE or (
-        words[0][:1].islower() and first not in DETERMINERS and first not in _SUBJECT_WORDS
+        bare and (words[0][:1].islower() or _EVENT_NOUN.search(words[0]) is not None)
     ):
-        return f"there will be {subject[:1].lower()}{subject[1:]}"  # "A recount" -> "a"
+        return f"there will be {subject[:1].lower()}{subject[1:]}{when}"  # "A recount" -> "a"
     fate = _FATE.match(subject)
     if fate is not None and hedge_key.endswith("uncertain"):
-        return f"{fate.group('x')} will go ahead"
+        return f"{fate.group('x')} will go ahead{when}"
     return None
 
 

@@ -157,6 +157,21 @@ def test_a_candidate_that_fails_the_gate_is_kept_back_with_the_reason(text, reas
             "looks uncertain",
         ),
         (
+            "A takeover bid is likely before the window closes, and the board will accept it.",
+            "There will be a takeover bid before the window closes.",
+            "likely",
+        ),
+        (
+            "Prices will rise this year, but a jump to 9% is very unlikely.",
+            "There will be a jump to 9%.",
+            "very unlikely",
+        ),
+        (
+            "Relegation for them is unlikely; they need two points.",
+            "There will be relegation for them.",
+            "unlikely",
+        ),
+        (
             "City are the most likely club to win the league title this season.",
             "City will win the league title this season.",
             "most likely",
