@@ -142,7 +142,7 @@ class Candidate:
     confidence: float
     reasons: tuple[str, ...]
     # Why the statement was kept back (the gate's reason), or "" when it passed.
-    kept_back: str
+    kept_back: str = ""
 
     @property
     def is_proposed(self) -> bool:
