@@ -3,15 +3,24 @@
 Explicit dates ("3 November 2020"), relative expressions ("within two years", "next
 month", "by the end of the year") and the political calendar (:data:`CALENDAR_NOTES`:
 elections and the end of a presidential term are computed, not tabulated), each resolved
-against the publication date.  Nothing found means no deadline: we never guess.
+against the publication date.  Spans ("the next four to six quarters": the longer one,
+from publication), seasons ("this winter": the end of February) and the decade's end
+too.  An article gives context a clause lacks: :func:`article_events` reads once the
+events it names with a date ("the summit on 15 November", "the central bank meets on 29
+January"), and a clause that points to one ("before the summit", "at the meeting", "the
+Friday after the election") takes its date; a clause with none of its own that uses an
+event's vocabulary ("turnout", "carry Texas"; "relegation", "fourth place") takes the
+date of the one such event the article names, never of one of several.  Nothing found
+means no deadline: we never guess.
 """
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 
@@ -19,7 +28,9 @@ __all__ = [
     "CALENDAR_NOTES",
     "DEADLINE_TRIGGER",
     "NUMBER_WORDS",
+    "ArticleEvents",
     "Deadline",
+    "article_events",
     "deadline_find",
     "election_day",
 ]
@@ -43,6 +54,12 @@ CALENDAR_NOTES = {
     "near term": "'In the near term' / 'soon': six months from publication (house reading).",
     "medium term": "'In the medium term': three years from publication (house reading).",
     "long term": "'In the long term' states no deadline: none is proposed.",
+    "span": "'The next N quarters/months/years' (or 'four to six'): the longer span from "
+    "publication, a quarter being three months.",
+    "season": "Seasons end on the last day of February (winter), 31 May (spring), 31 August "
+    "(summer) and 30 November (autumn): the first such end on or after publication; 'next' "
+    "skips the season under way and is not read in the three months before it (ambiguous).",
+    "decade": "'The end of the decade': 31 December of the year ending in 9.",
 }
 
 _MONTHS = {
@@ -110,7 +127,7 @@ _YEAR = r"(?:,?\s+(?P<year>\d{4}))?"
 _N = r"(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen|a|an)"
 _DAY_NAME = r"(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _DAY_NAME2 = r"(?P<weekday2>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-_BY = r"\b(?:by|before|until|at)\s+the\s+end\s+of\s+"
+_BY = r"\b(?:by|before|until|till|through|at)\s+the\s+end\s+of\s+"
 
 _DATE_PATTERNS: tuple[tuple[str, str], ...] = (
     # "3 November 2020", "November 3, 2020", "3 Nov"
@@ -143,6 +160,22 @@ _DATE_PATTERNS: tuple[tuple[str, str], ...] = (
         r"\b(?P<prep>in|by|before|until|during|throughout|through|for)\s+(?P<year>(?:19|20)\d{2})\b",
     ),
     ("relative_year", r"\b(?P<rel>this|next|the\s+coming)\s+year\b"),
+    (
+        "span",
+        r"\b(?:the\s++)?(?:next|coming)\s++"
+        + _N
+        + r"(?:\s*+(?:to|or|-|\u2013)\s*+"
+        + _N.replace("<n>", "<m>")
+        + r")?\s++(?P<unit>day|week|month|quarter|year)s?\b",
+    ),
+    (
+        "season",
+        r"\b(?P<det>this|next|last|the|in|by|until|till|through|throughout|over|during|before"
+        r"|since|after)\s++(?:the\s++)?(?:coming\s++)?(?P<season>winter|spring|summer|autumn"
+        r"|fall)(?:['\u2019]s)?(?:\s++(?P<year>(?:19|20)\d{2}))?\b"
+        r"(?!\s++(?:of|in|transfer|window|holidays?|break|recess|term|Olympics|Games)\b)",
+    ),
+    ("decade", r"\b(?:end\s+of\s+the\s+decade|decade['\u2019]s\s+end)\b"),
     ("term", r"\bin\s+the\s+(?P<term>short|near|medium|long)(?:\s|-)term\b"),
     ("soon", r"\b(?:soon|shortly|in\s+the\s+coming\s+months)\b"),
     (
@@ -169,10 +202,13 @@ DEADLINE_TRIGGER = re.compile(
     r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|monday|tuesday|wednesday|"
     r"thursday|friday|saturday|sunday|weekend|tomorrow|tonight|term|inauguration|year|"
     r"quarter|half|soon|shortly|coming|day|week|month|season|mid-?terms?|elections?|"
-    r"re-?election|vote|voters)",
+    r"re-?election|vote|voters|winter|spring|summer|autumn|fall|decade)",
     re.IGNORECASE,
 )
 _COMPILED = tuple((name, re.compile(pattern)) for name, pattern in _DATE_PATTERNS)
+#: An event the article dates ranks just before the political calendar's guess (the
+#: patterns' ranks are doubled to leave it room).
+_EVENT_RANK = 2 * [name for name, _ in _DATE_PATTERNS].index("election") - 1
 
 
 def _resolve(name: str, m: re.Match[str], published: dt.date) -> tuple[dt.date, str] | None:
@@ -228,6 +264,21 @@ def _resolve(name: str, m: re.Match[str], published: dt.date) -> tuple[dt.date, 
     if name == "relative_year":
         rel = groups["rel"]
         return dt.date(published.year + (rel != "this"), 12, 31), f"end of {rel} year"
+    if name == "span":
+        counts = [groups["n"], groups.get("m")]
+        n = max(int(c) if c.isdigit() else _NUMBERS[c.lower()] for c in counts if c)
+        unit = groups["unit"]
+        months = {"month": n, "quarter": 3 * n, "year": 12 * n}.get(unit)
+        delta = (
+            relativedelta(months=months)
+            if months
+            else relativedelta(days=n if unit == "day" else 7 * n)
+        )
+        return published + delta, CALENDAR_NOTES["span"]
+    if name == "season":
+        return _season(groups, published)
+    if name == "decade":
+        return dt.date(published.year // 10 * 10 + 9, 12, 31), CALENDAR_NOTES["decade"]
     if name == "term":
         term = groups["term"]
         months = {"short": 12, "near": 6, "medium": 36}.get(term)
@@ -278,22 +329,242 @@ def _resolve(name: str, m: re.Match[str], published: dt.date) -> tuple[dt.date, 
     return None
 
 
-def deadline_find(text: str, published: dt.date) -> Deadline | None:
+_SEASON_END = {"winter": (2, 0), "spring": (5, 31), "summer": (8, 31), "autumn": (11, 30)}
+_SEASON_START = {"winter": (12, -1), "spring": (3, 0), "summer": (6, 0), "autumn": (9, 0)}
+
+
+def _season_end(season: str, year: int) -> dt.date:
+    month, day = _SEASON_END[season]
+    return _end_of_month(year, month) if day == 0 else dt.date(year, month, day)
+
+
+def _season_start(season: str, end_year: int) -> dt.date:
+    month, shift = _SEASON_START[season]
+    return dt.date(end_year + shift, month, 1)
+
+
+def _season(groups: dict[str, str | None], published: dt.date) -> tuple[dt.date, str] | None:
+    det = (groups["det"] or "").lower()
+    season = (groups["season"] or "").lower()
+    if season == "fall":
+        if det not in {"this", "next", "last", "in", "by", "until", "through", "during"}:
+            return None  # "the fall of the wall", "a fall in prices"
+        season = "autumn"
+    if det in {"last", "since", "after"}:
+        return None  # the past, or no end at all
+    if groups.get("year"):
+        if season == "winter":
+            return None  # "winter 2026": which winter is ambiguous
+        return _season_end(season, int(groups["year"] or 0)), CALENDAR_NOTES["season"]
+    year = (
+        published.year if _season_end(season, published.year) >= published else published.year + 1
+    )
+    if det == "next":
+        start = _season_start(season, year)
+        if published >= start:
+            year += 1  # the season under way is "this" one
+        elif (start - published).days <= 92:
+            return None  # in May, "next summer" may be this one or the one after
+    return _season_end(season, year), CALENDAR_NOTES["season"]
+
+
+# --- Events an article names with a date, and clauses that point to them -------------------
+
+_EVENT_NOUNS = (
+    r"(?P<event>elections?|polling\s+day|vote|referendum|mayoralty|presidency|summit|meeting|"
+    r"conference|final|match|game|fixture|derby|budget|debate|hearing|convention|window|season)"
+)
+#: An event noun ends its noun phrase: "the final on", "the final," but not "the final day".
+_NOUN_END = (
+    r"(?=['\u2019]s\b|\s*+[.,;:!?)\u2014]|\s*+$|\s++(?:on|in|at|is|was|will|would|could|may|"
+    r"might|should|has|had|and|or|but|against|between|itself|next|this|which|when|where|to|as|"
+    r"of|after|before|by|for|ends|opens|closes|begins|starts|takes)\b)"
+)
+_EVENT_VERBS = r"(?P<verb>meets|will\s+meet|is\s+due\s+to\s+meet|go(?:es)?\s+to\s+the\s+polls)"
+_MENTION = re.compile(r"\b(?:" + _EVENT_NOUNS + _NOUN_END + r"|" + _EVENT_VERBS + r")", re.I)
+_MONTH_PLAIN = _MONTH_RE.replace("(?P<month>", "(?:")
+_MONTH_NO_DOT = _MONTH_PLAIN.removesuffix(r"\.?")  # "May." ends a sentence
+_DAY_MONTH = re.compile(
+    r"\b(?:\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH_PLAIN + r"(?:,?\s+\d{4})?"
+    r"|" + _MONTH_PLAIN + r"\s+\d{1,2}(?:st|nd|rd|th)?\b(?:,?\s+\d{4})?)"
+)
+_DAY_MONTH_BEFORE = re.compile(
+    r"\b(?:\d{1,2}\s+" + _MONTH_NO_DOT + r"|" + _MONTH_NO_DOT + r"\s+\d{1,2})"
+    r"\s++(?:[\w-]+\s++){0,2}$"
+)
+_ON_WEEKDAY = re.compile(r"^\s*+(?:on|this|next)\s+" + _DAY_NAME + r"\b")
+_WEEKDAY_BEFORE = re.compile(_DAY_NAME + r"['\u2019]s\s++(?:[\w-]+\s++){0,2}$")
+_DATE_HINT = re.compile(r"\d|day\b")  # every date below has a digit or a weekday
+_SINCE = re.compile(r"\bsince\s+$", re.I)
+_SENTENCE_END = re.compile(r"[.!?;\n]")
+#: How far after an event noun its date may be ("the summit, in Vienna, on 15 November").
+_MENTION_REACH = 60
+_REFERENCE = re.compile(
+    r"\b(?:(?P<night>election\s+(?:night|day))\b|(?:(?P<weekday>Monday|Tuesday|Wednesday|"
+    r"Thursday|Friday|Saturday|Sunday|day)\s+after\s+the\s+|(?P<prep>after|since)?\s*+\b"
+    r"(?:the|this|that|its|their|next|upcoming|coming)\s++(?:(?!the\b)[A-Za-z-]+\s++){0,2}?)"
+    + _EVENT_NOUNS
+    + _NOUN_END
+    + r")",
+    re.I,
+)
+_EVENT_WORD = re.compile(r"\b" + _EVENT_NOUNS, re.I)
+_VOCABULARY = {
+    "election": re.compile(
+        r"\b(?:(?i:turnout|ballots?|electoral\s+college|tipping-point|swing\s+states?|presidency"
+        r"|landslide|recount|concede|top[\s-]two)|White\s+House|(?:their|its|a|the)\s+majority|"
+        r"Measure\s+[A-Z0-9]|(?:carry|carries|win|wins|lose|loses|flip)\s+(?:[A-Z][a-z]+|the\s+"
+        r"(?:[a-z]+\s+)?(?:states?|seats?|race|wards?|districts?|count(?:y|ies))))\b"
+    ),
+    "fixture": re.compile(
+        r"\b(?i:win\s+by|goals?|clean\s+sheet|kick-off|extra\s+time|penalt(?:y|ies))\b"
+    ),
+    "season": re.compile(
+        r"\b(?:[Rr]elegat\w*|[Pp]romot(?:ed|ion)|(?:top|bottom)\s+(?:two|three|four|five|six|half)|"
+        r"(?:first|second|third|fourth|fifth|sixth)\s+place|the\s+title|Champions\b)"
+    ),
+}
+_VOCABULARY_NOTE = (
+    "the clause names no time but speaks of the {kind}, and the article names one {kind}, "
+    "dated {date}"
+)
+
+
+def _kind(event: str) -> str:
+    event = event.lower()
+    if event.startswith(("election", "polling", "vote", "go", "mayoralty", "presidency")):
+        return "election"
+    if event in {"final", "match", "game", "fixture", "derby"}:
+        return "fixture"
+    if event.startswith(("meet", "will", "is")):
+        return "meeting"
+    return event
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleEvents:
+    """The events an article names with a date on or after publication, by kind, in text
+    order: ``{"summit": [(offset, date), ...]}``."""
+
+    mentions: dict[str, list[tuple[int, dt.date]]] = field(default_factory=dict)
+
+    def date_of(self, kind: str, at: int) -> dt.date | None:
+        """The date of the nearest ``kind`` named before ``at``, or else the first after."""
+        found = self.mentions.get(kind)
+        if not found:
+            return None
+        index = bisect.bisect_left(found, (at, dt.date.min))
+        return found[index - 1][1] if index else found[0][1]
+
+    def only_date(self, kind: str) -> dt.date | None:
+        """The date of ``kind`` if the article names exactly one such date."""
+        dates = {date for _, date in self.mentions.get(kind, ())}
+        return dates.pop() if len(dates) == 1 else None
+
+
+def _mention_date(text: str, m: re.Match[str], published: dt.date) -> dt.date | None:
+    """The date given with an event noun: after it in the same sentence, or just before it
+    ("the 7 November election")."""
+    window = text[m.end() : m.end() + _MENTION_REACH]
+    if _DATE_HINT.search(text, max(0, m.start() - 30), m.end() + _MENTION_REACH) is None:
+        return None  # most mentions have no date near them: skip the date patterns
+    stop = _SENTENCE_END.search(window)
+    after = _DAY_MONTH.search(window, 0, stop.start() if stop else len(window))
+    before = _DAY_MONTH_BEFORE.search(text[max(0, m.start() - 30) : m.start()])
+    weekday = _ON_WEEKDAY.match(window) or _WEEKDAY_BEFORE.search(
+        text[max(0, m.start() - 30) : m.start()]
+    )
+    if weekday is not None and after is None and before is None:
+        days = (_WEEKDAYS[weekday.group("weekday").lower()] - published.weekday()) % 7 or 7
+        return published + dt.timedelta(days=days)
+    for found in (after, before):
+        if found is None:
+            continue
+        resolved = None
+        for name, pattern in _COMPILED[:2]:
+            date_match = pattern.search(found.group(0))
+            if date_match is not None:
+                resolved = _resolve(name, date_match, published)
+                break
+        if resolved is not None and resolved[0] >= published:
+            return resolved[0]
+    return None
+
+
+def article_events(text: str, published: dt.date) -> ArticleEvents:
+    """Every event ``text`` names with a future date (one pass; each look is bounded)."""
+    mentions: dict[str, list[tuple[int, dt.date]]] = {}
+    for m in _MENTION.finditer(text):
+        date = _mention_date(text, m, published)
+        if date is not None:
+            mentions.setdefault(_kind(m.group("event") or m.group("verb")), []).append(
+                (m.start(), date)
+            )
+    return ArticleEvents(mentions)
+
+
+def _references(text: str, events: ArticleEvents, at: int) -> list[tuple[int, Deadline]]:
+    found: list[tuple[int, Deadline]] = []
+    if _EVENT_WORD.search(text) is None:
+        return found  # most clauses name no event: skip the pattern
+    for m in _REFERENCE.finditer(text):
+        if m.group("prep"):
+            continue  # "after the summit" has no end; "since the election" is past
+        kind = "election" if m.group("night") else _kind(m.group("event"))
+        date = events.date_of(kind, at + m.start())
+        if date is None:
+            continue
+        note = f"the {kind} the article dates {date.isoformat()}"
+        weekday = m.group("weekday")
+        if weekday:
+            if weekday.lower() == "day":
+                date += dt.timedelta(days=1)
+            else:
+                days = (_WEEKDAYS[weekday.lower()] - date.weekday()) % 7 or 7
+                date += dt.timedelta(days=days)
+            note = f"the {weekday} after {note}"
+        found.append((m.start(), Deadline(date, m.group(0).strip(), note)))
+    return found
+
+
+def _vocabulary(text: str, events: ArticleEvents) -> Deadline | None:
+    for kind, pattern in _VOCABULARY.items():
+        m = pattern.search(text)
+        if m is None:
+            continue
+        date = events.only_date(kind)
+        if date is not None:
+            return Deadline(date, m.group(0), _VOCABULARY_NOTE.format(kind=kind, date=date))
+    return None
+
+
+def deadline_find(
+    text: str, published: dt.date, *, events: ArticleEvents | None = None, at: int = 0
+) -> Deadline | None:
     """The deadline stated in ``text`` (a clause), resolved against ``published``.
 
     Earlier-written expressions win over later ones; among expressions at the same place,
-    the more explicit (the order of the rules).  Dates before publication are ignored
+    the more explicit (the order of the rules; an event the article dates comes before the
+    political calendar).  With ``events`` (the article's, see :func:`article_events`) and
+    ``at`` (where ``text`` starts in the article), a pointer to a dated event counts, and,
+    failing everything else, an event's vocabulary.  Dates before publication are ignored
     here (they describe the past); None when nothing is found.
     """
-    if DEADLINE_TRIGGER.search(text) is None:
-        return None  # most clauses name no time at all: skip the twenty patterns
     found: list[tuple[int, int, Deadline]] = []
-    for rank, (name, pattern) in enumerate(_COMPILED):
-        for m in pattern.finditer(text):
-            resolved = _resolve(name, m, published)
-            if resolved is None or resolved[0] < published:
-                continue
-            found.append((m.start(), rank, Deadline(resolved[0], m.group(0), resolved[1])))
+    if DEADLINE_TRIGGER.search(text) is not None:
+        # Most clauses name no time at all: the trigger skips the twenty patterns.
+        for rank, (name, pattern) in enumerate(_COMPILED):
+            for m in pattern.finditer(text):
+                if _SINCE.search(text, max(0, m.start() - 7), m.start()):
+                    continue  # "since the election": when something began, in the past
+                resolved = _resolve(name, m, published)
+                if resolved is None or resolved[0] < published:
+                    continue
+                found.append((m.start(), 2 * rank, Deadline(resolved[0], m.group(0), resolved[1])))
+    if events is not None and events.mentions:
+        found.extend((start, _EVENT_RANK, d) for start, d in _references(text, events, at))
+        if not found:
+            return _vocabulary(text, events)
     if not found:
         return None
     found.sort(key=lambda item: (item[0], item[1]))

@@ -27,7 +27,9 @@ numbers <- pipeline).  Per sentence:
    (:mod:`~forecasts.extraction.propositions`).
 5. Find a deadline (:func:`~forecasts.extraction.deadlines.deadline_find`): explicit dates,
    relative expressions and the political calendar
-   (:data:`~forecasts.extraction.deadlines.CALENDAR_NOTES`).  No deadline -> ``deadline``
+   (:data:`~forecasts.extraction.deadlines.CALENDAR_NOTES`), and the events the article
+   dates elsewhere ("before the summit"), read once per article
+   (:func:`~forecasts.extraction.deadlines.article_events`).  No deadline -> ``deadline``
    is None and ``deadline_note`` says so; we never guess.
 6. Score confidence (:mod:`~forecasts.extraction.confidence`).  Reports of others' views,
    descriptions of the past or present and modals of capability inside relative clauses
@@ -64,7 +66,7 @@ from dataclasses import dataclass
 
 from forecasts.core import phrases
 from forecasts.extraction.confidence import confidence_score
-from forecasts.extraction.deadlines import deadline_find
+from forecasts.extraction.deadlines import ArticleEvents, article_events, deadline_find
 from forecasts.extraction.gate import statement_check
 from forecasts.extraction.hedges import CLAUSE_BREAK, Hedge, NonOverlapping, clause_spans, primary
 from forecasts.extraction.numbers import (
@@ -196,6 +198,7 @@ def run(text: str, published: dt.date) -> Extraction:
     seen: dict[str, int] = {}
     skipped = 0
     last = (0, 0)  # the sentence before, which "that is unlikely" may judge
+    events = article_events(text, published)  # "the summit on 15 November", for "before the summit"
     for s_start, s_end in sentences(text):
         before, last = last, (s_start, s_end)
         if s_end - s_start > MAX_SENTENCE_CHARS:
@@ -230,7 +233,7 @@ def run(text: str, published: dt.date) -> Extraction:
         for g_start, g_end, group_hedges, author_judges in groups:
             candidate = _candidate(
                 text, s_start, s_end, g_start, g_end, group_hedges, author_judges, published,
-                previous=text[before[0] : before[1]],
+                events, previous=text[before[0] : before[1]],
             )  # fmt: skip
             key = phrases.normalize(candidate.statement)
             if key in seen:
@@ -315,6 +318,7 @@ def _candidate(
     hedges: list[Hedge],
     author_judges: bool,
     published: dt.date,
+    events: ArticleEvents,
     *,
     previous: str,
 ) -> Candidate:
@@ -347,13 +351,15 @@ def _candidate(
         proposition = hedged_proposition(main, matched) if claim is None else claim
     proposition, negated = rewrite_negative(proposition)
     reading = phrases.estimate(hedge.phrase, negated=negated)
+    # The judged claim's time, then the main clause's: "If the bank cuts in March, rates
+    # will fall by the summer."
     deadline = (
-        (deadline_find(claim, published) if claim else None)
-        or deadline_find(content, published)
-        or (deadline_find(condition, published) if condition else None)
+        (deadline_find(claim, published, events=events, at=g_start) if claim else None)
+        or deadline_find(main, published, events=events, at=g_start)
+        or (deadline_find(condition, published, events=events, at=g_start) if condition else None)
     )
     if deadline is None and content_end < g_end:
-        deadline = deadline_find(text[content_end:g_end], published)
+        deadline = deadline_find(text[content_end:g_end], published, events=events, at=content_end)
     confidence, reasons = confidence_score(
         clause=clause,
         hedge=hedge.phrase,
