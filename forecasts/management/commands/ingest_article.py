@@ -151,7 +151,7 @@ def _refusal(exc: ValidationError) -> str:
     if not hasattr(exc, "error_dict"):
         return " ".join(exc.messages)
     return " ".join(
-        f"{message} ({_OPTIONS[field]})" if field in _OPTIONS else message
+        f"{message.rstrip('.')} ({_OPTIONS[field]})." if field in _OPTIONS else message
         for field, messages in exc.message_dict.items()
         for message in messages
     )
