@@ -318,3 +318,10 @@ def test_a_page_with_no_metadata_says_so():
     )
     assert (article.title, article.author, article.published_on, article.url) == ("", "", None, "")
     assert "likely to cut rates" in article.text
+
+
+def test_the_defaults_fetch_only_public_pages_within_limits():
+    # Without the tests' local-server settings (page_server), as deployed by default.
+    assert FetchPolicy.from_settings() == FetchPolicy(
+        connect_timeout=5, timeout=15, max_bytes=5_000_000, max_redirects=5, allow_private=False
+    )
