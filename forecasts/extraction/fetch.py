@@ -157,8 +157,9 @@ def page_fetch(url: str, *, policy: FetchPolicy | None = None) -> Page:
             data = _body(response, target, connection, policy=policy, deadline=deadline)
         finally:
             connection.close()
-        text = html_decode(data, charset=charset) if content_type in HTML_TYPES else None
-        if text is None:
+        if content_type in HTML_TYPES:
+            text = html_decode(data, charset=charset)
+        else:
             text = _plain_decode(data, charset=charset)
         return Page(url=target.url, content_type=content_type, text=text)
     raise FetchRefused(f"Refused: more than {policy.max_redirects} redirects, the last to {url}.")

@@ -184,3 +184,12 @@ def test_anonymous_visitors_are_sent_to_the_login(client, page_server):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
     assert not Source.objects.exists()
+
+
+def test_a_copy_under_another_address_is_refused_on_the_form(client, editor, page_server):
+    add(client, page_server.url("/article.html"))
+    response = add(client, page_server.url("/gzipped.html"))  # the same text
+    assert f"This text was already ingested from {page_server.url('/article.html')}" in errors(
+        response
+    )
+    assert Source.objects.count() == 1
