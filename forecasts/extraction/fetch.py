@@ -21,6 +21,8 @@ import socket
 import ssl
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from email.message import Message
 from pathlib import Path
@@ -47,6 +49,8 @@ HTML_SUFFIXES = frozenset({".html", ".htm"})
 MIN_ARTICLE_CHARS = 100
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
+# Host-name lookups, each bounded by the time its fetch has left (a few at once at most).
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fetch-dns")
 _USER_AGENT = "Mozilla/5.0 (compatible; forecast-tracker/0.1; article fetcher)"
 
 
@@ -139,7 +143,7 @@ def page_fetch(url: str, *, policy: FetchPolicy | None = None) -> Page:
     deadline = time.monotonic() + policy.timeout
     for _hop in range(policy.max_redirects + 1):
         target = _target(url)
-        addresses = _addresses(target, allow_private=policy.allow_private)
+        addresses = _addresses(target, policy=policy, deadline=deadline)
         connection = _connect(target, addresses, policy=policy, deadline=deadline)
         try:
             response = _request(connection, target, policy=policy, deadline=deadline)
@@ -199,16 +203,22 @@ def _target(url: str) -> _Target:
     )
 
 
-def _addresses(target: _Target, *, allow_private: bool) -> list[str]:
-    """Every address the host resolves to, each of them public (or private allowed)."""
+def _addresses(target: _Target, *, policy: FetchPolicy, deadline: float) -> list[str]:
+    """Every address the host resolves to, each of them public (or private allowed).
+
+    The system resolver takes no timeout: it is asked in a thread of its own, and a
+    lookup that outlasts the fetch's time is left to finish there, unwaited for."""
+    lookup = _resolver.submit(socket.getaddrinfo, target.host, target.port, type=socket.SOCK_STREAM)
     try:
-        found = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+        found = lookup.result(timeout=_left(deadline, policy))
+    except FutureTimeout:
+        raise _timed_out(policy) from None
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchRefused(f"Cannot resolve the host name {target.host!r} ({exc}).") from None
     addresses = list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in found))
     if not addresses:
         raise FetchRefused(f"The host name {target.host!r} has no address.")
-    if not allow_private:
+    if not policy.allow_private:
         for address in addresses:
             kind = address_refusal(address)
             if kind is not None:

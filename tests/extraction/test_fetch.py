@@ -114,6 +114,23 @@ def test_the_connection_goes_to_the_address_that_was_checked(page_server, monkey
     assert page_server.requests == [("/article.html", f"news.test:{page_server.port}")]
 
 
+def test_a_host_name_lookup_counts_against_the_time_limit(page_server, monkeypatch):
+    # The system resolver takes no timeout; a lookup that hangs is not waited for.
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        if host == "slow-dns.test":
+            time.sleep(2)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(fetch.socket, "getaddrinfo", resolve)
+    began = time.monotonic()
+    with pytest.raises(FetchRefused, match=r"Timed out after 0\.5 s"):
+        fetch.page_fetch(page_server.url("/article.html", host="slow-dns.test"))
+    assert time.monotonic() - began < 1.5
+    assert page_server.requests == []
+
+
 @pytest.mark.parametrize(
     ("host", "message"),
     [
