@@ -117,7 +117,9 @@ def task_errors_raise():
     app.conf.task_eager_propagates = before
 
 
-# A real SMTP server for the e-mail tests (tests/smtp.py).
+# A real SMTP server for the e-mail tests (tests/smtp.py), and a local web server for
+# the article-fetching tests (tests/page_server.py).
+from tests.page_server import page_server  # noqa: E402, F401
 from tests.smtp import smtp_server  # noqa: E402, F401
 
 # Tables whose rows triggers keep from the forecasts (migrations 0015 and 0016).

@@ -393,6 +393,18 @@ REVIEW_LINK_MAX_AGE_DAYS = env_int("REVIEW_LINK_MAX_AGE_DAYS", 14, minimum=1)
 # sender died, or a temporary failure deferred it) and is claimed again by the next run.
 REVIEW_CLAIM_STALE_MINUTES = env_int("REVIEW_CLAIM_STALE_MINUTES", 15, minimum=1)
 
+# --- Fetching articles ------------------------------------------------------
+
+# `ingest_article URL` and the admin's "Add source from URL" fetch pages from the
+# server: only http(s), only public addresses (private, loopback, link-local... are
+# refused unless allowed: an intranet's own pages, or the tests' local server), within
+# these limits. The admin fetches inside the request, so the timeout bounds its wait.
+SOURCE_FETCH_ALLOW_PRIVATE = env_bool("SOURCE_FETCH_ALLOW_PRIVATE", False)
+SOURCE_FETCH_CONNECT_TIMEOUT = env_int("SOURCE_FETCH_CONNECT_TIMEOUT", 5, minimum=1)
+SOURCE_FETCH_TIMEOUT = env_int("SOURCE_FETCH_TIMEOUT", 15, minimum=1)
+SOURCE_FETCH_MAX_BYTES = env_int("SOURCE_FETCH_MAX_BYTES", 5_000_000, minimum=100_000)
+SOURCE_FETCH_MAX_REDIRECTS = env_int("SOURCE_FETCH_MAX_REDIRECTS", 5, minimum=0)
+
 # --- Scores -----------------------------------------------------------------
 
 # Leaderboards rank only forecasters, sources and tags with at least this many resolved

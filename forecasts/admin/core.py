@@ -12,10 +12,11 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
+from forecasts.admin import source_fetch
 from forecasts.admin.forecast_inlines import estimate_fields
 from forecasts.admin.site import (
     ModelAdmin,
@@ -193,6 +194,21 @@ class SourceAdmin(ModelAdmin[Source]):
     prepopulated_fields = {"key": ("title",)}
     date_hierarchy = "published_on"
     actions = ("extract_forecasts",)
+    change_list_template = "admin/forecasts/source/change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "from-url/",
+                self.admin_site.admin_view(self.from_url_view),
+                name="forecasts_source_from_url",
+            ),
+            *super().get_urls(),
+        ]
+
+    def from_url_view(self, request: HttpRequest) -> HttpResponse:
+        """Add source from URL (:mod:`forecasts.admin.source_fetch`)."""
+        return source_fetch.source_from_url_view(self, request)
 
     @admin.action(description="Extract forecasts (propose drafts)", permissions=["change"])
     def extract_forecasts(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:

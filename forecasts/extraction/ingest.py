@@ -1,8 +1,9 @@
 """Ingesting article text and turning extracted candidates into draft forecasts.
 
-The command (``ingest_article``), the extraction task the admin's "Extract forecasts"
-queues (:mod:`forecasts.extraction.tasks`) and the admin's "Accept" and "Reject" call
-these; the reading itself is :mod:`forecasts.extraction` (pure).
+The command (``ingest_article``), the admin's "Add source from URL", the extraction task
+the admin's "Extract forecasts" queues (:mod:`forecasts.extraction.tasks`) and the
+admin's "Accept" and "Reject" call these; the reading itself is
+:mod:`forecasts.extraction` (pure), the fetching :mod:`forecasts.extraction.fetch`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import datetime as dt
 import hashlib
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import User
@@ -36,6 +38,7 @@ from forecasts.core.services import (
 )
 from forecasts.core.services.publication import EXTRACTION_PLACEHOLDER
 from forecasts.extraction import pipeline as extraction
+from forecasts.extraction.html_article import Article
 
 #: Articles larger than this are refused (a long feature is ~100 kB of UTF-8).
 MAX_ARTICLE_BYTES = 1_000_000
@@ -43,6 +46,10 @@ MAX_ARTICLE_BYTES = 1_000_000
 #: accepting them is refused while it stands.
 NO_DEADLINE_NOTE = "NO DEADLINE IN THE TEXT"
 _PLACEHOLDER_DAYS = 365
+# The Source columns' lengths: what a page says of itself is cut to fit.
+URL_MAX_LENGTH = Source._meta.get_field("url").max_length or 500
+TITLE_MAX_LENGTH = Source._meta.get_field("title").max_length or 300
+NAME_MAX_LENGTH = Source._meta.get_field("author").max_length or 200
 
 
 def article_text_decode(*, data: bytes, name: str = "the article") -> str:
@@ -121,11 +128,56 @@ def source_ingest(
     title: str,
     published_on: dt.date,
     forecaster_name: str = "",
+    author: str = "",
+    publisher: str = "",
     min_confidence: float = extraction.PROPOSE_AT,
 ) -> IngestReport:
-    """Store an article (with its text) and its candidates as drafts; idempotent per URL.
+    """Store an article (with its text) and its candidates as drafts; idempotent per URL
+    (see :func:`source_store`)."""
+    stored = source_store(
+        text=text,
+        url=url,
+        title=title,
+        published_on=published_on,
+        author=author,
+        publisher=publisher,
+    )
+    source = stored.source
+    forecaster = (
+        forecaster_for_name(name=forecaster_name)
+        if forecaster_name
+        else forecaster_for_source(source=source)
+    )
+    before = source.forecasts.count()
+    extracted = source_extract(source=source, forecaster=forecaster, min_confidence=min_confidence)
+    return IngestReport(
+        source=source,
+        source_created=stored.created,
+        created=extracted.created,
+        already_present=before,
+        sentences_skipped=extracted.sentences_skipped,
+    )
 
-    Ingesting the same URL again with the same text proposes nothing new; with a
+
+@dataclass(frozen=True)
+class Stored:
+    source: Source
+    created: bool
+
+
+@transaction.atomic
+def source_store(
+    *,
+    text: str,
+    url: str,
+    title: str,
+    published_on: dt.date,
+    author: str = "",
+    publisher: str = "",
+) -> Stored:
+    """Store an article with its text, once per URL and once per text.
+
+    Storing the same URL again with the same text returns its source; with a
     different text it is refused, so a source's quotes never point into a text
     other than the one stored. The same text already stored without a URL (a
     source entered by hand, like the seed) is that source: it gets the URL. The
@@ -135,17 +187,24 @@ def source_ingest(
     text = article_text_check(text=text)
     if not url:
         raise ValidationError({"url": "The article's URL is required."})
+    if len(url) > URL_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "url": f"The article's address is {len(url):,} characters long; "
+                f"the limit is {URL_MAX_LENGTH}."
+            }
+        )
     source = Source.objects.select_for_update().filter(url=url).first()
     if source is None:
         source = _same_text_source(text=text, url=url)
-    created_source = source is None
+    created = source is None
     if source is None:
         source = source_save(
             key=_source_key(url=url, title=title),
-            title=title or url,
+            title=_truncate(title, TITLE_MAX_LENGTH) or url[:TITLE_MAX_LENGTH],
             url=url,
-            publisher="",
-            author="",
+            publisher=_truncate(publisher, NAME_MAX_LENGTH),
+            author=_truncate(author, NAME_MAX_LENGTH),
             published_on=published_on,
             published_precision=DatePrecision.DAY,
             text=text,
@@ -157,20 +216,40 @@ def source_ingest(
         )
     elif not source.text:
         source_text_attach(source=source, text=text)
-    forecaster = (
-        forecaster_for_name(name=forecaster_name)
-        if forecaster_name
-        else forecaster_for_source(source=source)
-    )
-    before = source.forecasts.count()
-    extracted = source_extract(source=source, forecaster=forecaster, min_confidence=min_confidence)
-    return IngestReport(
-        source=source,
-        source_created=created_source,
-        created=extracted.created,
-        already_present=before,
-        sentences_skipped=extracted.sentences_skipped,
-    )
+    return Stored(source=source, created=created)
+
+
+def article_source_fields(
+    *,
+    article: Article,
+    url: str = "",
+    title: str = "",
+    published_on: dt.date | None = None,
+    author: str = "",
+) -> dict[str, Any]:
+    """What :func:`source_store` is given for an article read from a page: what the
+    person asking said, else what the page says of itself; refused (under the missing
+    field's name) when neither names the address or the publication date."""
+    url = url or article.url
+    if not url:
+        raise ValidationError({"url": "The page names no address of its own: give its URL."})
+    published_on = published_on or article.published_on
+    if published_on is None:
+        raise ValidationError(
+            {
+                "published_on": "The page does not say when it was published: "
+                "give its publication date."
+            }
+        )
+    first_line = article.text.strip().splitlines()[0] if article.text.strip() else ""
+    return {
+        "text": article.text,
+        "url": url,
+        "title": title or article.title or first_line,
+        "published_on": published_on,
+        "author": author or article.author,
+        "publisher": article.sitename,
+    }
 
 
 def _same_text_source(*, text: str, url: str) -> Source | None:

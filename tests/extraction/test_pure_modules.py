@@ -1,5 +1,5 @@
-"""Extraction is pure except the ingest service and its task: no Django, and of the project
-only the phrase lexicon (forecasts.core.phrases)."""
+"""Extraction is pure except the ingest service, its task and the page fetcher: no Django,
+and of the project only the phrase lexicon (forecasts.core.phrases)."""
 
 import pkgutil
 import subprocess
@@ -12,7 +12,7 @@ import forecasts.extraction
 PURE = sorted(
     f"forecasts.extraction.{module.name}"
     for module in pkgutil.iter_modules(forecasts.extraction.__path__)
-    if module.name not in {"ingest", "tasks"}
+    if module.name not in {"ingest", "tasks", "fetch"}
 )
 STEPS = {"sentences", "deadlines", "hedges", "numbers", "propositions", "confidence", "pipeline"}
 
