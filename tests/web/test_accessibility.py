@@ -28,28 +28,28 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 FAILING_IMPACTS = ("serious", "critical")
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
-# The public pages that need no token or form: (label, path). A forecast that is due and
+# The public pages that need no token or form: (label, path, status). A forecast that is due and
 # one that is resolved (their pages differ: one asks for a verdict, one shows the outcome).
 PUBLIC_PATHS = [
-    ("scorecard", "/"),
-    ("scorecard, filtered", "/?tag=north-korea&period=2020&sort=brier"),
-    ("forecast list", "/forecasts/"),
-    ("forecast list, due", "/forecasts/?status=due"),
-    ("forecast, due", "/forecasts/dprk-concessions-during-campaign/"),
-    ("forecast, resolved", "/forecasts/no-deal-before-end-of-first-term/"),
-    ("forecaster index", "/forecasters/"),
-    ("forecaster", "/forecasters/seed-article-analyst/"),
-    ("source index", "/sources/"),
-    ("source", "/sources/seed-000-67102e3550562e4c/"),
-    ("topic index", "/tags/"),
-    ("topic", "/tags/north-korea/"),
-    ("leaderboard", "/leaderboards/forecasters/"),
-    ("scores", "/scores/"),
-    ("method", "/method/"),
-    ("about", "/about/"),
-    ("subscribe", "/digests/subscribe/"),
-    ("bad request", "/?sort=nonsense"),
-    ("not found", "/forecasts/no-such-forecast/"),
+    ("scorecard", "/", 200),
+    ("scorecard, filtered", "/?tag=north-korea&period=2020&sort=brier", 200),
+    ("forecast list", "/forecasts/", 200),
+    ("forecast list, due", "/forecasts/?status=due", 200),
+    ("forecast, due", "/forecasts/dprk-concessions-during-campaign/", 200),
+    ("forecast, resolved", "/forecasts/no-deal-before-end-of-first-term/", 200),
+    ("forecaster index", "/forecasters/", 200),
+    ("forecaster", "/forecasters/seed-article-analyst/", 200),
+    ("source index", "/sources/", 200),
+    ("source", "/sources/seed-000-67102e3550562e4c/", 200),
+    ("topic index", "/tags/", 200),
+    ("topic", "/tags/north-korea/", 200),
+    ("leaderboard", "/leaderboards/forecasters/", 200),
+    ("scores", "/scores/", 200),
+    ("method", "/method/", 200),
+    ("about", "/about/", 200),
+    ("subscribe", "/digests/subscribe/", 200),
+    ("bad request", "/?sort=nonsense", 400),
+    ("not found", "/forecasts/no-such-forecast/", 404),
 ]
 
 
@@ -91,15 +91,18 @@ def test_public_pages_have_no_serious_accessibility_violation(
     found: list[str] = []
     visited = 0
 
-    def check(label: str, path: str | None = None) -> None:
+    def check(label: str, path: str | None = None, status: int = 200) -> None:
         nonlocal visited
         if path is not None:
-            page.goto(live_server.url + path)
+            response = page.goto(live_server.url + path)
+            assert response.status == status, (label, response.status)
         found.extend(serious_violations(page, label))
         visited += 1
 
-    for label, path in PUBLIC_PATHS:
-        check(label, path)
+    for label, path, status in PUBLIC_PATHS:
+        check(label, path, status)
+    # The last of them, the 404 page, still has the site's header to find the way on.
+    assert page.get_by_role("navigation", name="Main").get_by_role("link").count() >= 6
 
     # The subscribe form's answers: a mistake shown beside its field, then the thanks.
     page.goto(live_server.url + "/digests/subscribe/")
@@ -127,7 +130,7 @@ def test_public_pages_have_no_serious_accessibility_violation(
     check("unsubscribe")
     submit(page, "Unsubscribe")
     check("unsubscribed")
-    check("digest link refused", "/digests/confirm/not-a-token/")
+    check("digest link refused", "/digests/confirm/not-a-token/", 400)
     settings.DIGEST_SUBSCRIBE_RATE_PER_HOUR = 0
     page.goto(live_server.url + "/digests/subscribe/")
     page.get_by_label("E-mail").fill("another@example.org")
