@@ -153,3 +153,39 @@ def test_public_pages_have_no_serious_accessibility_violation(
     context.close()
     assert visited == len(PUBLIC_PATHS) + 13
     assert not found, "axe-core found serious or critical violations:\n" + "\n".join(found)
+
+
+def test_controls_are_big_enough_to_tap_and_show_where_the_keyboard_is(
+    browser,  # noqa: F811
+    live_server,
+    seeded,
+):
+    """On a phone every button and field is at least 44 px tall (a fingertip), and the
+    control the keyboard reached wears a ring that is not the browser's faint default."""
+    context = browser.new_context(viewport=VIEWPORTS["phone"], is_mobile=True)
+    page = context.new_page()
+    heights = {}
+    for path in ("/forecasts/", "/", "/digests/subscribe/"):
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("load")
+        controls = page.locator(
+            "main button, main select, main input:not([type=hidden],[type=checkbox],[type=radio])"
+        )
+        assert controls.count() > 0, path
+        for index in range(controls.count()):
+            control = controls.nth(index)
+            name = control.evaluate("e => e.outerHTML.slice(0, 60)")
+            heights[f"{path} {name}"] = control.bounding_box()["height"]
+    assert min(heights.values()) >= 44, {name: h for name, h in heights.items() if h < 44}
+
+    page.goto(live_server.url + "/forecasts/")
+    page.get_by_label("Status").focus()
+    page.keyboard.press("Tab")  # a keyboard move: :focus-visible applies
+    ring = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [document.activeElement.tagName, s.outlineStyle, parseFloat(s.outlineWidth),"
+        " s.outlineColor]; }"
+    )
+    assert ring[:3] == ["BUTTON", "solid", 3.0], ring
+    assert ring[3] == "rgb(194, 65, 12)", ring  # --focus, 5.2:1 against the white page
+    context.close()
