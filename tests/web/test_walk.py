@@ -1,0 +1,196 @@
+"""Issue 17's walks, in Chromium at a desktop's and a phone's width, with screenshots.
+
+A reader: scorecard → filter → forecaster → forecast → source → tag → method → search.
+An editor: extract → edit → publish (refused twice, then published) → resolve → correct.
+
+Each step asserts the link it follows, the filter it sets or the refusal it meets, and
+saves a screenshot to ``var/screenshots/walk/`` (look at them: the test cannot judge
+how a page looks).
+"""
+
+import datetime as dt
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from tests.web.test_browser import SCREENSHOTS, browser  # noqa: F401  (the fixture)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDTHS = [
+    pytest.param("desktop", {"width": 1280, "height": 900}, id="1280"),
+    pytest.param("phone", {"width": 390, "height": 844}, id="390"),
+]
+SHOTS = SCREENSHOTS / "walk"
+
+# An article written for this test: one hedged forecast with a deadline that has passed.
+ARTICLE = (
+    "The city's tram line has been delayed again.\n\n"
+    "I think it is unlikely that the tram line will open to passengers before the end of "
+    "2025, whatever the mayor says.\n\n"
+    "The works began in 2021."
+)
+
+
+class Walk:
+    """A page at one width that saves a numbered screenshot at each step and fails on
+    any console error, uncaught script error or server error met on the way."""
+
+    def __init__(self, browser, base_url, name, viewport, walk):  # noqa: F811
+        self.context = browser.new_context(viewport=viewport, is_mobile=name == "phone")
+        self.page = self.context.new_page()
+        self.base_url = base_url
+        self.prefix = f"{walk}-{name}"
+        self.step = 0
+        self.problems: list[str] = []
+        self.page.on(
+            "console",
+            lambda message: message.type == "error" and self.problems.append(message.text),
+        )
+        self.page.on("pageerror", lambda error: self.problems.append(str(error)))
+        self.page.on(
+            "response",
+            lambda response: (
+                response.status >= 500 and self.problems.append(f"{response.status} {response.url}")
+            ),
+        )
+        SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def shot(self, label: str) -> None:
+        self.step += 1
+        path = SHOTS / f"{self.prefix}-{self.step:02d}-{label}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+
+    def fits(self) -> None:
+        overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{self.page.url} scrolls sideways by {overflow}px"
+
+    def close(self) -> None:
+        self.context.close()
+        assert self.problems == []
+
+
+def _log_in(page, base_url):
+    get_user_model().objects.create_superuser(
+        "editor", "editor@example.org", "a long test password"
+    )
+    page.goto(f"{base_url}/admin/login/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("a long test password")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/admin/")
+
+
+@pytest.mark.parametrize(("name", "viewport"), WIDTHS)
+def test_an_editor_extracts_edits_publishes_resolves_and_corrects(
+    browser,  # noqa: F811
+    live_server,
+    db,
+    name,
+    viewport,
+):
+    from forecasts.models import Forecast, Resolution
+
+    walk = Walk(browser, live_server.url, name, viewport, "editor")
+    page = walk.page
+    _log_in(page, live_server.url)
+
+    # A source, pasted in.
+    page.goto(f"{live_server.url}/admin/forecasts/source/add/")
+    page.get_by_label("Title").fill("The tram line, again")
+    page.get_by_label("Publisher").fill("City Column")
+    page.get_by_label("Author").fill("Jo Columnist")
+    page.get_by_label("Published on").fill("2025-01-10")
+    page.get_by_label("Text").fill(ARTICLE)
+    walk.shot("source-add")
+    page.get_by_role("button", name="Save", exact=True).click()
+    assert "was added successfully" in page.locator(".messagelist").inner_text()
+
+    # Extract: the message links to the drafts it proposed.
+    page.locator("tr", has_text="The tram line, again").locator("input.action-select").check()
+    page.locator("select[name=action]").select_option("extract_forecasts")
+    page.get_by_role("button", name="Go").click()
+    message = page.locator(".messagelist")
+    assert "Extracting forecasts from 1 source(s) has started" in message.inner_text()
+    walk.shot("extract-started")
+    message.get_by_role("link", name="draft forecasts").click()
+    drafts = page.locator("#result_list tbody tr")
+    expect(drafts).to_have_count(1)
+    draft = Forecast.objects.get(source__title="The tram line, again")
+    assert "tram line will open to passengers" in draft.statement.lower()
+    assert draft.resolve_by == dt.date(2025, 12, 31)
+    walk.shot("drafts")
+    drafts.first.locator("th a").click()
+
+    # A draft's page offers Publish, not Resolve or Extend.
+    tools = page.locator(".object-tools")
+    assert tools.get_by_role("button", name="Publish").count() == 1
+    assert tools.get_by_role("link", name=re.compile("Resolve|Extend")).count() == 0
+    walk.shot("draft")
+
+    # Refused: the criteria are still extraction's placeholder.
+    tools.get_by_role("button", name="Publish").click()
+    error = page.locator(".messagelist .error")
+    assert "Not published." in error.inner_text()
+    assert "criteria" in error.inner_text()
+    walk.shot("publish-refused-criteria")
+
+    # Edited: precise criteria, but a hedge put back into the statement.
+    page.get_by_label("Resolution criteria").fill(
+        "YES if the tram line carried its first fare-paying passengers on or before "
+        "31 December 2025, as reported by the city's transport authority."
+    )
+    page.get_by_label("Statement").fill(
+        "The tram line will probably open to passengers before the end of 2025."
+    )
+    page.get_by_role("button", name="Save and continue editing").click()
+    assert "was changed successfully" in page.locator(".messagelist").inner_text()
+    page.locator(".object-tools").get_by_role("button", name="Publish").click()
+    error = page.locator(".messagelist .error")
+    assert "probably" in error.inner_text()
+    walk.shot("publish-refused-hedge")
+
+    page.get_by_label("Statement").fill(
+        "The tram line will open to passengers before the end of 2025."
+    )
+    page.get_by_role("button", name="Save and continue editing").click()
+    page.locator(".object-tools").get_by_role("button", name="Publish").click()
+    published = page.locator(".messagelist .success").inner_text()
+    slug = "the-tram-line-will-open-to-passengers-before-the-end-of-2025"
+    assert f"/forecasts/{slug}/" in published
+    walk.shot("published")
+
+    # Resolve: the day the outcome was known starts at the deadline, not today.
+    page.locator(".object-tools").get_by_role("link", name="Resolve…").click()
+    known_on = page.get_by_label("Outcome known on")
+    assert known_on.input_value() == "2025-12-31"
+    page.get_by_label("No", exact=True).check()
+    page.get_by_label("Evidence URL").fill("https://example.org/tram-delayed")
+    walk.shot("resolve")
+    page.get_by_role("button", name="Resolve", exact=True).click()
+    assert "Resolved" in page.locator(".messagelist .success").inner_text()
+
+    # Correct: the form starts from the current resolution.
+    page.locator(".object-tools").get_by_role("link", name="Correct the resolution…").click()
+    assert page.get_by_label("No", exact=True).is_checked()
+    assert page.get_by_label("Outcome known on").input_value() == "2025-12-31"
+    page.get_by_label("Yes", exact=True).check()
+    page.get_by_label("Outcome known on").fill("2025-12-20")
+    page.get_by_label("Reason for the correction").fill(
+        "The first fare-paying trip ran on 20 December; the report we cited was wrong."
+    )
+    walk.shot("correct")
+    page.get_by_role("button", name="Correct", exact=True).click()
+    assert "Corrected the resolution" in page.locator(".messagelist .success").inner_text()
+    current = Resolution.objects.get(forecast__slug=slug, is_current=True)
+    assert (current.outcome, current.known_on) == ("YES", dt.date(2025, 12, 20))
+    assert Resolution.objects.filter(forecast__slug=slug).count() == 2  # appended, not edited
+
+    # The public page says so.
+    page.goto(f"{live_server.url}/forecasts/{slug}/")
+    assert "corrected" in page.locator("main").inner_text().lower()
+    walk.fits()
+    walk.shot("public-page")
+    walk.close()
