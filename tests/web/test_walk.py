@@ -106,14 +106,14 @@ def test_an_editor_extracts_edits_publishes_resolves_and_corrects(
     page.get_by_label("Text").fill(ARTICLE)
     walk.shot("source-add")
     page.get_by_role("button", name="Save", exact=True).click()
-    assert "was added successfully" in page.locator(".messagelist").inner_text()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
 
     # Extract: the message links to the drafts it proposed.
     page.locator("tr", has_text="The tram line, again").locator("input.action-select").check()
     page.locator("select[name=action]").select_option("extract_forecasts")
     page.get_by_role("button", name="Go").click()
     message = page.locator(".messagelist")
-    assert "Extracting forecasts from 1 source(s) has started" in message.inner_text()
+    expect(message).to_contain_text("Extracting forecasts from 1 source(s) has started")
     walk.shot("extract-started")
     message.get_by_role("link", name="draft forecasts").click()
     drafts = page.locator("#result_list tbody tr")
@@ -133,8 +133,8 @@ def test_an_editor_extracts_edits_publishes_resolves_and_corrects(
     # Refused: the criteria are still extraction's placeholder.
     tools.get_by_role("button", name="Publish").click()
     error = page.locator(".messagelist .error")
-    assert "Not published." in error.inner_text()
-    assert "criteria" in error.inner_text()
+    expect(error).to_contain_text("Not published.")
+    expect(error).to_contain_text("criteria")
     walk.shot("publish-refused-criteria")
 
     # Edited: precise criteria, but a hedge put back into the statement.
@@ -146,10 +146,10 @@ def test_an_editor_extracts_edits_publishes_resolves_and_corrects(
         "The tram line will probably open to passengers before the end of 2025."
     )
     page.get_by_role("button", name="Save and continue editing").click()
-    assert "was changed successfully" in page.locator(".messagelist").inner_text()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
     page.locator(".object-tools").get_by_role("button", name="Publish").click()
     error = page.locator(".messagelist .error")
-    assert "probably" in error.inner_text()
+    expect(error).to_contain_text("probably")
     walk.shot("publish-refused-hedge")
 
     page.get_by_label("Statement").fill(
@@ -157,25 +157,24 @@ def test_an_editor_extracts_edits_publishes_resolves_and_corrects(
     )
     page.get_by_role("button", name="Save and continue editing").click()
     page.locator(".object-tools").get_by_role("button", name="Publish").click()
-    published = page.locator(".messagelist .success").inner_text()
     slug = "the-tram-line-will-open-to-passengers-before-the-end-of-2025"
-    assert f"/forecasts/{slug}/" in published
+    expect(page.locator(".messagelist .success")).to_contain_text(f"/forecasts/{slug}/")
     walk.shot("published")
 
     # Resolve: the day the outcome was known starts at the deadline, not today.
     page.locator(".object-tools").get_by_role("link", name="Resolve…").click()
     known_on = page.get_by_label("Outcome known on")
-    assert known_on.input_value() == "2025-12-31"
+    expect(known_on).to_have_value("2025-12-31")
     page.get_by_label("No", exact=True).check()
     page.get_by_label("Evidence URL").fill("https://example.org/tram-delayed")
     walk.shot("resolve")
     page.get_by_role("button", name="Resolve", exact=True).click()
-    assert "Resolved" in page.locator(".messagelist .success").inner_text()
+    expect(page.locator(".messagelist .success")).to_contain_text("Resolved")
 
     # Correct: the form starts from the current resolution.
     page.locator(".object-tools").get_by_role("link", name="Correct the resolution…").click()
-    assert page.get_by_label("No", exact=True).is_checked()
-    assert page.get_by_label("Outcome known on").input_value() == "2025-12-31"
+    expect(page.get_by_label("No", exact=True)).to_be_checked()
+    expect(page.get_by_label("Outcome known on")).to_have_value("2025-12-31")
     page.get_by_label("Yes", exact=True).check()
     page.get_by_label("Outcome known on").fill("2025-12-20")
     page.get_by_label("Reason for the correction").fill(
@@ -183,14 +182,14 @@ def test_an_editor_extracts_edits_publishes_resolves_and_corrects(
     )
     walk.shot("correct")
     page.get_by_role("button", name="Correct", exact=True).click()
-    assert "Corrected the resolution" in page.locator(".messagelist .success").inner_text()
+    expect(page.locator(".messagelist .success")).to_contain_text("Corrected the resolution")
     current = Resolution.objects.get(forecast__slug=slug, is_current=True)
     assert (current.outcome, current.known_on) == ("YES", dt.date(2025, 12, 20))
     assert Resolution.objects.filter(forecast__slug=slug).count() == 2  # appended, not edited
 
     # The public page says so.
     page.goto(f"{live_server.url}/forecasts/{slug}/")
-    assert "corrected" in page.locator("main").inner_text().lower()
+    expect(page.locator("main")).to_contain_text(re.compile("corrected", re.IGNORECASE))
     walk.fits()
     walk.shot("public-page")
     walk.close()
