@@ -58,6 +58,7 @@ from forecasts.core import phrases
 from forecasts.extraction.confidence import confidence_score
 from forecasts.extraction.deadlines import deadline_find
 from forecasts.extraction.hedges import CLAUSE_BREAK, Hedge, NonOverlapping, clause_spans, primary
+from forecasts.extraction.modals import modal_proposition, plain_modals
 from forecasts.extraction.numbers import (
     expectation_proposition,
     expectations,
@@ -147,11 +148,12 @@ def _hedges(text: str, start: int, end: int) -> list[Hedge]:
     found = NonOverlapping(stated_numbers(sentence, start))
     for hedge in expectations(sentence, start):
         found.add(hedge)
-    if not found.hedges:
+    modals = plain_modals(sentence, start)
+    if not found.hedges and not modals:
         return lexicon
     # A lexicon word inside a stated number ("80% likely", "put the odds of an unlikely
-    # upset at 10%") is part of it, not a hedge of its own.
-    for hedge in lexicon:
+    # upset at 10%") is part of it, not a hedge of its own; so is a modal.
+    for hedge in (*lexicon, *modals):
         found.add(hedge)
     return found.hedges
 
@@ -302,7 +304,7 @@ def _candidate(
         tail = CLAUSE_BREAK.search(clause)
         content_end = g_start + tail.start() if tail else g_end
     content = text[g_start:content_end]
-    condition, main, _ = split_condition(content)
+    condition, main, main_at = split_condition(content)
     conditional = bool(condition)
     matched = text[hedge.start : hedge.end]
     doubts: tuple[str, ...] = ()  # reasons the frame was not read as a forecast
@@ -314,6 +316,9 @@ def _candidate(
         if found is None:
             doubts = ("the clause does not say what the number is the probability of",)
         proposition = main if found is None else found
+    elif hedge.kind == "modal":
+        at = hedge.start - g_start - main_at
+        proposition, doubts = modal_proposition(main, at, matched, hedge.phrase.text)
     elif hedge.kind == "expectation":
         proposition, doubt = expectation_proposition(main, matched)
         doubts = () if doubt is None else (doubt,)
