@@ -91,6 +91,14 @@ def _reported_number(through_hedge: str, hedge_offset: int) -> bool:
 
 
 _REPORT = "reports someone else's view, not the author's"
+# A report after the forecast: "Trump will win, say the bookmakers", "..., the minister
+# said", "..., according to the IMF" (but "..., as we said" is the author's).
+_REPORTED_AFTER = re.compile(
+    r",\s*+(?:(?P<who>(?:[\w.'\u2019-]++\s++){0,4}?)(?:say|says|said|argues|argued|claims|"
+    r"claimed|predicts|predicted|warns|warned|believes|believed|thinks|thought|reckons|"
+    r"insists|insisted)\b(?!\s++that\b)|according\s++to\b)",
+    re.IGNORECASE,
+)
 # A lexicon phrase that names a chance ("a roughly even chance") is stated by whoever
 # gives it, as a number is ("the futures market implies a roughly even chance").
 _CHANCE = re.compile(r"\b(?:chance|odds)\b")
@@ -149,8 +157,10 @@ def confidence_score(
     before = clause[:hedge_offset]
     future = FUTURE.search(clause) is not None
     penalties: list[str] = list(doubts)
+    after = _REPORTED_AFTER.search(clause, hedge_end)
     if not author_judges and (
-        _REPORTED.search(before)
+        (after is not None and not _FIRST_PERSON.search(after.group("who") or ""))
+        or _REPORTED.search(before)
         or _QUOTED.search(clause)
         or (
             (stated or _CHANCE.search(hedge.text))

@@ -54,6 +54,8 @@ _NOUN_BEFORE = re.compile(
     r"iron|public|at|of|with|against|living)\s++$",
     re.IGNORECASE,
 )
+# A cheap first look (most sentences hold no modal).
+_TRIGGER = re.compile(r"will|won|shan|should|ll\b|(?:set|course|track|bound) to")
 _RELATIVE_BEFORE = re.compile(r"(?<!\w)(?:that|which|who|whom)\s++$", re.IGNORECASE)
 _REACH = 24  # the longest word _NOUN_BEFORE names, with spaces to spare
 
@@ -69,7 +71,7 @@ def plain_modals(sentence: str, offset: int) -> list[Hedge]:
     """Every plain modal in ``sentence`` (offsets + ``offset``), as a hedge of kind
     "modal" read as its lexicon entry; those right after a relative pronoun have the
     frame :data:`RELATIVE`."""
-    if not any(word in sentence for word in ("will", "won", "shan", "should", " to", "'ll", "’ll")):
+    if _TRIGGER.search(sentence) is None:
         return []
     found = []
     for m in _MODAL.finditer(sentence):

@@ -12,11 +12,14 @@ pipeline).  Per sentence:
    the odds of X at 30%", "the probability that X is 0.7"), whose number is the reading;
    and the author's own expectations ("we expect X to V", "I don't expect that X will V",
    "our expectation is that X"), read as the lexicon's "expected"
-   (:mod:`~forecasts.extraction.numbers`).  Plain "will" and "should" are deliberately
-   not hedges: they would flood editors with candidates.  A sentence with two hedges in
-   separate clauses ("X could happen, but it is expected that Y") gives two candidates
-   (:mod:`~forecasts.extraction.hedges`); an anaphoric tail ("..., but this scenario is
-   less probable") qualifies the clause before it instead.
+   (:mod:`~forecasts.extraction.numbers`); and plain modals ("X will V", "X should V",
+   "X is set to V"), read by their house readings (:mod:`~forecasts.extraction.modals`),
+   which come with the reasons to doubt each use ("the IMF says growth will", "the plant
+   that will close", "I will publish") so the confidence step keeps those back.  A
+   sentence with two hedges in separate clauses ("X could happen, but it is expected
+   that Y") gives two candidates (:mod:`~forecasts.extraction.hedges`); an anaphoric
+   tail ("..., but this scenario is less probable") qualifies the clause before it
+   instead.
 3. Resolve polarity so the probability is FOR the proposition in ``statement``: the hedge
    qualifies what follows it ("it is unlikely that X", "what is unlikely is that X", "X is
    unlikely to V", "X may V"); a negative predicate ("will remain out of reach", "will not",
@@ -36,6 +39,9 @@ pipeline).  Per sentence:
    number the author states is the strongest evidence there is; one someone else states
    ("pollsters give him a 60% chance", "markets are pricing in ...") is a report like any
    other.
+
+7. Merge what states one event twice in a paragraph, keeping the author's own
+   probability (:mod:`~forecasts.extraction.events`).
 
 Time grows in proportion to the text: no two quantified parts of a pattern can match the
 same characters (a run of spaces is taken whole, from where it starts), a pattern tried
@@ -57,6 +63,7 @@ from dataclasses import dataclass
 from forecasts.core import phrases
 from forecasts.extraction.confidence import confidence_score
 from forecasts.extraction.deadlines import deadline_find
+from forecasts.extraction.events import merge, replaces
 from forecasts.extraction.hedges import CLAUSE_BREAK, Hedge, NonOverlapping, clause_spans, primary
 from forecasts.extraction.modals import modal_proposition, plain_modals
 from forecasts.extraction.numbers import (
@@ -215,19 +222,20 @@ def run(text: str, published: dt.date) -> Extraction:
             key = phrases.normalize(candidate.statement)
             if key in seen:
                 # Pull-quotes repeat a sentence: keep the fuller one.
-                previous = candidates[seen[key]]
-                if len(candidate.quote) > len(previous.quote):
+                # (events.replaces: the author's own number first, then the fuller quote.)
+                if replaces(candidate, candidates[seen[key]]):
                     candidates[seen[key]] = candidate
                 continue
             duplicate = statements.extended(key)
             if duplicate is not None:
-                if len(candidate.quote) > len(candidates[duplicate].quote):
+                if replaces(candidate, candidates[duplicate]):
                     candidates[duplicate] = candidate
                 continue
             seen[key] = len(candidates)
             statements.add(key, len(candidates))
             candidates.append(candidate)
-    return Extraction(sorted(candidates, key=lambda c: c.start), skipped)
+    # One candidate per event in a paragraph (:mod:`~forecasts.extraction.events`).
+    return Extraction(merge(text, sorted(candidates, key=lambda c: c.start)), skipped)
 
 
 class _Statements:
