@@ -1,8 +1,8 @@
 """Article text -> candidate forecasts.  Pure (stdlib, dateutil and ``phrases``), deterministic.
 
 This module puts the steps together; each step is a module of its own, and imports point
-from here down (sentences, deadlines, hedges, propositions <- confidence <- numbers <-
-pipeline).  Per sentence:
+from here down (sentences, deadlines, hedges, gate <- propositions <- confidence <-
+numbers <- pipeline).  Per sentence:
 
 1. Split the text into sentences (paragraph breaks and bullets end a sentence too), with
    character offsets into the original text (:mod:`~forecasts.extraction.sentences`).
@@ -39,8 +39,15 @@ pipeline).  Per sentence:
    number the author states is the strongest evidence there is; one someone else states
    ("pollsters give him a 60% chance", "markets are pricing in ...") is a report like any
    other.
-
-7. Merge what states one event twice in a paragraph, keeping the author's own
+7. Gate the statement of a candidate that would be proposed
+   (:func:`~forecasts.extraction.gate.statement_check`): one that is not
+   a well-formed, hedge-free declarative clause ("There will be in a typical year.", "A
+   recession in 2027 is unlikely.", a question) is kept back, its confidence capped at
+   :data:`KEPT_BACK_CONFIDENCE` and the gate's reason among its reasons.  Step 3 rewrites
+   the hedge-as-predicate it can ("A recession in 2027 is unlikely." -> "There will be a
+   recession in 2027.") and takes the claim of the sentence before when a clause only
+   judges it ("Its operator says it will ... I think that is very unlikely.").
+8. Merge what states one event twice in a paragraph, keeping the author's own
    probability (:mod:`~forecasts.extraction.events`).
 
 Time grows in proportion to the text: no two quantified parts of a pattern can match the
@@ -64,6 +71,7 @@ from forecasts.core import phrases
 from forecasts.extraction.confidence import confidence_score
 from forecasts.extraction.deadlines import deadline_find
 from forecasts.extraction.events import merge, replaces
+from forecasts.extraction.gate import statement_check
 from forecasts.extraction.hedges import CLAUSE_BREAK, Hedge, NonOverlapping, clause_spans, primary
 from forecasts.extraction.modals import modal_proposition, plain_modals
 from forecasts.extraction.numbers import (
@@ -75,6 +83,7 @@ from forecasts.extraction.numbers import (
 from forecasts.extraction.propositions import (
     clean_condition,
     hedged_proposition,
+    judged_claim,
     modal_to_will,
     rewrite_negative,
     sentence_case,
@@ -84,6 +93,7 @@ from forecasts.extraction.propositions import (
 from forecasts.extraction.sentences import sentences
 
 __all__ = [
+    "KEPT_BACK_CONFIDENCE",
     "MAX_SENTENCE_CHARS",
     "PROPOSE_AT",
     "Candidate",
@@ -96,6 +106,12 @@ __all__ = [
 #: Candidates at or above this confidence are proposed to editors; the rest are kept
 #: (with their reasons) only for inspection.
 PROPOSE_AT = 0.5
+
+#: A candidate whose statement fails the gate (:mod:`~forecasts.extraction.gate`) is kept
+#: back: its confidence is capped here, below :data:`PROPOSE_AT`, whatever the reading's,
+#: and the gate's reason joins its reasons.  A malformed statement is not worth an
+#: editor's time as a draft, however sure the reading.
+KEPT_BACK_CONFIDENCE = 0.4
 
 #: Sentences longer than this are skipped before any pattern reads them (``run`` counts
 #: them). The longest sentence of the quality corpus and the seed article has 328
@@ -132,6 +148,8 @@ class Candidate:
     deadline_note: str
     confidence: float
     reasons: tuple[str, ...]
+    # Why the statement was kept back (the gate's reason), or "" when it passed.
+    kept_back: str
 
     @property
     def is_proposed(self) -> bool:
@@ -185,7 +203,9 @@ def run(text: str, published: dt.date) -> Extraction:
     statements = _Statements()
     seen: dict[str, int] = {}
     skipped = 0
+    last = (0, 0)  # the sentence before, which "that is unlikely" may judge
     for s_start, s_end in sentences(text):
+        before, last = last, (s_start, s_end)
         if s_end - s_start > MAX_SENTENCE_CHARS:
             skipped += 1
             continue
@@ -217,8 +237,9 @@ def run(text: str, published: dt.date) -> Extraction:
                 groups.append((c_start, c_end, inside, False))
         for g_start, g_end, group_hedges, author_judges in groups:
             candidate = _candidate(
-                text, s_start, s_end, g_start, g_end, group_hedges, author_judges, published
-            )
+                text, s_start, s_end, g_start, g_end, group_hedges, author_judges, published,
+                previous=text[before[0] : before[1]],
+            )  # fmt: skip
             key = phrases.normalize(candidate.statement)
             if key in seen:
                 # Pull-quotes repeat a sentence: keep the fuller one.
@@ -303,6 +324,8 @@ def _candidate(
     hedges: list[Hedge],
     author_judges: bool,
     published: dt.date,
+    *,
+    previous: str,
 ) -> Candidate:
     hedge = primary(hedges)
     clause = text[g_start:g_end]
@@ -316,6 +339,7 @@ def _candidate(
     conditional = bool(condition)
     matched = text[hedge.start : hedge.end]
     doubts: tuple[str, ...] = ()  # reasons the frame was not read as a forecast
+    claim = None  # the sentence before's claim, when this one only judges it
     if author_judges or hedge.start >= content_end:
         subject = strip_reporting(main)
         proposition = modal_to_will(subject)
@@ -331,11 +355,14 @@ def _candidate(
         proposition, doubt = expectation_proposition(main, matched)
         doubts = () if doubt is None else (doubt,)
     else:
-        proposition = hedged_proposition(main, matched)
+        claim = judged_claim(main, matched, previous)
+        proposition = hedged_proposition(main, matched) if claim is None else claim
     proposition, negated = rewrite_negative(proposition)
     reading = phrases.estimate(hedge.phrase, negated=negated)
-    deadline = deadline_find(content, published) or (
-        deadline_find(condition, published) if condition else None
+    deadline = (
+        (deadline_find(claim, published) if claim else None)
+        or deadline_find(content, published)
+        or (deadline_find(condition, published) if condition else None)
     )
     if deadline is None and content_end < g_end:
         deadline = deadline_find(text[content_end:g_end], published)
@@ -353,13 +380,19 @@ def _candidate(
     )
     if negated:
         reasons = (*reasons, "negative predicate: the hedge qualifies the opposite (P = 1 − p)")
+    statement = sentence_case(proposition)
+    # Only a candidate that would be proposed is checked: the rest are kept back already.
+    kept_back = (statement_check(statement) or "") if confidence >= PROPOSE_AT else ""
+    if kept_back:
+        confidence = min(confidence, KEPT_BACK_CONFIDENCE)
+        reasons = (*reasons, f"statement kept back: {kept_back}")
     return Candidate(
         start=g_start,
         end=g_end,
         sentence_start=s_start,
         sentence_end=s_end,
         quote=clause,
-        statement=sentence_case(proposition),
+        statement=statement,
         phrase=hedge.phrase.text,
         matched=matched,
         stated_probability=hedge.stated,
@@ -379,4 +412,5 @@ def _candidate(
         ),
         confidence=confidence,
         reasons=reasons,
+        kept_back=kept_back,
     )

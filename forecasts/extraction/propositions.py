@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 
 from forecasts.core import phrases
+from forecasts.extraction.gate import CLAUSE_WORDS, DETERMINERS, FINITE_AUXILIARIES
 
 __all__ = [
     "DISCOURSE",
     "clean_condition",
     "hedged_proposition",
+    "judged_claim",
     "modal_to_will",
     "of_complement",
     "rewrite_negative",
@@ -107,7 +109,7 @@ _TO_FRAME = re.compile(
     r"^(?P<s>.+?)(?<!\s)\s++(?:(?:still|also|now)\s++)?"
     r"(?:is|are|isn['\u2019]t|aren['\u2019]t|seems?|looks?|appears?)\s++"
     r"(?:(?:also|still|now|not|very|highly|more|less|most)\s++)*"
-    r"(?P<h>(?:(?!to\b)\w++\s++){0,2}(?!to\b)\w++)\s++to\s+(?P<v>.+)$",
+    r"(?P<h>(?:the\s++)?(?:(?!to\b)\w++\s++){0,2}(?!to\b)\w++)\s++to\s+(?P<v>.+)$",
     re.I | re.S,
 )
 
@@ -162,10 +164,145 @@ def hedged_proposition(main: str, hedge_text: str) -> str:
         _contains(m.group("h"), hedge_text) or _contains(hedge_text, m.group("h"))
     ):
         return f"{m.group('s')} will {m.group('v')}"
+    if at >= 0:
+        predicate = _predicate_proposition(body, at, hedge_text)
+        if predicate is not None:
+            return predicate
     m = _MODAL_FRAME.match(body)
     if m is not None:
         return f"{m.group('s')} will {m.group('v')}"
     return body
+
+
+# --------------------------------------------------------------------------------------
+# The hedge as the predicate: "A recession in 2027 is unlikely."
+# --------------------------------------------------------------------------------------
+
+# The copula (and what may stand between it and the hedge) right before a predicate hedge,
+# looked for in the few words before the hedge only.
+_COPULA_BEFORE = re.compile(
+    r"(?<!\S)(?:is|are|seems?|looks?|appears?|remains?)\s++"
+    r"(?:(?:also|still|now|increasingly|quite|rather|fairly|a|an)\s++)*+$",
+    re.I,
+)
+_COPULA_REACH = 48
+
+# What may follow a predicate hedge: a comparison ("than it seemed"), then the end or a
+# justification or comment the statement leaves out (": the city has held one in forty
+# years", ", because ...", ", but it would require ...").
+_AFTER_PREDICATE = re.compile(
+    r"(?:\s++than\b[^,;:]*+)?(?P<when>\s++(?:before|by|within|until|at\s++some\s++point|"
+    r"in\s++the\s++(?:next|coming)|this|next)\b[^,;:]*+)?"
+    r"(?:\s*+$|\s*+[,;:\u2013\u2014(]|\s++(?:-|because|since|as|given|with|but|although|"
+    r"though|so|not\s++least)\b)",
+    re.I,
+)
+# Where the clause holding a predicate hedge starts, after an earlier one ("..., but a jump
+# to 9% is very unlikely"): the last such break before the hedge.
+_CLAUSE_START = re.compile(r"[:;]\s*+|,\s*+(?:and|but|while|though|although)\s++", re.I)
+# A capitalised first word names an event, not a person, when it ends like one
+# ("Relegation for them is unlikely").
+_EVENT_NOUN = re.compile(r"(?:tion|sion|ment|ance|ence|ure|ing|cy|ity|al|ade|ault)$", re.I)
+_ORDINAL = re.compile(
+    r"^(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|lastly|above\s+all)\s*+,\s*+", re.I
+)
+_OPINION = re.compile(r"^(?:i|we)\s++(?:think|believe|reckon|suspect|find)\s++", re.I)
+# Words an indefinite noun phrase (an event that may or may not happen) starts with.
+_INDEFINITE = frozenset({"a", "an", "another", "any", "some", "no", "further", "more", "fewer",
+                         "new", "renewed", "fresh", "two", "three", "several"})  # fmt: skip
+_FATE = re.compile(r"^the\s++(?:fate|future)\s++of\s++(?P<x>.+)$", re.I | re.S)
+_ANAPHORS = frozenset({"that", "this", "which"})
+
+
+def _predicate_proposition(body: str, at: int, hedge_text: str) -> str | None:
+    """ "S is HEDGE" (the hedge is the predicate, nothing but a comment after it): the
+    statement that S happens, where S is an event, i.e. an indefinite noun phrase ("A
+    recession in 2027 is unlikely" -> "there will be a recession in 2027"), or "the fate of
+    X" judged uncertain ("X will go ahead", sound at even odds, either way round).  None
+    for any other subject: a definite one ("The deal is likely") says nothing about what
+    will happen to it, and the gate keeps such a statement back."""
+    after = _AFTER_PREDICATE.match(body, at + len(hedge_text))
+    if after is None:
+        return None
+    when = (after.group("when") or "").rstrip()
+    breaks = list(_CLAUSE_START.finditer(body, 0, at))
+    head = body[breaks[-1].end() if breaks else 0 : at]
+    at = len(head)
+    hedge_key = phrases.normalize(hedge_text)
+    if hedge_key.startswith(("seems ", "looks ", "appears ")):
+        subject = head.rstrip()
+    else:
+        copula = _COPULA_BEFORE.search(head, max(0, at - _COPULA_REACH))
+        if copula is None:
+            return None
+        subject = head[: copula.start()].rstrip()
+    subject = _OPINION.sub("", _ORDINAL.sub("", subject))
+    if subject.endswith(",") and "," in subject[:-1]:
+        subject = subject[: subject.index(",")]  # "recession, whatever its timing,"
+    subject = subject.strip(" ,")
+    words = subject.split()
+    if not words or words[0].lower() in _ANAPHORS:
+        return None  # "that is unlikely" judges an earlier sentence: judged_claim
+    if words[0].lower() == "that" and len(words) > 1:
+        subject = " ".join(words[1:])  # "I think that a deal is likely"
+        words = words[1:]
+    # The subject is a noun phrase: no finite verb before a relative clause starts.
+    head_words = []
+    for word in words:
+        if word.lower() in CLAUSE_WORDS:
+            break
+        head_words.append(word.lower().strip(",;:"))
+    if any(w in FINITE_AUXILIARIES for w in head_words):
+        return None
+    first = words[0].lower()
+    bare = first not in DETERMINERS and first not in _SUBJECT_WORDS
+    if first in _INDEFINITE or (
+        bare and (words[0][:1].islower() or _EVENT_NOUN.search(words[0]) is not None)
+    ):
+        return f"there will be {subject[:1].lower()}{subject[1:]}{when}"  # "A recount" -> "a"
+    fate = _FATE.match(subject)
+    if fate is not None and hedge_key.endswith("uncertain"):
+        return f"{fate.group('x')} will go ahead{when}"
+    return None
+
+
+_SUBJECT_WORDS = frozenset({"it", "they", "he", "she", "we", "i", "you", "there", "one"})
+
+# "I think that is very unlikely" right after the claim it judges.
+_JUDGES_PREVIOUS = re.compile(
+    r"^(?:(?:i|we)\s++(?:think|believe|reckon|suspect|find)\s++)?(?:that|this)\s++"
+    r"(?:is|seems|looks|appears|sounds)\s++(?:(?:also|still|quite|rather)\s++)*+",
+    re.I,
+)
+# "Its operator says (that) X", "The minister promised X": the claim is X.
+_REPORTED_CLAIM = re.compile(
+    r"^(?:[\w'\u2019.-]++\s++){1,5}?(?:says|said|claims|claimed|insists|insisted|argues|"
+    r"argued|predicts|predicted|promises|promised|expects|expected|believes|believed|"
+    r"maintains|maintained)\s++(?:that\s++)?",
+    re.I,
+)
+_WOULD = re.compile(r"^(?P<s>.+?)(?<!\s)\s++would\s++", re.I | re.S)
+
+
+def judged_claim(main: str, hedge_text: str, previous: str) -> str | None:
+    """The claim of the sentence before, when ``main`` only judges it ("Its operator says
+    it will produce its first power by 2026. I think that is very unlikely.") -> "it will
+    produce its first power by 2026"; None when ``main`` says something of its own."""
+    body = DISCOURSE.sub("", main.strip())
+    frame = _JUDGES_PREVIOUS.match(body)
+    if frame is None or not phrases.normalize(body[frame.end() :]).startswith(
+        phrases.normalize(hedge_text)
+    ):
+        return None
+    claim = DISCOURSE.sub("", previous.strip()).rstrip(".!;: ")
+    reported = _REPORTED_CLAIM.match(claim)
+    if reported is not None:
+        claim = claim[reported.end() :]
+        would = _WOULD.match(claim)
+        if would is not None:  # "said it would" reports "it will"
+            claim = f"{would.group('s')} will {claim[would.end() :]}"
+    claim = modal_to_will(claim)
+    return claim or None
 
 
 def _contains(haystack: str, needle: str) -> bool:

@@ -9,6 +9,13 @@ shared seeds folder at run time.
 A label is matched by a *proposed* candidate whose quoted span contains the label's
 anchor offset; each candidate matches at most one label.  Labels under ``"optional"``
 (ambiguous cases, pull-quotes repeating a sentence) count neither for nor against.
+
+Each label file may name its ``"group"``: ``"tuned"`` (the default) for the articles the
+rules were written against, and a new name for articles written and labelled later, so
+that a held-out score is reported apart from the one the rules were tuned to
+(:func:`by_group`).  "Deadlines right" counts, over every label whose text gives a
+deadline, those matched by a candidate with exactly that deadline: a missed label counts
+against it, as the done-when of issue 18 asks.
 """
 
 from __future__ import annotations
@@ -22,15 +29,19 @@ from forecasts.extraction.pipeline import Candidate, extract
 
 __all__ = [
     "CORPUS_DIR",
+    "DEFAULT_GROUP",
     "ArticleScore",
     "Label",
     "LabelledArticle",
     "article_score",
+    "by_group",
     "corpus_load",
     "total",
 ]
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+#: The group of a label file that names none: the articles the rules were tuned on.
+DEFAULT_GROUP = "tuned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +60,13 @@ class LabelledArticle:
     published: dt.date
     predictions: tuple[Label, ...]
     optional: tuple[Label, ...]
+    group: str = DEFAULT_GROUP
 
 
 @dataclass(slots=True)
 class ArticleScore:
     name: str
+    group: str = DEFAULT_GROUP
     true_positives: int = 0
     false_positives: int = 0
     false_negatives: int = 0
@@ -62,6 +75,8 @@ class ArticleScore:
     deadlines_labelled: int = 0
     deadlines_exact: int = 0
     deadlines_missing: int = 0
+    #: Labels (matched or not) whose text gives a deadline.
+    deadlines_stated: int = 0
     misses: list[str] = field(default_factory=list)
     spurious: list[str] = field(default_factory=list)
 
@@ -75,6 +90,11 @@ class ArticleScore:
         labelled = self.true_positives + self.false_negatives
         return self.true_positives / labelled if labelled else 1.0
 
+    @property
+    def deadlines_right(self) -> float:
+        """Of the labels whose text gives a deadline, the share found with that deadline."""
+        return self.deadlines_exact / self.deadlines_stated if self.deadlines_stated else 1.0
+
     def __str__(self) -> str:
         return (
             f"{self.name}: precision {self.precision:.2f} "
@@ -84,7 +104,9 @@ class ArticleScore:
             f"polarity {self.polarity_agreed}/{self.true_positives}, "
             f"conditional {self.conditional_agreed}/{self.true_positives}, "
             f"deadlines exact {self.deadlines_exact}/{self.deadlines_labelled} "
-            f"(none found: {self.deadlines_missing})"
+            f"(none found: {self.deadlines_missing}), "
+            f"deadlines right {self.deadlines_right:.2f} "
+            f"({self.deadlines_exact}/{self.deadlines_stated})"
         )
 
 
@@ -138,6 +160,7 @@ def corpus_load(
                 published=dt.date.fromisoformat(raw["published"]),
                 predictions=predictions,
                 optional=optional,
+                group=str(raw.get("group", DEFAULT_GROUP)),
             )
         )
     return articles
@@ -154,7 +177,7 @@ def article_score(
     if candidates is None:
         candidates = extract(article.text, article.published)
     proposed = [c for c in candidates if c.is_proposed]
-    score = ArticleScore(name=article.name)
+    score = ArticleScore(name=article.name, group=article.group)
     used: set[int] = set()
 
     def take(label: Label) -> Candidate | None:
@@ -165,6 +188,8 @@ def article_score(
         return None
 
     for label in article.predictions:
+        if label.deadline is not None:
+            score.deadlines_stated += 1
         candidate = take(label)
         if candidate is None:
             score.false_negatives += 1
@@ -192,8 +217,8 @@ def article_score(
     return score
 
 
-def total(scores: list[ArticleScore]) -> ArticleScore:
-    overall = ArticleScore(name="overall")
+def total(scores: list[ArticleScore], *, name: str = "overall") -> ArticleScore:
+    overall = ArticleScore(name=name)
     for score in scores:
         overall.true_positives += score.true_positives
         overall.false_positives += score.false_positives
@@ -203,6 +228,16 @@ def total(scores: list[ArticleScore]) -> ArticleScore:
         overall.deadlines_labelled += score.deadlines_labelled
         overall.deadlines_exact += score.deadlines_exact
         overall.deadlines_missing += score.deadlines_missing
+        overall.deadlines_stated += score.deadlines_stated
         overall.misses.extend(f"{score.name}: {miss}" for miss in score.misses)
         overall.spurious.extend(f"{score.name}: {quote}" for quote in score.spurious)
     return overall
+
+
+def by_group(scores: list[ArticleScore]) -> dict[str, ArticleScore]:
+    """One total per group, the tuned group first and the others by name."""
+    groups = sorted({score.group for score in scores}, key=lambda g: (g != DEFAULT_GROUP, g))
+    return {
+        group: total([s for s in scores if s.group == group], name=f"group {group}")
+        for group in groups
+    }

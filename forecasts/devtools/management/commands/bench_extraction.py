@@ -2,7 +2,9 @@
 
 Not a test: it prints figures. Quality is precision and recall against our labels
 (forecasts/extraction/corpus/, plus the seed article's labels when ../shared/seeds is
-there). Speed is articles per second through ``extraction.extract`` on synthetic
+there), for each group of articles (the "tuned" articles the rules were written against,
+and each held-out group written later) and overall, with the share of deadlines right
+where the text gives one. Speed is articles per second through ``extraction.extract`` on synthetic
 1,000-word articles stitched from the corpus paragraphs, best of --repeat runs.
 """
 
@@ -14,7 +16,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from forecasts.extraction import pipeline as extraction
-from forecasts.extraction.quality import LabelledArticle, article_score, corpus_load, total
+from forecasts.extraction.quality import (
+    ArticleScore,
+    LabelledArticle,
+    article_score,
+    by_group,
+    corpus_load,
+    total,
+)
 
 WORDS = 1000
 
@@ -58,11 +67,14 @@ class Command(BaseCommand):
         for article in corpus:
             score = article_score(article)
             scores.append(score)
-            self.stdout.write(str(score))
+            self.stdout.write(f"[{score.group}] {score}")
             for miss in score.misses:
                 self.stdout.write(f"    missed: {miss}")
             for quote in score.spurious:
                 self.stdout.write(f"    spurious: {quote}")
+        groups = by_group(scores)
+        for group_score in groups.values():
+            self.stdout.write(str(group_score))
         overall = total(scores)
         self.stdout.write(str(overall))
 
@@ -86,3 +98,14 @@ class Command(BaseCommand):
             f"{len(corpus)} articles); {rate:,.0f} articles/s on {words:,.0f}-word articles "
             f"(targets: precision ≥ 0.8, recall ≥ 0.9, ≥ 100 articles/s)"
         )
+        for name, group_score in groups.items():
+            self.stdout.write(_group_summary(name, group_score))
+
+
+def _group_summary(name: str, score: ArticleScore) -> str:
+    """The three figures issue 18's done-when asks of each group, on one line."""
+    return (
+        f"summary {name}: recall {score.recall:.2f}, precision {score.precision:.2f}, "
+        f"deadlines right where the text gives one {score.deadlines_right:.2f} "
+        f"({score.deadlines_exact}/{score.deadlines_stated})"
+    )
