@@ -92,9 +92,11 @@ def _reported_number(through_hedge: str, hedge_offset: int) -> bool:
 
 _REPORT = "reports someone else's view, not the author's"
 # A report after the forecast: "Trump will win, say the bookmakers", "..., the minister
-# said", "..., according to the IMF" (but "..., as we said" is the author's).
+# said", "..., according to the IMF" (but "..., as we said" is the author's, and
+# "..., whatever the board said" no report of the forecast).
 _REPORTED_AFTER = re.compile(
-    r",\s*+(?:(?P<who>(?:[\w.'\u2019-]++\s++){0,4}?)(?:say|says|said|argues|argued|claims|"
+    r",\s*+(?:(?!(?:whatever|what|whoever|as|which|than|despite|although|though|even)\b)"
+    r"(?P<who>(?:[\w.'\u2019-]++\s++){0,4}?)(?:say|says|said|argues|argued|claims|"
     r"claimed|predicts|predicted|warns|warned|believes|believed|thinks|thought|reckons|"
     r"insists|insisted)\b(?!\s++that\b)|according\s++to\b)",
     re.IGNORECASE,

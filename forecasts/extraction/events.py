@@ -16,7 +16,11 @@ Which candidates are one event
   - a restatement: the same content words once the hedge's own words, the auxiliaries
     and the articles are left out ("... is likely" and "we think ... will");
   - a two-candidate race: "A will beat B" and any "A/B will win / lose / beat ..." that
-    names no one else (the surname, the last capitalised word, stands for the name);
+    names no one else (the surname, the last capitalised word, stands for the name); and
+    "A will win" with "B will lose" (a contest has one winner, and a loser is named only
+    when there are two sides);
+  - a clause that says it restates the one before ("put differently, ...", "in other
+    words, ...");
   - a claim and its detail after a colon, when one of the two is a plain modal ("we think
     foldables will remain a niche: it is very likely that they will make up less than
     5 per cent of sales"): the colon introduces what makes the claim checkable.
@@ -27,8 +31,10 @@ The candidate kept is the one ranked highest by, in order: the author's own over
 report of someone else's view; proposed (confident enough to show editors) over kept
 back; a stated number over a verbal phrase; a hedge over a plain modal ("will");
 then the first in the text.  (For the same statement, the pipeline's pull-quote rule
-breaks the last tie instead: the fuller quote.)  The kept candidate's statement and
-probability are its own, never a blend; its reasons name what was merged into it.
+breaks the last tie instead: the fuller quote.)  A clause that says it restates the one
+before ("put differently, ...") is never the one kept: the claim is the one it restates.
+The kept candidate's statement and probability are its own, never a blend; its reasons
+name what was merged into it.
 
 Pure and linear: candidates are matched through dictionaries keyed by paragraph, never
 each against every other.
@@ -107,12 +113,25 @@ _BEAT = re.compile(
 )
 _WIN = re.compile(
     r"^(?P<a>.+?)(?<!\s)\s++will\s++(?:(?:narrowly|easily|comfortably|again)\s++)?"
-    r"(?:win|prevail|triumph|lose|be\s++(?:re-?)?elected|be\s++defeated|be\s++beaten)\b",
+    r"(?P<v>win|prevail|triumph|lose|be\s++(?:re-?)?elected|be\s++defeated|be\s++beaten)\b",
     re.S,
+)
+# A clause that says again what the one before said: "...; put differently, I do not
+# expect it to fall below that level", "In other words, Halcyon will lose the crown".
+_RESTATING = re.compile(
+    r"^\W*+(?:in\s++other\s++words|put\s++differently|that\s++is\s++to\s++say|"
+    r"to\s++put\s++it\s++another\s++way|put\s++another\s++way)\b",
+    re.IGNORECASE,
 )
 _RACE_VERB = re.compile(
     r"\bwill\s++(?:\w++\s++)?(?:beat|defeat|oust|unseat|overcome|edge|win|prevail|"
     r"triumph|lose|be\s++(?:re-?)?elected|be\s++defeated|be\s++beaten)\b"
+)
+# Capitalised only because a sentence starts with them.
+_NOT_NAMES = frozenset(
+    re.split(
+        r"\s+", "it they he she we i the a an this that these those there our their his her its"
+    )
 )
 _NAME = re.compile(r"\b[A-Z][\w'\u2019-]*+")
 
@@ -130,12 +149,14 @@ def _content(candidate: _Candidate) -> frozenset[str]:
 
 
 def _surname(noun_phrase: str) -> str | None:
-    names = _NAME.findall(noun_phrase)
-    return names[-1].lower() if names else None
+    names = [n.lower() for n in _NAME.findall(noun_phrase)]
+    names = [n for n in names if n not in _NOT_NAMES]
+    return names[-1] if names else None
 
 
-def _race(statement: str) -> tuple[frozenset[str], bool] | None:
-    """The named participants of a race statement, and whether it names both sides."""
+def _race(statement: str) -> tuple[frozenset[str], str, frozenset[str]] | None:
+    """The named participants of a race statement, its kind: "beat" (names both sides),
+    "win" or "lose", and the content words of what is won or lost."""
     if _RACE_VERB.search(statement) is None:
         return None
     body = statement.rstrip(".")
@@ -143,12 +164,14 @@ def _race(statement: str) -> tuple[frozenset[str], bool] | None:
     if beat is not None:
         a, b = _surname(beat.group("a")), _surname(beat.group("b"))
         if a is not None and b is not None and a != b:
-            return frozenset({a, b}), True
+            return frozenset({a, b}), "beat", frozenset()
     win = _WIN.match(body)
     if win is not None:
         a = _surname(win.group("a"))
         if a is not None:
-            return frozenset({a}), False
+            lose = win.group("v").startswith(("lose", "be defeated", "be beaten"))
+            prize = frozenset(_WORD.findall(body[win.end() :].lower())) - _STOP
+            return frozenset({a}), "lose" if lose else "win", prize
     return None
 
 
@@ -180,33 +203,52 @@ def merge(text: str, candidates: list[C]) -> list[C]:
     restated: dict[tuple[int, frozenset[str]], int] = {}
     races: dict[tuple[int, str], int] = {}  # (paragraph, surname) -> a two-sided race
     singles: list[tuple[int, int, frozenset[str]]] = []
+    # paragraph -> surname -> the first "will win" (and what is won)
+    wins: dict[int, dict[str, tuple[int, frozenset[str]]]] = {}
+    loses: list[tuple[int, int, str, frozenset[str]]] = []
+    paragraph_before = -1
+    restating: set[int] = set()  # says it restates the one before: never the one kept
     for index, candidate in enumerate(candidates):
         paragraph = bisect.bisect_right(breaks, candidate.start)
+        if paragraph == paragraph_before and _RESTATING.match(candidate.quote):
+            groups.join(index - 1, index)
+            restating.add(index)
+        paragraph_before = paragraph
         words = _content(candidate)
         if len(words) >= 2:
             first = restated.setdefault((paragraph, words), index)
             groups.join(first, index)
         race = _race(candidate.statement)
         if race is not None:
-            names, both = race
-            if both:
+            names, kind, prize = race
+            if kind == "beat":
                 for name in names:
                     groups.join(races.setdefault((paragraph, name), index), index)
             else:
                 singles.append((index, paragraph, names))
+                (name,) = names
+                if kind == "win":
+                    wins.setdefault(paragraph, {}).setdefault(name, (index, prize))
+                else:
+                    loses.append((index, paragraph, name, prize))
         if index and _colon_detail(text, candidates[index - 1], candidate):
             groups.join(index - 1, index)
     for index, paragraph, names in singles:
         for name in names:
             if (paragraph, name) in races:
                 groups.join(races[(paragraph, name)], index)
+    for index, paragraph, name, prize in loses:  # "A will win ... B will lose": one contest
+        for other, (winner, won) in wins.get(paragraph, {}).items():
+            if other != name and (not won or not prize or won == prize):
+                groups.join(winner, index)
+                break
     members: dict[int, list[int]] = {}
     for index in range(len(candidates)):
         members.setdefault(groups.find(index), []).append(index)
     kept: list[C] = []
     for root in sorted(members):
         group = members[root]
-        best = max(group, key=lambda i: (rank(candidates[i]), -i))
+        best = max(group, key=lambda i: (i not in restating, rank(candidates[i]), -i))
         chosen = candidates[best]
         others = [candidates[i] for i in group if i != best]
         if others:

@@ -30,7 +30,7 @@ from forecasts.core import phrases
 from forecasts.extraction.hedges import Hedge
 from forecasts.extraction.propositions import DISCOURSE
 
-__all__ = ["RELATIVE", "modal_proposition", "plain_modals"]
+__all__ = ["RELATIVE", "modal_condition", "modal_proposition", "plain_modals"]
 
 #: The ``frame`` of a modal hedge inside a relative clause ("the plant that will close").
 RELATIVE = "relative"
@@ -94,7 +94,8 @@ def plain_modals(sentence: str, offset: int) -> list[Hedge]:
 # Connectives a discourse marker list does not hold ("Thus Trump will win").
 _CONNECTIVE = re.compile(
     r"^(?:(?:thus|therefore|hence|so|and|but|yet|indeed|now|then|in\s++my\s++view|"
-    r"in\s++short|all\s++told|in\s++the\s++end)\b,?\s*+){1,3}",
+    r"in\s++short|all\s++told|in\s++the\s++end|in\s++other\s++words|put\s++differently|"
+    r"that\s++is(?:\s++to\s++say)?|to\s++put\s++it\s++another\s++way)\b,?\s*+){1,3}",
     re.IGNORECASE,
 )
 # The author's own belief: "we think (that) X will V", "I don't think X will V".
@@ -111,8 +112,11 @@ _REPORT = re.compile(
     r"(?P<verb>\b(?:says|said|thinks|thought|believes|believed|expects|expected|predicts|"
     r"predicted|forecasts|reckons|argues|argued|warns|warned|insists|insisted|claims|claimed|"
     r"suggests|suggested|hopes|hoped|fears|feared|projects|projected|estimates|estimated|"
-    r"told|promised|pledged|vowed|announced|reported|signall?ed|"
-    r"think|believe|expect|predict|argue|say|fear|hope|reckon|insist|claim|suggest)\b)"
+    r"told|promised|pledged|vowed|announced|reported|signall?ed)\b"
+    # The base form only after a plural subject ("markets think"), not "the great hope".
+    r"|\b(?:they|many|some|others|most|people|\w+s)\s++"
+    r"(?:think|believe|expect|predict|argue|say|fear|hope|reckon|insist|claim|suggest)\b"
+    r"|\b(?:seems?|appears?)\s++to\s++(?:think|believe|expect|assume)\b)"
     r"\s++(?:that\s++)?"
     r"|\baccording\s++to\b[^,]{0,80}+,\s*+",
     re.IGNORECASE,
@@ -123,20 +127,43 @@ _FIRST_PERSON_END = re.compile(
 )
 _SCHEDULE = re.compile(
     r"^(?:be\s++(?:held|hosted|staged|published|released|announced|broadcast|televised|"
-    r"unveiled|presented|debated|opened|sworn\s++in)|take\s++place|convene|sit|"
+    r"unveiled|presented|debated|opened|sworn\s++in)|take\s++place|go\s++on\s++sale|convene|sit|"
     r"meet\s++(?:on|in|at|next))\b",
     re.IGNORECASE,
 )
-# Verbs after which "should" forecasts rather than advises ("should be mild", "should
-# ease", "should be able to"); after any other verb it may be advice.
-_EPISTEMIC_SHOULD = re.compile(
-    r"^(?:(?:also|still|then|soon|easily|comfortably|now)\s++)?"
-    r"(?:be(?!\s++\w+ed\b)|remain|stay|prove|see|come|fall|rise|drop|ease|recover|improve|"
-    r"continue|grow|peak|return|slow|pick|arrive|reach|last|end|begin|start|follow|hold|"
-    r"settle|help|mean|keep|stabili[sz]e|decline|increase|shrink|expand|happen|allow|boost|"
-    r"lift|push|bring|outweigh|outpace|exceed|top|beat|win|pass|get|have)\b",
+# "should" forecasts ("should be mild", "should drift lower", "should agree there to")
+# unless it gives advice: to the reader or to us ("you should", "we should"), with a verb
+# of advice ("should resign", "should consider"), or a passive with no time to it ("should
+# be banned", but "should be completed by June" forecasts).
+_ADVICE_SHOULD = re.compile(
+    r"^(?:(?:also|still|now|really|simply|probably)\s++)?"
+    r"(?:consider|reconsider|rethink|stop|resign|reject|ban|avoid|worry|remember|think|try|"
+    r"act|listen|learn|heed|admit|apologi[sz]e|acknowledge|focus|invest|buy|sell|resist|"
+    r"embrace|abandon|scrap|reform|do|know|ask|insist|demand|choose|vote|spend|raise|cut|"
+    r"tax|be\s++(?:ashamed|careful|wary|worried|allowed|forced|required|made|held|\w+ed)"
+    r"(?!(?:\s++\w++){0,3}?\s++(?:by|before|within|in|next|this|soon)\b))\b",
     re.IGNORECASE,
 )
+_ADVISED = frozenset({"you", "we", "i", "one", "everyone", "readers", "investors", "savers"})
+_VAGUE_TIME = re.compile(
+    r"\b(?:for\s++a\s++while|for\s++some\s++time|one\s++day|sooner\s++or\s++later|"
+    r"at\s++some\s++point)\b",
+    re.IGNORECASE,
+)
+# "(there will) be no peace treaty this year": the noun phrase, its head last.
+_BE_NO = re.compile(
+    r"^be\s++(?P<no>no)\s++(?:[\w-]++\s++){0,3}?(?P<noun>[\w-]++)"
+    r"(?=$|[,;:]|\s++(?:in|on|at|by|before|this|next|for|of|to|until|during|from|with|after|"
+    r"within|and|or|unless|if)\b)",
+    re.IGNORECASE,
+)
+_WH_START = re.compile(r"^(?:why|how|what|when|where|whether|who|which)\b", re.IGNORECASE)
+# An aside between commas before the modal: "Solid-state batteries, the great hope for
+# thinner phones, will not ..." -> "Solid-state batteries".
+_ASIDE = re.compile(r"(?<=\w),\s*+[^,]{1,120}+,\s*+$")
+# A clause joined before the subject: "The alliance meets on 3 December, and its members
+# should agree ..." -> "its members".
+_JOINED = re.compile(r"^.*(?:,\s*+(?:and|but|so|while|yet)|;)\s++", re.S)
 # "The recession, when it arrives, should be mild": the aside is not the subject.
 _PARENTHETICAL = re.compile(
     r",\s*+(?:when|once|whenever|if|as|though|although|however|in\s++turn)\b[^,]{0,80}+,?\s*+$",
@@ -159,6 +186,10 @@ def modal_proposition(main: str, at: int, matched: str, text: str) -> tuple[str,
     before, after = main[:at], main[at + len(matched) :].strip().rstrip(".!;:, ")
     if matched.lower().startswith(("won", "shan")) or matched.lower().endswith(("n't", "n’t")):
         after = "not " + after
+    no = _BE_NO.match(after)
+    if no is not None:  # "there will be no treaty" -> "there will not be a treaty" (polarity)
+        plural = no.group("noun").lower().endswith("s")
+        after = f"not be {'' if plural else 'a '}{after[no.end('no') :].lstrip()}"
     subject = _CONNECTIVE.sub("", DISCOURSE.sub("", before.strip()))
     author = _AUTHOR_FRAME.match(subject)
     if author is not None:
@@ -171,19 +202,43 @@ def modal_proposition(main: str, at: int, matched: str, text: str) -> tuple[str,
         if report is not None and not _FIRST_PERSON_END.search(subject, 0, report.start()):
             doubts.append("reports someone else's view, not the author's")
             subject = subject[report.end() :]
-    subject = _PARENTHETICAL.sub("", subject).strip(" ,")
+    subject = _PARENTHETICAL.sub("", subject)
+    subject = _ASIDE.sub("", subject) if subject.rstrip().endswith(",") else subject
+    subject = _JOINED.sub("", subject).strip(" ,")
     if not subject:
         doubts.append("no subject before the modal (a question or a fragment)")
+    elif _WH_START.match(subject):
+        doubts.append("a question or a headline, not a claim")
     elif _RELATIVE_BEFORE.search(before.rstrip() + " "):
         doubts.append(f"'{text}' in a relative clause describes a noun; it forecasts nothing")
     elif subject.lower() == "i" or (subject.lower() == "we" and not _OWN_PLANS_OK.match(after)):
         doubts.append("the author's own plan or promise, not a forecast")
     if _SCHEDULE.match(after):
         doubts.append("describes a schedule (an arranged event), not a judgment")
-    advice = not _EPISTEMIC_SHOULD.match(after.removeprefix("not "))
-    if text == "should" and (advice or subject.lower() in {"you", "we", "i"}):
+    advice = _ADVICE_SHOULD.match(after.removeprefix("not ")) is not None
+    if text == "should" and (advice or subject.lower() in _ADVISED):
         doubts.append("'should' may give advice (what ought to happen), not a forecast")
+    if _VAGUE_TIME.search(after):
+        doubts.append("names no time it could be checked by ('for a while')")
     if main.rstrip().endswith("?"):
         doubts.append("a question, not a claim")
     statement = f"{subject} will {after}" if subject else main
     return statement, tuple(dict.fromkeys(doubts))
+
+
+def modal_condition(content: str, at: int, split: tuple[str, str, int]) -> tuple[str, str, int]:
+    """``split`` (condition, main clause, where it starts), from
+    :func:`~forecasts.extraction.propositions.split_condition`, with a leading condition
+    cut at the last comma before the modal at ``at`` when it swallowed the modal's clause
+    ("If the summit fails, fighting will resume in the spring, when the ground dries"
+    reads the condition up to the last comma)."""
+    condition, main, main_at = split
+    if not condition or at >= main_at:
+        return split
+    start = content.find(condition)
+    comma = content.rfind(",", 0, at)
+    if start < 0 or comma <= start:
+        return split
+    rest = content[comma + 1 :]
+    main = rest.lstrip()
+    return content[start:comma], main, comma + 1 + len(rest) - len(main)

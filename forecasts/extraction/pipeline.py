@@ -73,7 +73,7 @@ from forecasts.extraction.deadlines import deadline_find
 from forecasts.extraction.events import merge, replaces
 from forecasts.extraction.gate import statement_check
 from forecasts.extraction.hedges import CLAUSE_BREAK, Hedge, NonOverlapping, clause_spans, primary
-from forecasts.extraction.modals import modal_proposition, plain_modals
+from forecasts.extraction.modals import modal_condition, modal_proposition, plain_modals
 from forecasts.extraction.numbers import (
     expectation_proposition,
     expectations,
@@ -349,6 +349,8 @@ def _candidate(
             doubts = ("the clause does not say what the number is the probability of",)
         proposition = main if found is None else found
     elif hedge.kind == "modal":
+        split = modal_condition(content, hedge.start - g_start, (condition, main, main_at))
+        condition, main, main_at = split
         at = hedge.start - g_start - main_at
         proposition, doubts = modal_proposition(main, at, matched, hedge.phrase.text)
     elif hedge.kind == "expectation":

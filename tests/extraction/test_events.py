@@ -77,6 +77,32 @@ def test_a_claim_and_its_detail_after_a_colon_are_one_forecast():
     assert candidate.probability == pytest.approx(0.875)
 
 
+def test_a_winner_and_a_loser_named_in_one_paragraph_are_one_contest():
+    text = "Rovers will win the final on 23 May. Wanderers, for all their spirit, will lose."
+    (candidate,) = extract(text, PUBLISHED)
+    assert candidate.statement == "Rovers will win the final on 23 May."
+    assert "one event with 'Wanderers will lose.' (85%): merged" in candidate.reasons
+    # Something else won and something else lost: two events.
+    text = "Norvik will win the contract. Halcyon will lose the crown."
+    assert len(extract(text, PUBLISHED)) == 2
+
+
+def test_a_clause_that_says_it_restates_the_one_before_is_never_kept():
+    text = (
+        "Gold will hold above $3,000 an ounce through the end of the year; put differently, "
+        "I do not expect it to fall below that level."
+    )
+    (candidate,) = extract(text, PUBLISHED)
+    assert candidate.statement == (
+        "Gold will hold above $3,000 an ounce through the end of the year."
+    )
+    assert candidate.probability == pytest.approx(0.85)
+    text = "Norvik is on course to overtake Halcyon. In other words, Halcyon will lose the crown."
+    (candidate,) = extract(text, PUBLISHED)
+    assert candidate.statement == "Norvik will overtake Halcyon."
+    assert candidate.phrase == "on course to"
+
+
 def test_the_same_event_in_other_paragraphs_or_other_events_are_not_merged():
     text = (
         "Unemployment is likely to rise next year.\n\n"

@@ -56,6 +56,12 @@ def only(text: str) -> Candidate:
         ("Attendance should be close to the stadium's capacity of 62,000.",
          "Attendance will be close to the stadium's capacity of 62,000.", "should", 0.70),
         ("It'll rain on Sunday.", "It will rain on Sunday.", "will", 0.85),
+        ("Bond yields should drift lower over the next six months.",
+         "Bond yields will drift lower over the next six months.", "should", 0.70),
+        ("The alliance meets on 3 December, and its members should agree there to extend "
+         "the mission.", "Its members will agree there to extend the mission.", "should", 0.70),
+        ("The new line should be completed by June.", "The new line will be completed by June.",
+         "should", 0.70),
     ],
 )  # fmt: skip
 def test_the_authors_plain_modal_is_proposed_with_its_house_reading(
@@ -84,6 +90,16 @@ def test_the_authors_plain_modal_is_proposed_with_its_house_reading(
          0.30),
         ("I don't think the Fed will cut rates this year.",
          "The Fed will cut rates this year.", "will", 0.15),
+        ("But the manager will not survive the summer, whatever the board said on Monday.",
+         "The manager will survive the summer, whatever the board said on Monday.", "will",
+         0.15),
+        ("There will be no peace treaty this year.", "There will be a peace treaty this year.",
+         "will", 0.15),
+        ("There will be no rate cuts in 2025.", "There will be rate cuts in 2025.", "will",
+         0.15),
+        ("Solid-state batteries, the great hope for thinner phones, will not reach "
+         "mass-market cars before 2030.",
+         "Solid-state batteries will reach mass-market cars before 2030.", "will", 0.15),
     ],
 )  # fmt: skip
 def test_a_negative_modal_gives_the_complement_for_the_positive_statement(
@@ -117,6 +133,21 @@ def test_a_negative_modal_gives_the_complement_for_the_positive_statement(
          "'should' may give advice (what ought to happen), not a forecast"),
         ("Who will pay for the new tram line?", "Who will pay for the new tram line.",
          "a question, not a claim"),
+        ("Why the coming recession should be a shallow one",
+         "Why the coming recession will be a shallow one.",
+         "a question or a headline, not a claim"),
+        ("Commanders seem to believe that more fighting will improve their position.",
+         "More fighting will improve their position.", REPORT),
+        ("The headset will go on sale in Europe in May.",
+         "The headset will go on sale in Europe in May.",
+         "describes a schedule (an arranged event), not a judgment"),
+        ("A cautious portfolio will look dull for a while.",
+         "A cautious portfolio will look dull for a while.",
+         "names no time it could be checked by ('for a while')"),
+        ("Investors should buy bonds now.", "Investors will buy bonds now.",
+         "'should' may give advice (what ought to happen), not a forecast"),
+        ("Such adverts should be banned.", "Such adverts will be banned.",
+         "'should' may give advice (what ought to happen), not a forecast"),
     ],
 )  # fmt: skip
 def test_doubtful_modals_are_kept_back_with_the_reason(text, statement, reason):
@@ -165,6 +196,19 @@ def test_a_condition_is_kept_apart_from_the_modal_forecast():
     assert candidate.statement == "The bank will cut rates before June."
     assert candidate.conditional
     assert candidate.condition == "The economy slows."
+    assert candidate.is_proposed
+
+
+def test_a_condition_split_at_its_last_comma_gives_the_modal_its_clause_back():
+    candidate = only(
+        "If the summit fails outright, fighting will resume in earnest in the spring, "
+        "when the ground dries."
+    )
+    assert candidate.statement == (
+        "Fighting will resume in earnest in the spring, when the ground dries."
+    )
+    assert candidate.condition == "The summit fails outright."
+    assert candidate.conditional
     assert candidate.is_proposed
 
 
