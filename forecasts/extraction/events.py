@@ -53,15 +53,37 @@ __all__ = ["merge", "rank", "replaces"]
 
 
 class _Candidate(Protocol):
-    start: int
-    end: int
-    sentence_start: int
-    statement: str
-    phrase: str
-    matched: str
-    stated_probability: float | None
-    probability: float
-    reasons: tuple[str, ...]
+    """What is read of a candidate (the pipeline's frozen ``Candidate``)."""
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+    @property
+    def sentence_start(self) -> int: ...
+
+    @property
+    def statement(self) -> str: ...
+
+    @property
+    def phrase(self) -> str: ...
+
+    @property
+    def matched(self) -> str: ...
+
+    @property
+    def quote(self) -> str: ...
+
+    @property
+    def stated_probability(self) -> float | None: ...
+
+    @property
+    def probability(self) -> float: ...
+
+    @property
+    def reasons(self) -> tuple[str, ...]: ...
 
     @property
     def is_proposed(self) -> bool: ...
@@ -253,7 +275,7 @@ def merge(text: str, candidates: list[C]) -> list[C]:
         others = [candidates[i] for i in group if i != best]
         if others:
             note = "; ".join(f"'{o.statement}' ({o.probability:.0%})" for o in others)
-            chosen = dataclasses.replace(  # type: ignore[type-var]
+            chosen = dataclasses.replace(  # type: ignore[type-var]  # a dataclass C
                 chosen, reasons=(*chosen.reasons, f"one event with {note}: merged")
             )
         kept.append(chosen)
