@@ -157,6 +157,11 @@ _BE_NO = re.compile(
     r"within|and|or|unless|if)\b)",
     re.IGNORECASE,
 )
+_IDIOM = re.compile(
+    r"^(?:(?:only\s++)?time\s++will\s++tell|we\s++will\s++(?:have\s++to\s++)?see"
+    r"(?:\s++(?:whether|if|how|what|who|when|about)\b|\W*$))",
+    re.IGNORECASE,
+)
 _WH_START = re.compile(r"^(?:why|how|what|when|where|whether|who|which)\b", re.IGNORECASE)
 # An aside between commas before the modal: "Solid-state batteries, the great hope for
 # thinner phones, will not ..." -> "Solid-state batteries".
@@ -213,6 +218,8 @@ def modal_proposition(main: str, at: int, matched: str, text: str) -> tuple[str,
         doubts.append(f"'{text}' in a relative clause describes a noun; it forecasts nothing")
     elif subject.lower() == "i" or (subject.lower() == "we" and not _OWN_PLANS_OK.match(after)):
         doubts.append("the author's own plan or promise, not a forecast")
+    if _IDIOM.match(f"{subject} will {after}"):
+        doubts.append("an idiom ('time will tell', 'we will see whether'), not a forecast")
     if _SCHEDULE.match(after):
         doubts.append("describes a schedule (an arranged event), not a judgment")
     advice = _ADVICE_SHOULD.match(after.removeprefix("not ")) is not None
