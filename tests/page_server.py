@@ -22,8 +22,8 @@ ARTICLE_SITE = "Harbour Gazette"
 #: Sentences the article's main text holds (and its menus and footer do not).
 ARTICLE_SENTENCES = (
     "The central bank meets again next month, and the mood among traders has shifted.",
-    "The bank is likely to cut rates by the end of June 2025, according to the Gazette’s "
-    "analysis of recent inflation data.",
+    "The bank is likely to cut rates by the end of June 2025, judging by the Gazette’s "
+    "reading of recent inflation data.",
     "Inflation is unlikely to fall below two percent by the end of 2026, given the "
     "stubborn rise in services prices.",
     "Wages kept growing through the winter, and the labour market remains tight in most "

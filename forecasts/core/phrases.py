@@ -23,7 +23,9 @@ negatively worded phrases are not derived at all.
 Scales: "ICD 203" (ranges are the directive's bands), "Survey (probly, n=46)" (ranges
 are interquartile ranges, exclusive method, rounded to whole percent), "Mauboussin
 survey", "Kent WEP", and "House reading" (our own documented reading, for hedges no
-published scale covers).  This module is pure stdlib and must not import Django.
+published scale covers, and for the plain modals "will", "should", "is set to", "is on
+course to", "is bound to" (:data:`PLAIN_MODALS`), which :func:`phrases_in` does not
+look for).  This module is pure stdlib and must not import Django.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from types import MappingProxyType
 
 __all__ = [
     "LEXICON",
+    "PLAIN_MODALS",
     "Phrase",
     "PhraseEstimate",
     "UnknownPhrase",
@@ -307,6 +310,38 @@ _HOUSE_ROWS: tuple[_Row, ...] = (
 )  # fmt: skip
 
 
+# Plain modals: the author's own future ("X will V", "X should V", "X is set to V").  No
+# published scale gives a reading for them (the surveys and ICD 203 list hedges, and a
+# plain "will" hedges nothing), so each is a house reading placed on the ICD 203 bands.
+# They are found by the extractor's own pattern (:mod:`forecasts.extraction.modals`),
+# never by :func:`phrases_in`: "will" is in most sentences, and a statement containing
+# it is no hedged statement.  All are weak: the number is our reading, not the author's.
+_MODAL_ROWS: tuple[_Row, ...] = (
+    ("will", 0.85, 0.75, 0.95, True,
+     "House reading: the author's plain future ('X will V') asserts the outcome without a "
+     "hedge, but a columnist's 'will' is a forecast, often wrong, not Kent's 'certain' "
+     "(100 %). Read within ICD 203 'very likely' (80-95 %), point 85 % just below the band "
+     "midpoint, range down to 75 % (the upper half of ICD 203 'likely')"),
+    ("should", 0.70, 0.55, 0.80, True,
+     "House reading: epistemic 'should' ('the recession should be mild') states an "
+     "expectation the writer allows may fail; read as 'expected', i.e. ICD 203 'likely' "
+     "(55-80 %), point = survey median for 'likely' 70 %"),
+    ("set to", 0.80, 0.65, 0.90, True,
+     "House reading: 'is set to' reports an arranged or strongly expected outcome; read "
+     "between ICD 203 'likely' and 'very likely', point 80 % (probly median for 'very good "
+     "chance'), range 65-90 %"),
+    ("on course to", 0.70, 0.55, 0.80, True,
+     "House reading: 'is on course to' extrapolates a trend that can still turn; read as "
+     "ICD 203 'likely' (55-80 %), point = survey median for 'likely' 70 %"),
+    ("bound to", 0.90, 0.80, 0.95, True,
+     "House reading: 'is bound to' asserts inevitability; read as ICD 203 'very likely' "
+     "(80-95 %), point = probly median for 'highly likely' 90 %, short of Kent's 'certain'"),
+)  # fmt: skip
+
+#: The plain modals' entries: read by the extractor's modal pattern, not by phrases_in.
+PLAIN_MODALS = frozenset(row[0] for row in _MODAL_ROWS)
+
+
 def _build() -> Mapping[str, Phrase]:
     table: dict[str, Phrase] = {}
     groups = (
@@ -315,6 +350,7 @@ def _build() -> Mapping[str, Phrase]:
         (MAUBOUSSIN, _MAUBOUSSIN_ROWS),
         (KENT, _KENT_ROWS),
         (HOUSE, _HOUSE_ROWS),
+        (HOUSE, _MODAL_ROWS),
     )
     for scale, rows in groups:
         for text, probability, low, high, weak, citation in rows:
@@ -488,7 +524,9 @@ def _key_pattern(key: str) -> str:
 # At every word start, the longest key that matches there (alternatives longest first).
 _ANY_KEY = re.compile(
     r"(?<!\w)(?=((?:"
-    + "|".join(_key_pattern(k) for k in sorted(LEXICON, key=len, reverse=True))
+    + "|".join(
+        _key_pattern(k) for k in sorted(LEXICON, key=len, reverse=True) if k not in PLAIN_MODALS
+    )
     + r")"
     + _WORD_END
     + "))",

@@ -90,6 +90,21 @@ def _reported_number(through_hedge: str, hedge_offset: int) -> bool:
     return _FIRST_PERSON.search(through_hedge[: verbs[-1].start()]) is None
 
 
+_REPORT = "reports someone else's view, not the author's"
+# A report after the forecast: "Trump will win, say the bookmakers", "..., the minister
+# said", "..., according to the IMF" (but "..., as we said" is the author's, and
+# "..., whatever the board said" no report of the forecast).
+_REPORTED_AFTER = re.compile(
+    r",\s*+(?:(?!(?:whatever|what|whoever|as|which|than|despite|although|though|even)\b)"
+    r"(?P<who>(?:[\w.'\u2019-]++\s++){0,4}?)(?:say|says|said|argues|argued|claims|"
+    r"claimed|predicts|predicted|warns|warned|believes|believed|thinks|thought|reckons|"
+    r"insists|insisted)\b(?!\s++that\b)|according\s++to\b)",
+    re.IGNORECASE,
+)
+# A lexicon phrase that names a chance ("a roughly even chance") is stated by whoever
+# gives it, as a number is ("the futures market implies a roughly even chance").
+_CHANCE = re.compile(r"\b(?:chance|odds)\b")
+
 _RELATIVE_MODAL = re.compile(r"\b(?:that|which|who|where)\s+(?:could|may|might)\b", re.IGNORECASE)
 
 # A future-tense cue; the expectation reading (numbers.py) asks the same question.
@@ -124,8 +139,15 @@ def confidence_score(
     reading its proposition.  The offsets are into ``clause``."""
     reasons: list[str] = []
     modal = hedge.text in MODALS
+    plain = hedge.text in phrases.PLAIN_MODALS
     if stated:
         score = 0.7  # +0.1 below when nothing speaks against it: the author's own number
+    elif plain:
+        score = 0.6
+        reasons.append(
+            f"plain '{hedge.text}': the author states no probability "
+            f"(house reading {hedge.probability:.0%})"
+        )
     elif modal:
         score = 0.5
         reasons.append(f"modal '{hedge.text}' (possibility, weak evidence)")
@@ -137,12 +159,17 @@ def confidence_score(
     before = clause[:hedge_offset]
     future = FUTURE.search(clause) is not None
     penalties: list[str] = list(doubts)
+    after = _REPORTED_AFTER.search(clause, hedge_end)
     if not author_judges and (
-        _REPORTED.search(before)
+        (after is not None and not _FIRST_PERSON.search(after.group("who") or ""))
+        or _REPORTED.search(before)
         or _QUOTED.search(clause)
-        or (stated and _reported_number(clause[:hedge_end], hedge_offset))
+        or (
+            (stated or _CHANCE.search(hedge.text))
+            and _reported_number(clause[:hedge_end], hedge_offset)
+        )
     ):
-        penalties.append("reports someone else's view, not the author's")
+        penalties.append(_REPORT)
     if stated and _PAST_NUMBER.search(clause, 0, hedge_end):
         penalties.append("the number is stated in the past tense (describes the past)")
     elif _PAST_MODAL.search(clause):
@@ -157,11 +184,12 @@ def confidence_score(
         penalties.append("possibility inside a relative clause (capability, not a forecast)")
     if penalties:
         score -= 0.45
-        reasons.extend(penalties)
+        reasons.extend(dict.fromkeys(penalties))
     elif stated:
         score += 0.1
-    # A stated chance is about an open outcome, as a modal is: no tense cue needed.
-    if future or modal or stated:
+    # A stated chance is about an open outcome, as a modal is: no tense cue needed; a
+    # plain modal is the future tense.
+    if future or modal or stated or plain:
         score += 0.1
     else:
         reasons.append("no future-tense cue")

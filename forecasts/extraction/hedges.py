@@ -1,8 +1,9 @@
 """Hedges: the words that make a sentence a forecast, and the clause each one governs.
 
-A hedge is a lexicon phrase ("unlikely"), a stated probability ("a 70% chance") or the
-author's own expectation ("we expect"); finding the last two is
-:mod:`forecasts.extraction.numbers`.  A sentence with hedges in separate clauses is cut
+A hedge is a lexicon phrase ("unlikely"), a stated probability ("a 70% chance"), the
+author's own expectation ("we expect") or a plain modal ("will", "should"); finding the
+middle two is :mod:`forecasts.extraction.numbers`, the last
+:mod:`forecasts.extraction.modals`.  A sentence with hedges in separate clauses is cut
 into one clause per hedge, and of several hedges in one clause the most specific speaks.
 """
 
@@ -31,11 +32,12 @@ class Hedge:
     start: int  # offsets in the text
     end: int
     phrase: phrases.Phrase
-    # "phrase": a lexicon phrase.  "expectation": "we expect", read as the lexicon's
-    # "expected".  "number": a stated probability (``stated``), matched by the
-    # stated-number frame named ``frame`` (:mod:`forecasts.extraction.numbers`); its
-    # ``phrase`` is the number's own reading, with no text, so that the polarity rules
-    # apply to it unchanged.
+    # "phrase": a lexicon phrase.  "modal": a plain modal ("will"), read as its lexicon
+    # entry; ``frame`` is "relative" inside a relative clause.  "expectation": "we
+    # expect", read as the lexicon's "expected".  "number": a stated probability
+    # (``stated``), matched by the stated-number frame named ``frame``
+    # (:mod:`forecasts.extraction.numbers`); its ``phrase`` is the number's own reading,
+    # with no text, so that the polarity rules apply to it unchanged.
     kind: str = "phrase"
     stated: float | None = None
     frame: str = ""
@@ -87,11 +89,14 @@ def clause_spans(text: str, start: int, end: int, hedges: list[Hedge]) -> list[t
 
 def primary(hedges: list[Hedge]) -> Hedge:
     """The most specific hedge: a stated number, then a non-modal, non-weak phrase, then
-    weak, then modal."""
+    weak, then modal, then a plain modal ("will", "should"), then a plain modal in a
+    relative clause ("the plant that will close" is not what "X will V" forecasts)."""
 
     def rank(hedge: Hedge) -> tuple[int, int]:
         if hedge.stated is not None:
             return (-1, hedge.start)
+        if hedge.kind == "modal":
+            return (4 if hedge.frame else 3, hedge.start)
         modal = hedge.phrase.text in MODALS
         return (2 if modal else 1 if hedge.phrase.weak else 0, hedge.start)
 

@@ -12,11 +12,14 @@ numbers <- pipeline).  Per sentence:
    the odds of X at 30%", "the probability that X is 0.7"), whose number is the reading;
    and the author's own expectations ("we expect X to V", "I don't expect that X will V",
    "our expectation is that X"), read as the lexicon's "expected"
-   (:mod:`~forecasts.extraction.numbers`).  Plain "will" and "should" are deliberately
-   not hedges: they would flood editors with candidates.  A sentence with two hedges in
-   separate clauses ("X could happen, but it is expected that Y") gives two candidates
-   (:mod:`~forecasts.extraction.hedges`); an anaphoric tail ("..., but this scenario is
-   less probable") qualifies the clause before it instead.
+   (:mod:`~forecasts.extraction.numbers`); and plain modals ("X will V", "X should V",
+   "X is set to V"), read by their house readings (:mod:`~forecasts.extraction.modals`),
+   which come with the reasons to doubt each use ("the IMF says growth will", "the plant
+   that will close", "I will publish") so the confidence step keeps those back.  A
+   sentence with two hedges in separate clauses ("X could happen, but it is expected
+   that Y") gives two candidates (:mod:`~forecasts.extraction.hedges`); an anaphoric
+   tail ("..., but this scenario is less probable") qualifies the clause before it
+   instead.
 3. Resolve polarity so the probability is FOR the proposition in ``statement``: the hedge
    qualifies what follows it ("it is unlikely that X", "what is unlikely is that X", "X is
    unlikely to V", "X may V"); a negative predicate ("will remain out of reach", "will not",
@@ -46,6 +49,8 @@ numbers <- pipeline).  Per sentence:
    the hedge-as-predicate it can ("A recession in 2027 is unlikely." -> "There will be a
    recession in 2027.") and takes the claim of the sentence before when a clause only
    judges it ("Its operator says it will ... I think that is very unlikely.").
+8. Merge what states one event twice in a paragraph, keeping the author's own
+   probability (:mod:`~forecasts.extraction.events`).
 
 Time grows in proportion to the text: no two quantified parts of a pattern can match the
 same characters (a run of spaces is taken whole, from where it starts), a pattern tried
@@ -67,8 +72,10 @@ from dataclasses import dataclass
 from forecasts.core import phrases
 from forecasts.extraction.confidence import confidence_score
 from forecasts.extraction.deadlines import ArticleEvents, article_events, deadline_find
+from forecasts.extraction.events import merge, replaces
 from forecasts.extraction.gate import statement_check
 from forecasts.extraction.hedges import CLAUSE_BREAK, Hedge, NonOverlapping, clause_spans, primary
+from forecasts.extraction.modals import modal_condition, modal_proposition, plain_modals
 from forecasts.extraction.numbers import (
     expectation_proposition,
     expectations,
@@ -168,11 +175,12 @@ def _hedges(text: str, start: int, end: int) -> list[Hedge]:
     found = NonOverlapping(stated_numbers(sentence, start))
     for hedge in expectations(sentence, start):
         found.add(hedge)
-    if not found.hedges:
+    modals = plain_modals(sentence, start)
+    if not found.hedges and not modals:
         return lexicon
     # A lexicon word inside a stated number ("80% likely", "put the odds of an unlikely
-    # upset at 10%") is part of it, not a hedge of its own.
-    for hedge in lexicon:
+    # upset at 10%") is part of it, not a hedge of its own; so is a modal.
+    for hedge in (*lexicon, *modals):
         found.add(hedge)
     return found.hedges
 
@@ -238,19 +246,20 @@ def run(text: str, published: dt.date) -> Extraction:
             key = phrases.normalize(candidate.statement)
             if key in seen:
                 # Pull-quotes repeat a sentence: keep the fuller one.
-                previous = candidates[seen[key]]
-                if len(candidate.quote) > len(previous.quote):
+                # (events.replaces: the author's own number first, then the fuller quote.)
+                if replaces(candidate, candidates[seen[key]]):
                     candidates[seen[key]] = candidate
                 continue
             duplicate = statements.extended(key)
             if duplicate is not None:
-                if len(candidate.quote) > len(candidates[duplicate].quote):
+                if replaces(candidate, candidates[duplicate]):
                     candidates[duplicate] = candidate
                 continue
             seen[key] = len(candidates)
             statements.add(key, len(candidates))
             candidates.append(candidate)
-    return Extraction(sorted(candidates, key=lambda c: c.start), skipped)
+    # One candidate per event in a paragraph (:mod:`~forecasts.extraction.events`).
+    return Extraction(merge(text, sorted(candidates, key=lambda c: c.start)), skipped)
 
 
 class _Statements:
@@ -330,7 +339,7 @@ def _candidate(
         tail = CLAUSE_BREAK.search(clause)
         content_end = g_start + tail.start() if tail else g_end
     content = text[g_start:content_end]
-    condition, main, _ = split_condition(content)
+    condition, main, main_at = split_condition(content)
     conditional = bool(condition)
     matched = text[hedge.start : hedge.end]
     doubts: tuple[str, ...] = ()  # reasons the frame was not read as a forecast
@@ -343,6 +352,11 @@ def _candidate(
         if found is None:
             doubts = ("the clause does not say what the number is the probability of",)
         proposition = main if found is None else found
+    elif hedge.kind == "modal":
+        split = modal_condition(content, hedge.start - g_start, (condition, main, main_at))
+        condition, main, main_at = split
+        at = hedge.start - g_start - main_at
+        proposition, doubts = modal_proposition(main, at, matched, hedge.phrase.text)
     elif hedge.kind == "expectation":
         proposition, doubt = expectation_proposition(main, matched)
         doubts = () if doubt is None else (doubt,)

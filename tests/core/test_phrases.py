@@ -152,7 +152,7 @@ def test_required_hedges_present_and_non_phrases_absent() -> None:
     ]
     missing = [key for key in required if key not in LEXICON]
     assert missing == []
-    for not_a_phrase in ("will", "will remain out of reach"):
+    for not_a_phrase in ("would", "will remain out of reach"):
         assert find(not_a_phrase) is None
         assert not_a_phrase not in LEXICON
 
@@ -457,7 +457,45 @@ def test_lookup_suggests_close_phrases() -> None:
 
 def test_estimate_unknown_raises() -> None:
     with pytest.raises(UnknownPhrase):
-        estimate("will")
+        estimate("would")
+
+
+# --------------------------------------------------------------------------------------
+# Plain modals (issue 18): house readings on the ICD 203 bands, never found by phrases_in
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "point", "band"),
+    [
+        ("will", "will", 0.85, (0.75, 0.95)),
+        ("should", "should", 0.70, (0.55, 0.80)),
+        ("is set to", "set to", 0.80, (0.65, 0.90)),
+        ("is on course to", "on course to", 0.70, (0.55, 0.80)),
+        ("is bound to", "bound to", 0.90, (0.80, 0.95)),
+    ],
+)
+def test_plain_modals_have_house_readings(
+    text: str, key: str, point: float, band: tuple[float, float]
+) -> None:
+    phrase = lookup(text)
+    assert phrase.text == key
+    assert (phrase.probability, phrase.low, phrase.high) == pytest.approx((point, *band))
+    assert phrase.scale == "House reading"
+    assert phrase.weak
+    assert "ICD 203" in phrase.citation
+
+
+def test_plain_modals_negate_to_their_complement() -> None:
+    assert estimate("will", negated=True).probability == pytest.approx(0.15)
+    assert find("will not") is not None
+    assert find("will not").probability == pytest.approx(0.15)  # type: ignore[union-attr]
+
+
+def test_phrases_in_never_finds_a_plain_modal() -> None:
+    sentence = "Prices will rise and wages should follow; rates are set to fall, bound to."
+    assert phrases_in(sentence) == []
+    assert [p.text for _, _, p in phrases_in("Prices will probably rise.")] == ["probably"]
 
 
 # --------------------------------------------------------------------------------------

@@ -78,6 +78,19 @@ FOUND = {
     "'Mr. ' repeated": ten_kb("Mr. ", "likely "),
     "'U.S. ' repeated": ten_kb("U.S. ", "likely "),
     "unclosed quotation marks": ten_kb("\u201c aaaa ", "likely "),
+    # Plain modals and the merging of events (issue 18).
+    "'will ' repeated": ten_kb("will ", "X "),
+    "'Aa will beat ' repeated": ten_kb("Aa will beat "),
+    "'Aa will win. ' repeated": ten_kb("Aa will win. "),
+    "spaces before 'will win'": ten_kb(" ", "Aa", "will win"),
+    "spaces before 'will beat'": ten_kb(" ", "Aa", "will beat Bb"),
+    "'thus ' repeated": ten_kb("thus ", "", "X will go"),
+    "'should ' repeated": ten_kb("should ", "X "),
+    "', when x' repeated": ten_kb(", when x", "The recession", ", should be mild"),
+    "'that will ' repeated": ten_kb("that will ", "The plant "),
+    "'says ' repeated": ten_kb("says ", "The IMF ", "growth will slow"),
+    "'we think ' repeated": ten_kb("we think ", "", "X will go"),
+    "'X will go: ' repeated": ten_kb("X will go: it is likely that Y will go; "),
 }
 
 
@@ -98,10 +111,12 @@ WORDS = [
     "probably", "will", "would", "may", "could", "is", "are", "there", "it", "that", "of",
     "the", "a", "to", "at", "has", "who", "not", "won't", "we", "I", "expect", "put", "gave",
     "if", "then", "with", "in", "within", "next", "year", "June", "poised", "still", "Aa",
-    "Mr.", "U.S.", "0", "7", "70%", "0.7", "30 per cent", "1 in 4", "50-50", "2026",
+    "Mr.", "U.S.", "should", "set", "bound", "beat", "win", "says", "think", "thus", "Bb",
+    "0", "7", "70%", "0.7", "30 per cent", "1 in 4", "50-50", "2026",
     ",", ";", ":", "-", "\u2013", "'", '"', "\u201c", "\u201d", "(", ")", ".", "!", "?",
 ]  # fmt: skip
-HEDGES = ["likely", "unlikely", "probably", "may", "could", "a 70% chance", "expect"]
+HEDGES = ["likely", "unlikely", "probably", "may", "could", "a 70% chance", "expect", "will",
+          "should", "is set to", "won't", "will beat"]  # fmt: skip
 WHITESPACE = [" ", " ", " ", "\t", "\u00a0", "\n", " \n"]
 words = st.lists(st.sampled_from(WORDS), min_size=1, max_size=12).map(" ".join)
 runs = st.one_of(st.sampled_from(WHITESPACE), words.map(lambda w: w + " "))

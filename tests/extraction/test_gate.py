@@ -179,7 +179,8 @@ def test_a_candidate_that_fails_the_gate_is_kept_back_with_the_reason(text, reas
     ],
 )
 def test_a_hedge_standing_as_the_predicate_is_rewritten_out(text, statement, phrase):
-    (candidate,) = candidates(text)
+    # (The plain "will" clause beside some of these is a candidate of its own: issue 18.)
+    (candidate,) = [c for c in candidates(text) if c.phrase == phrase]
     assert candidate.statement == statement
     assert candidate.kept_back == ""
     assert candidate.probability == phrases.estimate(phrase).probability

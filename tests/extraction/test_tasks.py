@@ -22,9 +22,9 @@ def source():
 
 
 def test_the_task_proposes_the_drafts_once(source):
-    assert "9 draft forecast(s) proposed" in source_extract.apply(args=[source.pk]).get()
+    assert "10 draft forecast(s) proposed" in source_extract.apply(args=[source.pk]).get()
     drafts = set(Forecast.objects.filter(source=source).values_list("pk", flat=True))
-    assert len(drafts) == 9
+    assert len(drafts) == 10
     assert "0 draft forecast(s) proposed" in source_extract.apply(args=[source.pk]).get()
     assert set(Forecast.objects.filter(source=source).values_list("pk", flat=True)) == drafts
 
