@@ -33,6 +33,9 @@ SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
 TEXT_PATTERN = r"^[^\x00]*$"
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=200)]
+# On the type, not the field: the field's max_length on an optional string reads
+# "Value should have at most 200 items after validation".
+SearchText = Annotated[str, StringConstraints(pattern=TEXT_PATTERN, max_length=200)]
 PublicStatus = Literal["open", "due", "resolved", "annulled"]
 # An optional query parameter is left out, never sent as null: keep null out of the schema.
 Absent = SkipJsonSchema[None]
@@ -93,10 +96,8 @@ class ForecastFilters(FilterSchema):
     resolve_by_before: Annotated[dt.date | Absent, FilterLookup("resolve_by__lte")] = Field(
         None, description="Deadline on or before this day (YYYY-MM-DD)."
     )
-    q: str | Absent = Field(
+    q: SearchText | Absent = Field(
         None,
-        max_length=200,
-        pattern=TEXT_PATTERN,
         description=(
             "Words to search the statements for: on PostgreSQL a full-text search by word "
             'stem ("quoted phrase", or, -word), elsewhere the text as a case-insensitive '

@@ -111,10 +111,9 @@ def _form_context(given: dict[str, str], choices: dict[str, FilterChoices]) -> d
 def _description(count: int, given: dict[str, str], choices: dict[str, FilterChoices]) -> str:
     """What the list shows, in words: "12 forecasts matching “recession”, tagged Economy,
     sorted by deadline, soonest first"."""
-    head = f"{count} forecast{'' if count == 1 else 's'}"
+    parts = []
     if "status" in given:
-        head += f" with status “{given['status']}”"
-    parts = [head]
+        parts.append(f"with status “{given['status']}”")
     if "q" in given:
         parts.append(f"matching “{given['q']}”")
     for name, words in (("tag", "tagged"), ("forecaster", "by"), ("source", "from")):
@@ -126,4 +125,4 @@ def _description(count: int, given: dict[str, str], choices: dict[str, FilterCho
         parts.append(f"due on or before {given['resolve_by_before']}")
     sort = given.get("sort", DEFAULT_SORT)
     parts.append(f"sorted by {SORT_LABELS[sort]}")
-    return ", ".join(parts) + "."
+    return f"{count} forecast{'' if count == 1 else 's'} " + ", ".join(parts) + "."
