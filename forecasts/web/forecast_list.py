@@ -45,7 +45,8 @@ SCOPE_FILTERS = {
 def forecast_list(request: HttpRequest) -> HttpResponse:
     # The form sends every field, the empty ones too: the list they ask for is at the
     # URL without them, the one to share and cache.
-    given = {name: value for name, value in request.GET.items() if value.strip()}
+    last = {name: request.GET.getlist(name)[-1] for name in request.GET}
+    given = {name: value for name, value in last.items() if value.strip()}
     if len(given) < len(request.GET):
         return HttpResponseRedirect(_url(request.path, given))
     filters_given = {name: value for name, value in given.items() if name in FILTER_PARAMS}
