@@ -25,7 +25,7 @@ def test_list_shows_every_seed_forecast_with_status_probability_deadline_outcome
     assert "65 %" in row
     assert "3 Nov 2020" in row
     assert "NO" in row
-    assert "13 forecasts, sorted by deadline, soonest first." in html
+    assert "13 forecasts sorted by deadline, soonest first." in html
 
 
 def test_list_filters_by_status(client, seeded):
