@@ -20,7 +20,8 @@ from typing import Any
 import pydantic
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -97,7 +98,7 @@ DATE_FIELDS = frozenset({"made_on", "resolve_by", "known_on"})
 def export_values(
     *, at: dt.datetime, filters: ForecastFilters
 ) -> QuerySet[Forecast, dict[str, Any]]:
-    """The matching forecasts' :data:`EXPORT_FIELDS`, in export order (deadline, then id).
+    """The matching forecasts' :data:`EXPORT_FIELDS`, in the filters' order.
 
     The one definition of what the export reads; the Python path reads it a chunk of ids
     at a time, the COPY path as one statement.
@@ -128,7 +129,11 @@ def _export_rows(
     ids = list(matching.values_list("pk", flat=True))
     for start in range(0, len(ids), EXPORT_CHUNK_ROWS):
         chunk = ids[start : start + EXPORT_CHUNK_ROWS]
-        for row in rows.filter(pk__in=chunk).values(*EXPORT_FIELDS):
+        # Read in any order, written in the matching ids' (the filters' sort).
+        chunk_rows = rows.filter(pk__in=chunk).values("pk", *EXPORT_FIELDS)
+        read = {row.pop("pk"): row for row in chunk_rows}
+        for pk in chunk:
+            row = read[pk]
             row["brier"] = brier(row["published_probability"], row["outcome"])
             yield row
 
@@ -251,7 +256,10 @@ def export_copy_sql(
     if bare:
         inner, inner_params = values.query.sql_with_params()
         return f"COPY ({inner}) TO STDOUT (FORMAT csv)", list(inner_params)
-    inner, inner_params = values.values("pk", *EXPORT_FIELDS).query.sql_with_params()
+    # Each row's place in the filters' order, numbered by the database: the order may
+    # read what the export does not select (a live score, a search rank).
+    numbered = values.annotate(position=Window(RowNumber(), order_by=filters.ordering()))
+    inner, inner_params = numbered.values("pk", *EXPORT_FIELDS, "position").query.sql_with_params()
     quote = connection.ops.quote_name
     read = {field: f"matching.{quote(field)}" for field in EXPORT_FIELDS}
     before, after = _page_url()
@@ -276,7 +284,7 @@ def export_copy_sql(
     # The inner query's ORDER BY keeps PostgreSQL from merging it into this one, which
     # would evaluate each of its per-row subqueries once per use here. Only names and
     # Django's compiled SQL are written into the text; every value is a parameter.
-    order = f"matching.{quote('resolve_by')}, matching.{quote('pk')}"
+    order = f"matching.{quote('position')}"
     columns = ", ".join(selected)
     query = f"SELECT {columns} FROM ({inner}) AS matching ORDER BY {order}"  # noqa: S608
     return f"COPY ({query}) TO STDOUT (FORMAT csv)", [*params, *inner_params]

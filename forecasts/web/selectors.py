@@ -12,11 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from forecasts.core.counts import PublishedTagListing, published_scope_count
 from forecasts.core.models import Forecast, ForecastQuerySet
-from forecasts.core.selectors import (
-    forecast_public_count,
-    forecast_public_list,
-    forecast_status_counts,
-)
+from forecasts.core.selectors import forecast_status_counts
 from forecasts.scores import maths
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.phrase_table import scope_phrases
@@ -58,16 +54,37 @@ def headline(*, at: dt.datetime) -> Headline:
     )
 
 
-def forecast_list_results(*, at: dt.datetime, status: str | None) -> IdsFirst[Forecast]:
-    """The public list (:func:`~forecasts.core.selectors.forecast_public_list`) to be paged
-    ids first and counted from the stored counts: a page reads its own rows, whatever
-    the number of forecasts. ``ValueError`` for an unknown status."""
-    matching = forecast_public_list(at=at, status=status)
-    return IdsFirst(
-        matching=matching,
-        rows=lambda ids: forecast_public_list(at=at).filter(pk__in=ids),
-        count=lambda: forecast_public_count(at=at, status=status),
+# The most forecasters, sources or tags a filter of the list offers to choose from: the
+# page stays small however many there are (the index pages list them all).
+FILTER_CHOICES = 200
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the list's filter by forecaster, source or tag offers: (key, name) pairs in
+    their index's order, and the name of the one chosen (None when none is chosen, or
+    when the key is no public one's)."""
+
+    options: list[tuple[str, str]]
+    chosen: str | None
+
+
+def filter_choices(kind: str, *, chosen: str | None) -> FilterChoices:
+    """The public forecasters, sources or tags (:func:`~forecasts.scores.scopes.public_scopes`)
+    to filter the list by: one query, and one more when one is chosen (its name, and its
+    place among the options when it is beyond the first :data:`FILTER_CHOICES`)."""
+    spec = scope_model(kind)
+    public = public_scopes(kind).order_by(*SCOPE_INDEX_ORDER[kind])
+    options: list[tuple[str, str]] = list(
+        public.values_list(spec.key_field, spec.name_field)[:FILTER_CHOICES]
     )
+    name = None
+    if chosen is not None:
+        found = public.filter(**{spec.key_field: chosen}).values_list(spec.name_field, flat=True)
+        name = found.first()
+        if name is not None and (chosen, name) not in options:
+            options.insert(0, (chosen, name))
+    return FilterChoices(options=options, chosen=name)
 
 
 @dataclass(frozen=True)

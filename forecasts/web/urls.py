@@ -1,6 +1,6 @@
 from django.urls import path
 
-from forecasts.web import method, views
+from forecasts.web import forecast_list, method, views
 
 # Included by forecasts/urls.py under the "forecasts" namespace.
 urlpatterns = [
@@ -12,7 +12,7 @@ urlpatterns = [
     path("forecasters/<slug:slug>/", views.forecaster_detail, name="forecaster"),
     path("sources/<slug:key>/", views.source_detail, name="source"),
     path("tags/<slug:slug>/", views.tag_detail, name="tag"),
-    path("forecasts/", views.forecast_list, name="list"),
+    path("forecasts/", forecast_list.forecast_list, name="list"),
     path("forecasts/<slug:slug>/", views.forecast_detail, name="detail"),
     path("scores/", views.scores, name="scores"),
     path("method/", method.method, name="method"),

@@ -9,10 +9,9 @@ from django.views.decorators.http import require_safe
 
 from forecasts.core import selectors as core_selectors
 from forecasts.core.ledger.selectors import ledger_forecast_history
-from forecasts.core.models import Status
 from forecasts.scores import boards
 from forecasts.scores.additive import SHRINK_PSEUDOCOUNT
-from forecasts.scores.forecast import forecast_score, published_brier
+from forecasts.scores.forecast import forecast_score
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.phrase_table import scorecard_phrases
 from forecasts.scores.ranking import is_ranked, min_resolved
@@ -25,7 +24,6 @@ from forecasts.web.pagination import (
     PAGE_SIZE,
     Window,
     checked_page,
-    numbered_page,
     page_number,
     page_offset,
 )
@@ -35,32 +33,6 @@ logger = logging.getLogger(__name__)
 # The query parameters a board page reads (_board_options); each cached view names
 # those it reads, and no other makes a page of its own (caching.cached_public_page).
 BOARD_PARAMS = ("sort", "tag", "period")
-
-
-@require_safe
-@cached_public_page(params=("status", "page"))
-def forecast_list(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    now = timezone.now()
-    try:
-        listed = page_selectors.forecast_list_results(at=now, status=status or None)
-        number = page_number(request.GET.get("page"))
-        page = numbered_page(listed, number=number, per_page=PAGE_SIZE)
-    except ValueError as exc:
-        return render(
-            request,
-            "forecasts/forecast_list.html",
-            _list_context(status, error=str(exc)),
-            status=400,
-        )
-    for forecast in page.object_list:
-        forecast.brier = published_brier(forecast)
-    return render(request, "forecasts/forecast_list.html", _list_context(status, page=page))
-
-
-def _list_context(status: str, **extra: object) -> dict[str, object]:
-    choices = [(value, Status(value).label) for value in core_selectors.PUBLIC_STATUSES]
-    return {"status": status, "status_choices": choices, **extra}
 
 
 @require_safe

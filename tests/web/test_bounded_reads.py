@@ -84,6 +84,12 @@ PAGES = [
     "/api/forecasts?limit=20&status=due",
     "/api/forecasts?limit=20&offset=20&status=resolved",
     "/api/forecasts?limit=20&tag=topic",
+    # Searched, filtered and sorted (issue 17, 3): the filters' choices are a LIMIT each.
+    "/forecasts/?q=happens&tag=topic&sort=-brier",
+    "/forecasts/?forecaster=pundit&source=article&status=resolved&sort=brier",
+    "/forecasts/?sort=probability&page=2",
+    "/forecasts/?sort=-made&resolve_by_after=2025-09-01",
+    "/api/forecasts?limit=20&q=happens&sort=-probability&forecaster=pundit",
 ]
 
 

@@ -101,6 +101,10 @@ def test_while_one_request_renders_a_changed_page_others_get_the_previous_versio
             "/leaderboards/forecasters/?sort=brier&page=1",
         ),
         ("/forecasts/?status=due&junk=2", "/forecasts/?status=due"),
+        (
+            "/forecasts/?sort=-brier&utm_source=feed&q=Trump&tag=north-korea",
+            "/forecasts/?tag=north-korea&q=Trump&sort=-brier",
+        ),
         ("/api/forecasts?limit=5&junk=3", "/api/forecasts?limit=5"),
     ],
 )
@@ -126,3 +130,6 @@ def test_a_parameter_a_page_reads_still_makes_its_own_page(client, seeded):
     assert filtered != everything
     resolved = client.get("/forecasts/?status=resolved").content.decode()
     assert resolved != client.get("/forecasts/").content.decode()
+    for read in ("q=Trump", "sort=-deadline", "tag=north-korea", "resolve_by_after=2020-01-01"):
+        assert client.get(f"/forecasts/?{read}").content.decode() != resolved, read
+        assert client.get(f"/forecasts/?status=resolved&{read}").content.decode() != resolved
