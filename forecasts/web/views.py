@@ -1,6 +1,7 @@
 """Public pages: thin adapters over selectors."""
 
 import logging
+from dataclasses import dataclass
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,7 +18,8 @@ from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.phrase_table import scorecard_phrases
 from forecasts.scores.ranking import is_ranked, min_resolved
 from forecasts.scores.scopes import scope_model
-from forecasts.scores.selectors import scope_history, scoreboard
+from forecasts.scores.selectors import scope_history, score_changes, scoreboard
+from forecasts.scores.sums import scope_probability_count
 from forecasts.web import charts
 from forecasts.web import selectors as page_selectors
 from forecasts.web.caching import cached_public_page
@@ -89,17 +91,53 @@ def forecast_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @cached_public_page(params=())
 def scores(request: HttpRequest) -> HttpResponse:
     sort, filters = "rank", boards.BoardFilters()
+    board = scoreboard()
     return render(
         request,
         "forecasts/scores.html",
         {
-            "scoreboard": scoreboard(),
+            "scoreboard": board,
+            "changes": score_changes(board.history),
+            "murphy": _murphy_reading(board.overall),
             "boards": [
                 _board_context(name, sort, filters, limit=TOP_ROWS)
                 for name in ("forecasters", "sources", "tags")
             ],
             **_filter_context(sort, filters),
         },
+    )
+
+
+@dataclass(frozen=True)
+class MurphyReading:
+    """The Murphy decomposition with what a reader needs to make sense of it."""
+
+    reliability: float
+    resolution: float
+    uncertainty: float
+    brier: float
+    resolved: int
+    groups: int  # distinct probabilities: the decomposition's groups
+
+    @property
+    def pure_groups(self) -> bool:
+        """True when every group's outcomes were all the same (resolution equals
+        uncertainty): then reliability is the Brier score itself and the split says
+        nothing about calibration, which is what a handful of forecasts at each
+        probability gives."""
+        return abs(self.resolution - self.uncertainty) < 1e-9
+
+
+def _murphy_reading(overall: ScoreSnapshot | None) -> MurphyReading | None:
+    if overall is None or not overall.resolved_count or not overall.murphy:
+        return None
+    return MurphyReading(
+        reliability=overall.murphy["reliability"],
+        resolution=overall.murphy["resolution"],
+        uncertainty=overall.murphy["uncertainty"],
+        brier=overall.brier or 0.0,
+        resolved=overall.resolved_count,
+        groups=scope_probability_count(kind=ScopeKind.ALL, scope_id=0),
     )
 
 
@@ -152,7 +190,7 @@ def _board_context(
     return {
         "name": name,
         "board": board,
-        "rows": _with_sparklines(board.ranked_rows),
+        "rows": _with_sparklines(board.ranked_rows, sort=sort, offset=offset),
         "too_few": board.too_few_rows,
         "caption": caption,
         "label": label,
@@ -344,7 +382,10 @@ def _scope_context(page: page_selectors.ScopePage, kind: ScopeKind) -> dict[str,
 
 
 def _with_sparklines(
-    rows: list[boards.BoardRow],
-) -> list[tuple[boards.BoardRow, charts.Chart]]:
+    rows: list[boards.BoardRow], *, sort: str, offset: int
+) -> list[tuple[int, boards.BoardRow, charts.Chart]]:
+    """Each ranked row with its place in the board's order (equal values share a place,
+    "1, 2, 2, 4", counted from the page's first row) and its sparkline."""
     sparks = charts.brier_sparklines([(row.name, row.history) for row in rows])
-    return list(zip(rows, sparks, strict=True))
+    places = boards.board_places(rows, sort=sort, offset=offset)
+    return list(zip(places, rows, sparks, strict=True))
