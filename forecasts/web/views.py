@@ -13,6 +13,7 @@ from forecasts.core.ledger.selectors import ledger_forecast_history
 from forecasts.core.models import Status
 from forecasts.scores import boards
 from forecasts.scores.additive import SHRINK_PSEUDOCOUNT
+from forecasts.scores.filtered import filtered_scores
 from forecasts.scores.forecast import forecast_score, published_brier
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.phrase_table import scorecard_phrases
@@ -221,9 +222,8 @@ def scorecard(request: HttpRequest) -> HttpResponse:
         return _bad_request(request, str(exc))
     now = timezone.now()
     headline = page_selectors.headline(at=now)
-    history = scope_history(ScopeKind.ALL, 0)
-    scored = (
-        boards.filtered_snapshots(
+    filtered = (
+        filtered_scores(
             filters,
             today=timezone.localdate(now),
             kinds=[BOARDS[name][0] for name in SCORECARD_BOARDS],
@@ -231,28 +231,58 @@ def scorecard(request: HttpRequest) -> HttpResponse:
         if filters.active
         else None
     )
+    # What the headline, the charts and the phrase table show: the forecasts the filters
+    # keep, or everything.
+    overall = filtered.overall if filtered else headline.overall
+    scored = filtered.scored if filtered else None
+    scope_name = _filter_name(filters) if filtered else "everything"
+    if filtered:
+        calibration = (
+            charts.calibration_chart_of(overall.calibration, name=scope_name)
+            if overall.resolved_count
+            else None
+        )
+        history = charts.snapshot_history_chart(
+            filtered.history, name=f"{scope_name}, by the month the outcome became known"
+        )
+    else:
+        calibration = (
+            charts.snapshot_calibration_chart(overall, name=scope_name)
+            if overall and overall.resolved_count
+            else None
+        )
+        history = charts.snapshot_history_chart(scope_history(ScopeKind.ALL, 0), name=scope_name)
     return render(
         request,
         "forecasts/scorecard.html",
         {
             "headline": headline,
-            "calibration_chart": charts.snapshot_calibration_chart(
-                headline.overall, name="everything"
-            )
-            if headline.overall
-            else None,
-            "history_chart": charts.snapshot_history_chart(history, name="everything"),
+            "overall": overall,
+            "calibration_chart": calibration,
+            "history_chart": history,
             "boards": [
                 _board_context(name, sort, filters, limit=TOP_ROWS, scored=scored)
                 for name in SCORECARD_BOARDS
             ],
             **_filter_context(sort, filters),
-            "phrases": scorecard_phrases(headline.overall),
+            "phrases": scorecard_phrases(overall),
             "awaiting_verdict": core_selectors.awaiting_verdict(at=now),
             "coming_due": core_selectors.coming_due(at=now),
             "recently_resolved": core_selectors.latest_outcomes(),
         },
     )
+
+
+def _filter_name(filters: boards.BoardFilters) -> str:
+    """The filtered forecasts in a few words, for a chart's title."""
+    parts = []
+    if filters.tag:
+        parts.append(f"tagged “{filters.tag.name}”")
+    if filters.period == "12m":
+        parts.append("known in the last 12 months")
+    elif filters.period != "all":
+        parts.append(f"known in {filters.period}")
+    return "forecasts " + ", ".join(parts)
 
 
 @require_safe
