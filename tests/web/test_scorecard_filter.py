@@ -202,7 +202,7 @@ def test_a_period_starting_inside_a_month_counts_only_its_days(client, seeded_on
         ("2020-11-30", 3),
         ("2021-01-31", 7),
     ]
-    assert "outcome known in the last 12 months (21 Oct 2020 to 20 Oct 2021)" in text
+    assert "Filtered by outcome known in the last 12 months (21 Oct 2020 to 20 Oct 2021)." in text
 
 
 def test_a_filter_nothing_matches_says_so(client, seeded_on):

@@ -130,8 +130,8 @@ def test_the_seeds_murphy_numbers_are_right_and_explained(client, seeded, time_m
     text = " ".join(text.split())
     assert "reliability 0.2100 − resolution 0.2400 + uncertainty 0.2400 = Brier 0.2100" in text
     groups = len({p for p, _ in rows})
-    assert f"the 10 resolved forecasts gave {groups} different probabilities" in text
-    assert "reliability then equals the Brier score and resolution equals uncertainty" in text
+    assert f"The 10 resolved forecasts gave {groups} different probabilities" in text
+    assert "so reliability equals the Brier score and resolution equals uncertainty" in text
 
 
 def test_a_ranked_board_leads_with_place_and_ranking_score_then_the_name(client, seeded):

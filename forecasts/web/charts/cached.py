@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from forecasts.scores.models import ScoreSnapshot
 
 # Bump when the drawing code changes, so cached charts are redrawn.
-CHART_VERSION: Final = 1
+CHART_VERSION: Final = 2
 # Keys change with the data, so entries never go stale; they only age out.
 CHART_CACHE_SECONDS: Final = 30 * 24 * 3600
 
