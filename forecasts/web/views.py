@@ -89,9 +89,14 @@ def forecast_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@cached_public_page(params=())
+@cached_public_page(params=("sort",))
 def scores(request: HttpRequest) -> HttpResponse:
-    sort, filters = "rank", boards.BoardFilters()
+    # Its boards' column headings sort them, as on the scorecard; they are not filtered.
+    try:
+        sort = boards.board_sort_check(request.GET.get("sort", "rank"))
+    except ValueError as exc:
+        return _bad_request(request, str(exc))
+    filters = boards.BoardFilters()
     board = scoreboard()
     return render(
         request,
@@ -235,23 +240,18 @@ def scorecard(request: HttpRequest) -> HttpResponse:
     # keep, or everything.
     overall = filtered.overall if filtered else headline.overall
     scored = filtered.scored if filtered else None
-    scope_name = _filter_name(filters) if filtered else "everything"
+    calibration: charts.Chart | None = None
     if filtered:
-        calibration = (
-            charts.calibration_chart_of(overall.calibration, name=scope_name)
-            if overall.resolved_count
-            else None
-        )
+        scope_name = _filter_name(filters)
+        if filtered.overall.resolved_count:
+            calibration = charts.calibration_chart_of(filtered.overall.calibration, name=scope_name)
         history = charts.snapshot_history_chart(
             filtered.history, name=f"{scope_name}, by the month the outcome became known"
         )
     else:
-        calibration = (
-            charts.snapshot_calibration_chart(overall, name=scope_name)
-            if overall and overall.resolved_count
-            else None
-        )
-        history = charts.snapshot_history_chart(scope_history(ScopeKind.ALL, 0), name=scope_name)
+        if overall and overall.resolved_count:
+            calibration = charts.snapshot_calibration_chart(overall, name="everything")
+        history = charts.snapshot_history_chart(scope_history(ScopeKind.ALL, 0), name="everything")
     return render(
         request,
         "forecasts/scorecard.html",

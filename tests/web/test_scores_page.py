@@ -152,3 +152,13 @@ def test_a_ranked_board_leads_with_place_and_ranking_score_then_the_name(client,
         assert first[3] == str(overall_board.resolved_count), url
         # The name is the header kept in view on a phone (site.css).
         assert '<th scope="col" class="name">Forecaster</th>' in table
+
+
+def test_the_scores_pages_column_headings_sort_its_boards(client, seeded):
+    score_services.scores_snapshot(as_of=LOADED)
+    html = client.get("/scores/").content.decode()
+    assert 'href="?sort=resolved"' in html
+    assert client.get("/scores/?sort=resolved").status_code == 200
+    refused = client.get("/scores/?sort=sideways")
+    assert refused.status_code == 400
+    assert "Unknown sort 'sideways'" in unescape(refused.content.decode())
