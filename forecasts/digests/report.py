@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from forecasts.core.models import Forecast, Resolution
 from forecasts.core.selectors import estimates_in_order, forecasts_to_review
-from forecasts.digests.periods import Period
+from forecasts.digests.periods import WEEKLY, Period
 from forecasts.scores.forecast import brier as forecast_brier
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.ranking import is_ranked, min_resolved
@@ -39,6 +39,7 @@ class DigestForecast:
     evidence_url: str = ""
     evidence_note: str = ""
     brier: float | None = None
+    known_on: dt.date | None = None  # when the outcome became known (resolved ones)
 
     @property
     def path(self) -> str:
@@ -66,7 +67,22 @@ class ScoreChange:
 
 
 @dataclass(frozen=True)
+class Overall:
+    """Everything's scores at the end of the period (its latest snapshot by then)."""
+
+    brier: float
+    resolved: int
+
+
+@dataclass(frozen=True)
 class DigestReport:
+    """A period's news. ``resolved`` holds the outcomes recorded in the period that became
+    known in it or in the period before (a reviewer records an outcome a few days after
+    it is reported); ``recorded_late`` the outcomes recorded in it that were known before
+    that (a historical import, a backlog cleared), listed apart with their dates, never as
+    the period's news. ``fell_due`` are the forecasts whose deadline fell in the period;
+    the summary line counts them."""
+
     period: Period
     next_period: Period
     new: list[DigestForecast] = field(default_factory=list)
@@ -74,6 +90,9 @@ class DigestReport:
     score_changes: list[ScoreChange] = field(default_factory=list)
     due_next: list[DigestForecast] = field(default_factory=list)
     review_queue: list[DigestForecast] = field(default_factory=list)
+    recorded_late: list[DigestForecast] = field(default_factory=list)
+    fell_due: list[DigestForecast] = field(default_factory=list)
+    overall: Overall | None = None
     # Items left out of each section by digest_trim (section name -> how many).
     omitted: dict[str, int] = field(default_factory=dict)
 
@@ -82,10 +101,53 @@ class DigestReport:
         return min_resolved()
 
     @property
+    def news_since(self) -> dt.date:
+        return news_since(self.period)
+
+    def count(self, section: str) -> int:
+        """How many items a section has, those digest_trim left out included."""
+        return len(getattr(self, section)) + self.omitted.get(section, 0)
+
+    @property
+    def summary(self) -> str:
+        """The digest's first line: what the period brought, in counts."""
+        resolved, due, new = self.count("resolved"), len(self.fell_due), self.count("new")
+        parts = [
+            f"{resolved} outcome{'s' if resolved != 1 else ''} became known",
+            f"{due} forecast{'s' if due != 1 else ''} reached {'its' if due == 1 else 'their'}"
+            " deadline",
+            f"{new} new forecast{'s' if new != 1 else ''}",
+        ]
+        late = self.count("recorded_late")
+        if late:
+            parts.append(f"{late} older outcome{'s' if late != 1 else ''} newly recorded")
+        line = f"This {self.period.unit}: " + ", ".join(parts) + "."
+        if self.overall is not None:
+            line += (
+                f" Brier {self.overall.brier:.3f} over all {self.overall.resolved} resolved"
+                f" forecast{'s' if self.overall.resolved != 1 else ''}."
+            )
+        return line
+
+    @property
     def empty(self) -> bool:
         return not (
-            self.new or self.resolved or self.score_changes or self.due_next or self.review_queue
+            self.new
+            or self.resolved
+            or self.recorded_late
+            or self.score_changes
+            or self.due_next
+            or self.review_queue
         )
+
+
+def news_since(period: Period) -> dt.date:
+    """The first day of the period before ``period``: an outcome recorded in ``period`` is
+    its news when it became known from then on."""
+    day_before = period.first_day - dt.timedelta(days=1)
+    if period.cadence == WEEKLY:
+        return day_before - dt.timedelta(days=day_before.weekday())
+    return day_before.replace(day=1)
 
 
 def _digest_forecast(forecast: Forecast, resolution: Resolution | None = None) -> DigestForecast:
@@ -103,6 +165,7 @@ def _digest_forecast(forecast: Forecast, resolution: Resolution | None = None) -
         evidence_url=resolution.evidence_url if resolution else "",
         evidence_note=resolution.evidence_note if resolution else "",
         brier=forecast_brier(probability, resolution.outcome if resolution else None),
+        known_on=resolution.known_on if resolution else None,
     )
 
 
@@ -143,14 +206,57 @@ def digest_period_report(*, period: Period, next_period: Period) -> DigestReport
         .prefetch_related(*_with_details())
         .order_by("resolve_by", "pk")
     )
+    fell_due = (
+        Forecast.objects.published()
+        .filter(resolve_by__gte=period.first_day, resolve_by__lte=period.last_day)
+        .select_related("forecaster")
+        .prefetch_related("tags")
+        .order_by("resolve_by", "pk")
+    )
+    recorded = [_digest_forecast(row.forecast, row) for row in resolutions]
+    since = news_since(period)
     return DigestReport(
         period=period,
         next_period=next_period,
         new=[_digest_forecast(forecast) for forecast in new],
-        resolved=[_digest_forecast(row.forecast, row) for row in resolutions],
+        resolved=[item for item in recorded if item.known_on and item.known_on >= since],
+        recorded_late=sorted(
+            (item for item in recorded if item.known_on and item.known_on < since),
+            key=lambda item: (item.known_on, item.slug),
+        ),
         score_changes=_score_changes(period),
         due_next=[_digest_forecast(forecast) for forecast in due_next],
+        fell_due=[_due_forecast(forecast) for forecast in fell_due],
+        overall=_overall(period),
     )
+
+
+def _due_forecast(forecast: Forecast) -> DigestForecast:
+    """A forecast the summary line counts: what a subscriber's filters need, no estimate."""
+    return DigestForecast(
+        slug=forecast.slug,
+        statement=forecast.statement,
+        forecaster_id=forecast.forecaster_id,
+        forecaster=forecast.forecaster.name,
+        tag_ids=frozenset(tag.pk for tag in forecast.tags.all()),
+        probability=None,
+        resolve_by=forecast.resolve_by,
+    )
+
+
+def _overall(period: Period) -> Overall | None:
+    """Everything's Brier score by the end of the period, from its latest snapshot then."""
+    latest = (
+        ScoreSnapshot.objects.filter(
+            scope_kind=ScopeKind.ALL, as_of__lte=period.last_day, resolved_count__gt=0
+        )
+        .order_by("-as_of")
+        .values_list("brier", "resolved_count")
+        .first()
+    )
+    if latest is None or latest[0] is None:
+        return None
+    return Overall(brier=latest[0], resolved=latest[1])
 
 
 def _score_changes(period: Period) -> list[ScoreChange]:
@@ -221,7 +327,8 @@ def digest_filter(
         return item.forecaster_id in forecaster_ids or bool(item.tag_ids & tag_ids)
 
     resolved = [item for item in report.resolved if wanted(item)]
-    scored = forecaster_ids | {item.forecaster_id for item in resolved}
+    late = [item for item in report.recorded_late if wanted(item)]
+    scored = forecaster_ids | {item.forecaster_id for item in [*resolved, *late]}
     return DigestReport(
         period=report.period,
         next_period=report.next_period,
@@ -229,10 +336,13 @@ def digest_filter(
         resolved=resolved,
         score_changes=[c for c in report.score_changes if c.forecaster_id in scored],
         due_next=[item for item in report.due_next if wanted(item)],
+        recorded_late=late,
+        fell_due=[item for item in report.fell_due if wanted(item)],
+        overall=report.overall,
     )
 
 
-SECTIONS = ("review_queue", "resolved", "new", "score_changes", "due_next")
+SECTIONS = ("review_queue", "resolved", "new", "score_changes", "due_next", "recorded_late")
 
 
 def digest_trim(report: DigestReport, *, limit: int) -> DigestReport:

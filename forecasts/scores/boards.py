@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from forecasts.core.models import Resolution, Tag
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
-from forecasts.scores.ranking import is_ranked, min_resolved
+from forecasts.scores.ranking import competition_ranks, is_ranked, min_resolved
 from forecasts.scores.scopes import public_scope_counts, public_scopes, scope_model, scopes_named
 from forecasts.scores.sums import period_sums, snapshot_from_sums
 
@@ -270,6 +270,17 @@ def leaderboard(
         for s in page
     ]
     return Board(rows=rows, total=total, ranked_total=ranked_total)
+
+
+def board_places(rows: Sequence[BoardRow], *, sort: str, offset: int = 0) -> list[int]:
+    """The places of a page of ranked rows, in the order ``sort`` put them: rows with the
+    same value share a place ("1, 2, 2, 4"), counted on from ``offset``."""
+    attribute, descending, _ = LEADERBOARD_SORTS[sort]
+    values = []
+    for row in rows:
+        value = float(getattr(row.snapshot, attribute) or 0)
+        values.append(-value if descending else value)
+    return [offset + place for place in competition_ranks(values)]
 
 
 def filtered_snapshots(

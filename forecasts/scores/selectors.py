@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -17,6 +18,20 @@ class Scoreboard:
     as_of: dt.date | None
     overall: ScoreSnapshot | None
     history: list[ScoreSnapshot]
+
+
+def score_changes(history: Sequence[ScoreSnapshot]) -> list[ScoreSnapshot]:
+    """The snapshots (oldest first) on which the scores changed: the first, each whose
+    resolved count, Brier or skill differs from the one before, and the latest. A weekly
+    history of years is mostly the same row again; these are the ones worth reading."""
+    kept: list[ScoreSnapshot] = []
+    previous: tuple[object, ...] | None = None
+    for index, snapshot in enumerate(history):
+        values = (snapshot.resolved_count, snapshot.brier, snapshot.skill_vs_coin)
+        if values != previous or index == len(history) - 1:
+            kept.append(snapshot)
+        previous = values
+    return kept
 
 
 def scoreboard() -> Scoreboard:

@@ -158,6 +158,13 @@ def scope_phrase_table(*, kind: str, scope_id: int) -> list[PhraseCalibration]:
     )
 
 
+def scope_probability_count(*, kind: str, scope_id: int) -> int:
+    """How many different probabilities a scope's scored forecasts were published at: the
+    groups its Murphy decomposition is taken over. One query of its tally."""
+    rows = ScoreTally.objects.filter(scope_kind=kind, scope_id=scope_id, resolved_count__gt=0)
+    return rows.values("probability").distinct().count()
+
+
 def period_sums(
     *,
     tag_id: int | None,

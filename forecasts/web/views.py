@@ -1,6 +1,7 @@
 """Public pages: thin adapters over selectors."""
 
 import logging
+from dataclasses import dataclass
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -11,12 +12,14 @@ from forecasts.core import selectors as core_selectors
 from forecasts.core.ledger.selectors import ledger_forecast_history
 from forecasts.scores import boards
 from forecasts.scores.additive import SHRINK_PSEUDOCOUNT
+from forecasts.scores.filtered import filtered_scores
 from forecasts.scores.forecast import forecast_score
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.phrase_table import scorecard_phrases
 from forecasts.scores.ranking import is_ranked, min_resolved
 from forecasts.scores.scopes import scope_model
-from forecasts.scores.selectors import scope_history, scoreboard
+from forecasts.scores.selectors import scope_history, score_changes, scoreboard
+from forecasts.scores.sums import scope_probability_count
 from forecasts.web import charts
 from forecasts.web import selectors as page_selectors
 from forecasts.web.caching import cached_public_page
@@ -58,20 +61,61 @@ def forecast_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@cached_public_page(params=())
+@cached_public_page(params=("sort",))
 def scores(request: HttpRequest) -> HttpResponse:
-    sort, filters = "rank", boards.BoardFilters()
+    # Its boards' column headings sort them, as on the scorecard; they are not filtered.
+    try:
+        sort = boards.board_sort_check(request.GET.get("sort", "rank"))
+    except ValueError as exc:
+        return _bad_request(request, str(exc))
+    filters = boards.BoardFilters()
+    board = scoreboard()
     return render(
         request,
         "forecasts/scores.html",
         {
-            "scoreboard": scoreboard(),
+            "scoreboard": board,
+            "changes": score_changes(board.history),
+            "murphy": _murphy_reading(board.overall),
             "boards": [
                 _board_context(name, sort, filters, limit=TOP_ROWS)
                 for name in ("forecasters", "sources", "tags")
             ],
             **_filter_context(sort, filters),
         },
+    )
+
+
+@dataclass(frozen=True)
+class MurphyReading:
+    """The Murphy decomposition with what a reader needs to make sense of it."""
+
+    reliability: float
+    resolution: float
+    uncertainty: float
+    brier: float
+    resolved: int
+    groups: int  # distinct probabilities: the decomposition's groups
+
+    @property
+    def pure_groups(self) -> bool:
+        """True when every group's outcomes were all the same (resolution equals
+        uncertainty): then reliability is the Brier score itself and the split says
+        nothing about calibration, which is what a handful of forecasts at each
+        probability gives."""
+        return abs(self.resolution - self.uncertainty) < 1e-9
+
+
+def _murphy_reading(overall: ScoreSnapshot | None) -> MurphyReading | None:
+    if overall is None or not overall.resolved_count or not overall.murphy:
+        return None
+    return MurphyReading(
+        reliability=overall.murphy["reliability"],
+        resolution=overall.murphy["resolution"],
+        uncertainty=overall.murphy["uncertainty"],
+        brier=overall.brier or 0.0,
+        resolved=overall.resolved_count,
+        groups=scope_probability_count(kind=ScopeKind.ALL, scope_id=0),
     )
 
 
@@ -124,7 +168,7 @@ def _board_context(
     return {
         "name": name,
         "board": board,
-        "rows": _with_sparklines(board.ranked_rows),
+        "rows": _with_sparklines(board.ranked_rows, sort=sort, offset=offset),
         "too_few": board.too_few_rows,
         "caption": caption,
         "label": label,
@@ -155,9 +199,8 @@ def scorecard(request: HttpRequest) -> HttpResponse:
         return _bad_request(request, str(exc))
     now = timezone.now()
     headline = page_selectors.headline(at=now)
-    history = scope_history(ScopeKind.ALL, 0)
-    scored = (
-        boards.filtered_snapshots(
+    filtered = (
+        filtered_scores(
             filters,
             today=timezone.localdate(now),
             kinds=[BOARDS[name][0] for name in SCORECARD_BOARDS],
@@ -165,28 +208,53 @@ def scorecard(request: HttpRequest) -> HttpResponse:
         if filters.active
         else None
     )
+    # What the headline, the charts and the phrase table show: the forecasts the filters
+    # keep, or everything.
+    overall = filtered.overall if filtered else headline.overall
+    scored = filtered.scored if filtered else None
+    calibration: charts.Chart | None = None
+    if filtered:
+        scope_name = _filter_name(filters)
+        if filtered.overall.resolved_count:
+            calibration = charts.calibration_chart_of(filtered.overall.calibration, name=scope_name)
+        history = charts.snapshot_history_chart(
+            filtered.history, name=f"{scope_name}, by the month the outcome became known"
+        )
+    else:
+        if overall and overall.resolved_count:
+            calibration = charts.snapshot_calibration_chart(overall, name="everything")
+        history = charts.snapshot_history_chart(scope_history(ScopeKind.ALL, 0), name="everything")
     return render(
         request,
         "forecasts/scorecard.html",
         {
             "headline": headline,
-            "calibration_chart": charts.snapshot_calibration_chart(
-                headline.overall, name="everything"
-            )
-            if headline.overall
-            else None,
-            "history_chart": charts.snapshot_history_chart(history, name="everything"),
+            "overall": overall,
+            "calibration_chart": calibration,
+            "history_chart": history,
             "boards": [
                 _board_context(name, sort, filters, limit=TOP_ROWS, scored=scored)
                 for name in SCORECARD_BOARDS
             ],
             **_filter_context(sort, filters),
-            "phrases": scorecard_phrases(headline.overall),
+            "phrases": scorecard_phrases(overall),
             "awaiting_verdict": core_selectors.awaiting_verdict(at=now),
             "coming_due": core_selectors.coming_due(at=now),
             "recently_resolved": core_selectors.latest_outcomes(),
         },
     )
+
+
+def _filter_name(filters: boards.BoardFilters) -> str:
+    """The filtered forecasts in a few words, for a chart's title."""
+    parts = []
+    if filters.tag:
+        parts.append(f"tagged “{filters.tag.name}”")
+    if filters.period == "12m":
+        parts.append("known in the last 12 months")
+    elif filters.period != "all":
+        parts.append(f"known in {filters.period}")
+    return "forecasts " + ", ".join(parts)
 
 
 @require_safe
@@ -316,7 +384,10 @@ def _scope_context(page: page_selectors.ScopePage, kind: ScopeKind) -> dict[str,
 
 
 def _with_sparklines(
-    rows: list[boards.BoardRow],
-) -> list[tuple[boards.BoardRow, charts.Chart]]:
+    rows: list[boards.BoardRow], *, sort: str, offset: int
+) -> list[tuple[int, boards.BoardRow, charts.Chart]]:
+    """Each ranked row with its place in the board's order (equal values share a place,
+    "1, 2, 2, 4", counted from the page's first row) and its sparkline."""
     sparks = charts.brier_sparklines([(row.name, row.history) for row in rows])
-    return list(zip(rows, sparks, strict=True))
+    places = boards.board_places(rows, sort=sort, offset=offset)
+    return list(zip(places, rows, sparks, strict=True))

@@ -69,6 +69,10 @@ def _add(count: int, *, start: int) -> None:
 
 PAGES = [
     "/",
+    # A filtered scorecard: its headline, charts and boards from the stored sums (issue 17).
+    "/?tag=topic",
+    "/?tag=topic&period=2025",
+    "/?period=12m",
     "/forecasts/",
     "/forecasts/?status=due",
     "/forecasts/?status=open",

@@ -108,11 +108,15 @@ def test_reader_filters_the_leaderboards_without_javascript(browser, live_server
     page.get_by_label("Resolved in").select_option("2020")
     page.get_by_label("Sort by").select_option("brier")
     page.get_by_role("button", name="Show").click()
-    page.wait_for_url("**/?tag=&period=2020&sort=brier")
+    page.wait_for_url("**/?tag=&period=2020&sort=brier#filtered")
     # Ranked, or listed as too few to rank in 2020: either way on the forecasters' board.
     boards = " ".join(page.locator("table.scores").all_inner_texts())
     assert "Unnamed analyst (seed article)" in boards
-    assert "whose outcome became known between 1 Jan 2020 and 31 Dec 2020" in page.content()
+    # The reader lands at what the page is filtered by, with the way back (issue 17, 6).
+    summary = page.locator("#filtered")
+    assert "Filtered by outcome known in 2020." in summary.inner_text()
+    assert summary.get_by_role("link", name="Clear filter").get_attribute("href") == "/?sort=brier"
+    assert abs(summary.bounding_box()["y"]) < 5  # scrolled to the top of the viewport
     context.close()
 
 

@@ -47,6 +47,9 @@ COIN_FLIP_BRIER: Final = 0.25
 NO_RESOLVED: Final = "No resolved forecasts yet."
 NO_ESTIMATES: Final = "No estimates yet."
 NO_SCORES: Final = "No scores yet."
+# Below this many forecasts in every bin, a bin's 95 % interval spans most of the axis
+# (3 of 5 gives 23–88 %): the calibration chart says its verdict is weak.
+FEW_IN_A_BIN: Final = 10
 
 # Chart sizes in inches (the SVG's user units are points: 72 per inch).
 _CHART_SIZE: Final = (5.6, 3.8)
@@ -169,6 +172,12 @@ def _calibration_description(bins: list[_Bin]) -> str:
             "consistent with the forecast probability (the diagonal lies inside the "
             f"95\u00a0% interval); {largest}"
         )
+        fullest = max(b.count for b in with_interval)
+        if fullest < FEW_IN_A_BIN:
+            parts.append(
+                f"With at most {_plural(fullest, 'forecast')} in a bin the intervals are wide, "
+                "so consistent or not says little yet."
+            )
     else:
         parts.append(largest[0].upper() + largest[1:])
     # Over-confidence: forecasts more extreme (further from 50 %) than the outcomes.

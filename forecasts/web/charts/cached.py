@@ -4,8 +4,8 @@ its data, so pages almost never render one."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 import matplotlib as mpl
 from django.core.cache import cache
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from forecasts.scores.models import ScoreSnapshot
 
 # Bump when the drawing code changes, so cached charts are redrawn.
-CHART_VERSION: Final = 1
+CHART_VERSION: Final = 2
 # Keys change with the data, so entries never go stale; they only age out.
 CHART_CACHE_SECONDS: Final = 30 * 24 * 3600
 
@@ -90,6 +90,14 @@ def snapshot_calibration_chart(snapshot: ScoreSnapshot, *, name: str) -> Chart:
         title,
     )
     return cached_chart(key, lambda: calibration_chart(snapshot.calibration, title=title))
+
+
+def calibration_chart_of(bins: Sequence[Mapping[str, Any]], *, name: str) -> Chart:
+    """The calibration chart of bins computed for the request (a filtered scorecard's),
+    cached by the bins themselves: the same filter over the same outcomes draws once."""
+    title = f"Calibration: {name}"
+    key = _content_key("calibration-bins", title, [sorted(b.items()) for b in bins])
+    return cached_chart(key, lambda: calibration_chart(bins, title=title))
 
 
 def snapshot_history_chart(history: Sequence[ScoreSnapshot], *, name: str) -> Chart:
