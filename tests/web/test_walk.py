@@ -126,8 +126,8 @@ def test_an_editor_extracts_edits_publishes_resolves_and_corrects(
 
     # A draft's page offers Publish, not Resolve or Extend.
     tools = page.locator(".object-tools")
-    assert tools.get_by_role("button", name="Publish").count() == 1
-    assert tools.get_by_role("link", name=re.compile("Resolve|Extend")).count() == 0
+    expect(tools.get_by_role("button", name="Publish")).to_have_count(1)
+    expect(tools.get_by_role("link", name=re.compile("Resolve|Extend"))).to_have_count(0)
     walk.shot("draft")
 
     # Refused: the criteria are still extraction's placeholder.
@@ -192,4 +192,130 @@ def test_an_editor_extracts_edits_publishes_resolves_and_corrects(
     expect(page.locator("main")).to_contain_text(re.compile("corrected", re.IGNORECASE))
     walk.fits()
     walk.shot("public-page")
+    walk.close()
+
+
+def _brier_at_publication(forecast) -> float:
+    """Worked out here from the rows, not by the scores package: the square of the gap
+    between the first estimate and the outcome."""
+    first = forecast.estimates.order_by("made_on", "pk").first()
+    outcome = 1.0 if forecast.current_outcome == "YES" else 0.0
+    return (float(first.probability) - outcome) ** 2
+
+
+@pytest.mark.parametrize(("name", "viewport"), WIDTHS)
+def test_a_reader_walks_from_the_scorecard_to_a_search(
+    browser,  # noqa: F811
+    live_server,
+    seeded,
+    name,
+    viewport,
+):
+    from forecasts.models import Forecast, Tag
+
+    walk = Walk(browser, live_server.url, name, viewport, "reader")
+    page = walk.page
+
+    # The scorecard: every public page's header leads back to it and to the indexes.
+    page.goto(f"{live_server.url}/")
+    header = page.get_by_role("navigation", name="Main")
+    for label in ("Forecasts", "Forecasters", "Sources", "Topics", "Method", "Subscribe"):
+        expect(header.get_by_role("link", name=label, exact=True)).to_have_count(1)
+    everything = page.locator("p.lede").inner_text()
+    assert "forecasts tracked" in everything
+    walk.fits()
+    walk.shot("scorecard")
+
+    # Filter by a topic: the headline changes, and says what it counts.
+    tag = Tag.objects.get(slug="north-korea")
+    page.get_by_label("Tag", exact=True).select_option("north-korea")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**/?tag=north-korea*#filtered")
+    summary = page.locator("#filtered")
+    expect(summary).to_contain_text(f"tag “{tag.name}”")
+    expect(summary.get_by_role("link", name="Clear filter")).to_have_count(1)
+    resolved = [
+        f
+        for f in Forecast.objects.filter(tags=tag, current_outcome__in=("YES", "NO"))
+        if f.published_at is not None
+    ]
+    brier = sum(_brier_at_publication(f) for f in resolved) / len(resolved)
+    lede = page.locator("p.lede")
+    expect(lede).to_contain_text(f"{len(resolved)} resolved forecast")
+    expect(lede).to_contain_text(f"{brier:.3f}")
+    assert lede.inner_text() != everything
+    walk.fits()
+    walk.shot("scorecard-filtered")
+
+    # A forecaster on the leaderboard → their page.
+    forecaster = resolved[0].forecaster
+    page.locator("table.scores").first.get_by_role("link", name=forecaster.name).first.click()
+    expect(page.locator("h1")).to_have_text(re.compile(re.escape(forecaster.name)))
+    walk.fits()
+    walk.shot("forecaster")
+
+    # One of their forecasts → its page, which links back to who, where and what about.
+    forecast = (
+        Forecast.objects.filter(forecaster=forecaster, published_at__isnull=False)
+        .order_by("resolve_by", "pk")
+        .first()
+    )
+    page.get_by_role("link", name=forecast.statement).first.click()
+    expect(page.locator("h1")).to_have_text(forecast.statement)
+    main = page.locator("main")
+    expect(main.get_by_role("link", name=forecaster.name).first).to_have_attribute(
+        "href", f"/forecasters/{forecaster.slug}/"
+    )
+    walk.fits()
+    walk.shot("forecast")
+
+    # → its source.
+    main.get_by_role("link", name=forecast.source.title).first.click()
+    expect(page.locator("h1")).to_have_text(re.compile(re.escape(forecast.source.title)))
+    walk.fits()
+    walk.shot("source")
+
+    # Back, and → one of its topics.
+    page.go_back()
+    topic = forecast.tags.order_by("slug").first()
+    page.locator("main a.tag", has_text=topic.name).first.click()
+    expect(page.locator("h1")).to_have_text(re.compile(re.escape(topic.name)))
+    expect(page.locator("main")).to_contain_text(forecast.statement)
+    walk.fits()
+    walk.shot("tag")
+
+    # → the method page, from the header.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Method").click()
+    page.wait_for_url("**/method/")
+    expect(page.locator("#lexicon")).to_have_count(1)
+    walk.fits()
+    walk.shot("method")
+
+    # → the forecast list, searched and sorted; the filters stay in the address.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Forecasts").click()
+    page.get_by_label("Search").fill("Biegun")
+    page.get_by_label("Sort by").select_option("-deadline")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"/forecasts/\?.*q=Biegun"))
+    assert "sort=-deadline" in page.url
+    deadlines = dict(
+        Forecast.objects.filter(
+            statement__icontains="Biegun", published_at__isnull=False
+        ).values_list("statement", "resolve_by")
+    )
+    assert len(deadlines) == 3
+    rows = page.locator("table.forecasts tbody tr")
+    expect(rows).to_have_count(3)
+    shown = [rows.nth(i).get_by_role("link").first.inner_text() for i in range(3)]
+    assert sorted(shown) == sorted(deadlines)
+    shown_deadlines = [deadlines[statement] for statement in shown]
+    assert shown_deadlines == sorted(shown_deadlines, reverse=True)
+    expect(page.locator("main")).to_contain_text("“Biegun”")
+    # Every name in a row leads to its page.
+    by = rows.first.locator(".by")
+    expect(by.get_by_role("link", name=forecaster.name)).to_have_attribute(
+        "href", f"/forecasters/{forecaster.slug}/"
+    )
+    walk.fits()
+    walk.shot("search")
     walk.close()
