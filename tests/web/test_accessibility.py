@@ -179,8 +179,8 @@ def test_controls_are_big_enough_to_tap_and_show_where_the_keyboard_is(
     assert min(heights.values()) >= 44, {name: h for name, h in heights.items() if h < 44}
 
     page.goto(live_server.url + "/forecasts/")
-    page.get_by_label("Status").focus()
-    page.keyboard.press("Tab")  # a keyboard move: :focus-visible applies
+    page.get_by_label("Sort by").focus()
+    page.keyboard.press("Tab")  # a keyboard move, to the Show button: :focus-visible applies
     ring = page.evaluate(
         "() => { const s = getComputedStyle(document.activeElement);"
         " return [document.activeElement.tagName, s.outlineStyle, parseFloat(s.outlineWidth),"

@@ -63,7 +63,7 @@ def test_reader_filters_the_list_and_opens_a_forecast(page, live_server, seeded)
     assert rows.count() == 3
     assert all("Due" in text for text in rows.all_inner_texts())
 
-    link = rows.first.get_by_role("link")
+    link = rows.first.get_by_role("link").first  # the forecast; then its forecaster, source
     statement = link.inner_text()
     link.click()
     assert page.locator("h1").inner_text() == statement
