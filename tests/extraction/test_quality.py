@@ -5,7 +5,6 @@ import json
 from dataclasses import replace
 
 from forecasts.devtools.management.commands.bench_extraction import verdict
-
 from forecasts.extraction.pipeline import Candidate
 from forecasts.extraction.quality import (
     DEFAULT_GROUP,
