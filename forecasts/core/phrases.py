@@ -532,6 +532,17 @@ _ANY_KEY = re.compile(
     + "))",
     re.IGNORECASE,
 )
+# _ANY_KEY tries every key at every word start, most of them in vain.  A key can start at
+# a word only if the word (its run of \w) is the leading run of the key's first word, so
+# only such words are tried (in text order, as _ANY_KEY.finditer would).  A word with a
+# character outside ASCII is always tried: case-insensitive matching pairs some of those
+# with ASCII letters ("\u017f" with "s") in ways lower() does not.
+_WORD_RUN = re.compile(r"\w+")
+_KEY_STARTS = frozenset(
+    _WORD_RUN.match(k).group(0).lower()  # type: ignore[union-attr]
+    for k in LEXICON
+    if k not in PLAIN_MODALS
+)
 _NEGATOR_BEFORE = re.compile(r"(?<!\w)(?:not|\w+n['\u2019]t)\s++$", re.IGNORECASE)
 # The negator or word before a phrase is looked for this far before it (past the spaces),
 # not from the sentence's start again for every phrase: a sentence of phrases would cost
@@ -587,7 +598,13 @@ def phrases_in(sentence: str) -> list[tuple[int, int, Phrase]]:
     # Candidates with phrase None are negations without a reading: they still take part
     # in longest-match resolution (so "not highly unlikely" hides "unlikely"), then drop.
     candidates: list[tuple[int, int, Phrase | None]] = []
-    for match in _ANY_KEY.finditer(sentence):
+    for word in _WORD_RUN.finditer(sentence):
+        run = word.group(0)
+        if run.isascii() and run.lower() not in _KEY_STARTS:
+            continue
+        match = _ANY_KEY.match(sentence, word.start())
+        if match is None:
+            continue
         start, end = match.start(1), match.end(1)
         if not _plausible(sentence, start, end):
             continue

@@ -206,6 +206,49 @@ DEADLINE_TRIGGER = re.compile(
     re.IGNORECASE,
 )
 _COMPILED = tuple((name, re.compile(pattern)) for name, pattern in _DATE_PATTERNS)
+
+# What each pattern cannot match without: a digit (``"0"``), a month (``"Month"``: every
+# month name, as the patterns spell it, starts with one of the twelve abbreviations) and
+# any one of the words (looked for, lower-cased, anywhere in the lower-cased clause).  A
+# clause that passes the trigger usually has words for two or three patterns, not twenty:
+# checking these first spares the other patterns' scans and changes no result, since each
+# is a necessary condition of its pattern.
+_DIGIT = re.compile(r"\d")
+_MONTH_START = re.compile(r"Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec")
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "day_month_year": ("0", "Month"),
+    "month_day_year": ("0", "Month"),
+    "quarter": ("quarter", "q1", "q2", "q3", "q4"),
+    "half": ("half",),
+    "end_of_year": ("end",),
+    "end_of_month": ("end", "Month"),
+    "end_of_term": ("end", "inauguration"),
+    "month_year": ("Month",),
+    "next_month_name": ("next", "Month"),
+    "year": ("0",),
+    "relative_year": ("year",),
+    "span": ("next", "coming"),
+    "season": ("winter", "spring", "summer", "autumn", "fall"),
+    "decade": ("decade",),
+    "term": ("term",),
+    "soon": ("soon", "shortly", "coming"),
+    "within": ("day", "week", "month", "year"),
+    "next_unit": ("next",),
+    "weekday": ("day",),
+    "weekend": ("weekend",),
+    "tomorrow": ("tomorrow", "tonight"),
+    "midterms": ("mid",),
+    "election": ("election", "term", "vote"),
+}
+# For each pattern: (needs a digit, needs a month, any of these words; () for none).
+_PREFILTER = tuple(
+    (
+        "0" in _NEEDS[name],
+        "Month" in _NEEDS[name],
+        tuple(word for word in _NEEDS[name] if word not in ("0", "Month")),
+    )
+    for name, _ in _DATE_PATTERNS
+)
 #: An event the article dates ranks just before the political calendar's guess (the
 #: patterns' ranks are doubled to leave it room).
 _EVENT_RANK = 2 * [name for name, _ in _DATE_PATTERNS].index("election") - 1
@@ -552,8 +595,19 @@ def deadline_find(
     """
     found: list[tuple[int, int, Deadline]] = []
     if DEADLINE_TRIGGER.search(text) is not None:
-        # Most clauses name no time at all: the trigger skips the twenty patterns.
+        # Most clauses name no time at all: the trigger skips the twenty patterns; of the
+        # rest, most name words for only a few of them (_PREFILTER).
+        lowered = text.lower()
+        digit = _DIGIT.search(text) is not None
+        month = _MONTH_START.search(text) is not None
         for rank, (name, pattern) in enumerate(_COMPILED):
+            needs_digit, needs_month, words = _PREFILTER[rank]
+            if (
+                (needs_digit and not digit)
+                or (needs_month and not month)
+                or (words and not any(word in lowered for word in words))
+            ):
+                continue
             for m in pattern.finditer(text):
                 if _SINCE.search(text, max(0, m.start() - 7), m.start()):
                     continue  # "since the election": when something began, in the past

@@ -84,6 +84,7 @@ from forecasts.extraction.numbers import (
 )
 from forecasts.extraction.propositions import (
     clean_condition,
+    drop_aside,
     hedged_proposition,
     judged_claim,
     modal_to_will,
@@ -388,7 +389,7 @@ def _candidate(
     )
     if negated:
         reasons = (*reasons, "negative predicate: the hedge qualifies the opposite (P = 1 − p)")
-    statement = sentence_case(proposition)
+    statement = sentence_case(drop_aside(proposition.rstrip(".!?;: ")))
     # Only a candidate that would be proposed is checked: the rest are kept back already.
     kept_back = (statement_check(statement) or "") if confidence >= PROPOSE_AT else ""
     if kept_back:

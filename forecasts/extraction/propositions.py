@@ -18,6 +18,7 @@ from forecasts.extraction.gate import CLAUSE_WORDS, DETERMINERS, FINITE_AUXILIAR
 __all__ = [
     "DISCOURSE",
     "clean_condition",
+    "drop_aside",
     "hedged_proposition",
     "judged_claim",
     "modal_to_will",
@@ -307,6 +308,29 @@ def judged_claim(main: str, hedge_text: str, previous: str) -> str | None:
 
 def _contains(haystack: str, needle: str) -> bool:
     return phrases.normalize(needle) in phrases.normalize(haystack)
+
+
+# A trailing aside that concedes or attributes ("..., whatever the mayor says", "...,
+# despite what the minister claims", "..., as I have argued before") says how the author
+# holds the forecast, not what is forecast: it does not belong in the statement.
+_ASIDE = re.compile(
+    r",\s*+(?:whatever|whoever|no\s++matter\s++(?:what|who|how)|regardless\s++of\s++what"
+    r"|despite\s++what|in\s++spite\s++of\s++what"
+    r"|as\s++(?:I|we)\s++(?:have\s++|had\s++|'ve\s++)?(?:argued|said|written|noted|"
+    r"suggested|warned|predicted))\b[^,]*+$",
+    re.IGNORECASE,
+)
+
+
+def drop_aside(text: str) -> str:
+    """``text`` without a trailing concessive or attribution aside after its last comma.
+
+    Only the part after the last comma is read, so the time is linear in the text."""
+    comma = text.rfind(",")
+    if comma < 0:
+        return text
+    aside = _ASIDE.match(text, comma)
+    return text[:comma] if aside is not None else text
 
 
 def sentence_case(text: str) -> str:

@@ -15,7 +15,9 @@ rules were written against, and a new name for articles written and labelled lat
 that a held-out score is reported apart from the one the rules were tuned to
 (:func:`by_group`).  "Deadlines right" counts, over every label whose text gives a
 deadline, those matched by a candidate with exactly that deadline: a missed label counts
-against it, as the done-when of issue 18 asks.
+against it, as the done-when of issue 18 asks.  Every proposed statement is put to the
+statement gate (:func:`forecasts.extraction.gate.statement_check`) again, so a change that
+lets a malformed statement through shows as "statements passing the gate 53/54".
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from forecasts.extraction.gate import statement_check
 from forecasts.extraction.pipeline import Candidate, extract
 
 __all__ = [
@@ -77,8 +80,14 @@ class ArticleScore:
     deadlines_missing: int = 0
     #: Labels (matched or not) whose text gives a deadline.
     deadlines_stated: int = 0
+    #: Proposed candidates, and those whose statement the statement gate passes (checked
+    #: again here, not taken from the pipeline's word for it).
+    gate_checked: int = 0
+    gate_passed: int = 0
     misses: list[str] = field(default_factory=list)
     spurious: list[str] = field(default_factory=list)
+    #: "statement: reason" for each proposed statement the gate refuses.
+    gate_failures: list[str] = field(default_factory=list)
 
     @property
     def precision(self) -> float:
@@ -106,7 +115,8 @@ class ArticleScore:
             f"deadlines exact {self.deadlines_exact}/{self.deadlines_labelled} "
             f"(none found: {self.deadlines_missing}), "
             f"deadlines right {self.deadlines_right:.2f} "
-            f"({self.deadlines_exact}/{self.deadlines_stated})"
+            f"({self.deadlines_exact}/{self.deadlines_stated}), "
+            f"statements passing the gate {self.gate_passed}/{self.gate_checked}"
         )
 
 
@@ -210,6 +220,13 @@ def article_score(
                 score.deadlines_missing += 1
     for label in article.optional:
         take(label)
+    for candidate in proposed:
+        score.gate_checked += 1
+        reason = statement_check(candidate.statement)
+        if reason is None:
+            score.gate_passed += 1
+        else:
+            score.gate_failures.append(f"{candidate.statement[:80]}: {reason}")
     for index, candidate in enumerate(proposed):
         if index not in used:
             score.false_positives += 1
@@ -229,6 +246,9 @@ def total(scores: list[ArticleScore], *, name: str = "overall") -> ArticleScore:
         overall.deadlines_exact += score.deadlines_exact
         overall.deadlines_missing += score.deadlines_missing
         overall.deadlines_stated += score.deadlines_stated
+        overall.gate_checked += score.gate_checked
+        overall.gate_passed += score.gate_passed
+        overall.gate_failures.extend(f"{score.name}: {failure}" for failure in score.gate_failures)
         overall.misses.extend(f"{score.name}: {miss}" for miss in score.misses)
         overall.spurious.extend(f"{score.name}: {quote}" for quote in score.spurious)
     return overall

@@ -91,7 +91,7 @@ def test_the_authors_plain_modal_is_proposed_with_its_house_reading(
         ("I don't think the Fed will cut rates this year.",
          "The Fed will cut rates this year.", "will", 0.15),
         ("But the manager will not survive the summer, whatever the board said on Monday.",
-         "The manager will survive the summer, whatever the board said on Monday.", "will",
+         "The manager will survive the summer.", "will",
          0.15),
         ("There will be no peace treaty this year.", "There will be a peace treaty this year.",
          "will", 0.15),

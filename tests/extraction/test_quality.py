@@ -2,10 +2,13 @@
 
 import datetime as dt
 import json
+from dataclasses import replace
 
+from forecasts.devtools.management.commands.bench_extraction import verdict
 from forecasts.extraction.pipeline import Candidate
 from forecasts.extraction.quality import (
     DEFAULT_GROUP,
+    ArticleScore,
     article_score,
     by_group,
     corpus_load,
@@ -115,3 +118,43 @@ def test_the_shipped_corpus_has_a_held_out_group_of_six_articles():
     for article in new:
         assert 450 <= len(article.text.split()) <= 800, article.name
         assert article.predictions
+
+
+def test_every_proposed_statement_is_put_to_the_gate_again(tmp_path):
+    _write(tmp_path, "a", None, [_label("Rates will probably fall", "2027-12-31")])
+    (article,) = corpus_load(corpus_dir=tmp_path)
+    first_end = TEXT.index(" A recession")
+    second_start = first_end + 1
+    second_end = TEXT.index(" The weather")
+    good = replace(
+        _candidate(0, first_end, dt.date(2027, 12, 31)),
+        statement="Rates will fall by the end of next year.",
+    )
+    # A statement the pipeline would have kept back: the hedge is still inside it.
+    bad = replace(
+        _candidate(second_start, second_end, None),
+        statement="A recession in 2027 is unlikely.",
+    )
+    held_back = replace(_candidate(0, 5, None), statement="Will it?", confidence=0.3)
+    score = article_score(article, [good, bad, held_back])
+    assert (score.gate_checked, score.gate_passed) == (2, 1)
+    assert score.gate_failures == [
+        "A recession in 2027 is unlikely.: contains the hedge 'unlikely'"
+    ]
+    assert str(score).endswith("statements passing the gate 1/2")
+    overall = total([score, article_score(article, [good])])
+    assert (overall.gate_checked, overall.gate_passed) == (3, 2)
+    assert overall.gate_failures == [
+        "a: A recession in 2027 is unlikely.: contains the hedge 'unlikely'"
+    ]
+
+
+def test_the_bench_verdicts_name_what_falls_short():
+    short = ArticleScore(name="group new", group="new", true_positives=8, false_negatives=2)
+    short.gate_checked, short.gate_passed = 8, 7
+    line = verdict("new", short)
+    assert line.startswith("verdict new (issue 18 targets): recall 0.80 ≥ 0.85")
+    assert line.endswith("NOT MET (recall 0.80 ≥ 0.85; all proposed pass the gate (7/8))")
+    tuned = ArticleScore(name="group tuned", true_positives=98, false_positives=1)
+    tuned.false_negatives = 1
+    assert verdict(DEFAULT_GROUP, tuned).endswith("precision 0.99 ≥ 0.98, recall 0.99 ≥ 0.98: MET")
