@@ -30,8 +30,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from forecasts.core.compiled import CompiledQuery
 from forecasts.core.models import Basis, Estimate, Outcome, Resolution
 from forecasts.scores import additive
 from forecasts.scores.additive import (
@@ -55,6 +57,9 @@ from forecasts.scores.models import (
 from forecasts.scores.rows import score_rows
 from forecasts.scores.sums import Scope, live_snapshots, stored_forecast
 
+# Up to this many forecasts (or estimates) are read with SQL compiled once
+# (:mod:`forecasts.core.compiled`); more, with the query built afresh.
+FEW = 50
 EVERYTHING_KEY = {"scope_kind": ScopeKind.ALL, "scope_id": 0, "tag_id": ANY_TAG, "month": ALL_TIME}
 # Opening estimates' phrases are read this many ids at a time.
 PHRASE_CHUNK = 10_000
@@ -115,12 +120,23 @@ def opening_phrases(estimate_ids: list[int]) -> dict[int, str]:
     phrases: dict[int, str] = {}
     for start in range(0, len(estimate_ids), PHRASE_CHUNK):
         chunk = estimate_ids[start : start + PHRASE_CHUNK]
-        rows = Estimate.objects.filter(pk__in=chunk, basis=Basis.PHRASE, negated=False)
-        for pk, phrase in rows.order_by().values_list("pk", "phrase"):
+        if len(chunk) <= FEW:  # a resolution's: the SQL compiled once
+            rows = _PHRASES.execute(estimate_ids=chunk)
+        else:
+            rows = list(_phrases(estimate_ids=chunk))
+        for pk, phrase in rows:
             key = phrase.strip().lower()
             if key:
                 phrases[pk] = key
     return phrases
+
+
+def _phrases(*, estimate_ids: list[int]) -> QuerySet[Any]:
+    query = Estimate.objects.filter(pk__in=estimate_ids, basis=Basis.PHRASE, negated=False)
+    return query.order_by().values_list("pk", "phrase")
+
+
+_PHRASES = CompiledQuery(_phrases)
 
 
 def _row(forecast_id: int, scored: ScoredForecast, now: dt.datetime) -> ForecastScore:
@@ -203,10 +219,24 @@ def _may_be_scored(ids: list[int]) -> bool:
     score row. Two indexed reads that spare the lock and the scoring for the rest (a
     tag change before resolution). The services lock the forecast row before changing
     it, so no change to the same forecast can slip between this read and the commit."""
-    decided = Resolution.objects.filter(
+    if len(ids) > FEW:
+        return bool(_decided(ids=ids).exists() or _held(ids=ids).exists())
+    return bool(_DECIDED.execute(ids=ids) or _HELD.execute(ids=ids))
+
+
+def _decided(*, ids: list[int]) -> QuerySet[Resolution]:
+    return Resolution.objects.filter(
         forecast_id__in=ids, is_current=True, outcome__in=[Outcome.YES, Outcome.NO]
     )
-    return decided.exists() or ForecastScore.objects.filter(pk__in=ids).exists()
+
+
+def _held(*, ids: list[int]) -> QuerySet[ForecastScore]:
+    return ForecastScore.objects.filter(pk__in=ids)
+
+
+# _may_be_scored's two reads for a few forecasts, compiled once.
+_DECIDED = CompiledQuery(lambda *, ids: _decided(ids=ids).query.exists())
+_HELD = CompiledQuery(lambda *, ids: _held(ids=ids).query.exists())
 
 
 def _apply(delta: Delta) -> dict[Scope, Sums]:
