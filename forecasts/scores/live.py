@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from forecasts.core.compiled import CompiledQuery
@@ -248,7 +248,7 @@ def _apply(delta: Delta) -> dict[Scope, Sums]:
     totals: dict[Scope, Sums] = {}
     if sums:
         stored = _upsert_add(
-            ScoreSum._meta.db_table,
+            ScoreSum,
             ScoreSum.KEY_FIELDS,
             ScoreSum.SUM_FIELDS,
             [(*key, s.count, s.yes, s.brier, s.log_loss, s.time_averaged) for key, s in sums],
@@ -261,7 +261,7 @@ def _apply(delta: Delta) -> dict[Scope, Sums]:
                 totals[(kind, scope_id)] = Sums(*values)
     if tallies:
         stored = _upsert_add(
-            ScoreTally._meta.db_table,
+            ScoreTally,
             ("scope_kind", "scope_id", "probability", "phrase"),
             ("resolved_count", "yes_count"),
             [(*key, count, yes) for key, (count, yes) in tallies],
@@ -273,30 +273,45 @@ def _apply(delta: Delta) -> dict[Scope, Sums]:
 
 
 def _upsert_add(
-    table: str,
+    model: type[Model],
     keys: tuple[str, ...],
     values: tuple[str, ...],
     rows: list[tuple[Any, ...]],
 ) -> list[tuple[Any, ...]]:
     """INSERT the rows, or add their values to the rows already there (PostgreSQL and
     SQLite both know ``ON CONFLICT … DO UPDATE … RETURNING``); returns each row as it
-    now stands: id, keys, values."""
+    now stands: id, keys, values.
+
+    On PostgreSQL the rows go as one array per column (``unnest``), so the statement's
+    text is the same whatever the number of rows: psycopg parses a new text for its
+    placeholders in Python each time, which for a resolution's few dozen sums cost
+    more than running it. SQLite takes them as VALUES, in batches."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in (*keys, *values))
-    placeholders = "(" + ", ".join(["%s"] * (len(keys) + len(values))) + ")"
-    updates = ", ".join(
-        f"{quote(v)} = {quote(table)}.{quote(v)} + excluded.{quote(v)}" for v in values
+    table = quote(model._meta.db_table)
+    columns = (*keys, *values)
+    names = ", ".join(quote(c) for c in columns)
+    updates = ", ".join(f"{quote(v)} = {table}.{quote(v)} + excluded.{quote(v)}" for v in values)
+    tail = (
+        f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {updates}"
+        f" RETURNING {', '.join(quote(c) for c in ('id', *columns))}"
     )
-    returning = ", ".join(quote(c) for c in ("id", *keys, *values))
     stored: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = [model._meta.get_field(c).db_type(connection) for c in columns]
+            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+            cursor.execute(  # identifiers and types from model metadata; values are parameters
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})" + tail,  # noqa: S608
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return cursor.fetchall()
+        placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
         for start in range(0, len(rows), 100):  # SQLite allows so many parameters
             batch = rows[start : start + 100]
             cursor.execute(  # identifiers from model metadata, quoted; values are parameters
-                f"INSERT INTO {quote(table)} ({columns}) VALUES "  # noqa: S608
+                f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608
                 + ", ".join([placeholders] * len(batch))
-                + f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {updates}"
-                + f" RETURNING {returning}",
+                + tail,
                 [value for row in batch for value in row],
             )
             stored.extend(cursor.fetchall())
