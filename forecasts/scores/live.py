@@ -44,18 +44,18 @@ from forecasts.scores.additive import (
     ScoredForecast,
     Sums,
 )
-from forecasts.scores.bulk import objects_insert, rows_insert
+from forecasts.scores.bulk import rows_insert
 from forecasts.scores.compute import day_of, scored_forecasts
 from forecasts.scores.maths import log_losses
 from forecasts.scores.models import (
     ForecastScore,
     ScopeKind,
-    ScoreSnapshot,
     ScoreSum,
     ScoreTally,
 )
 from forecasts.scores.rows import score_rows
-from forecasts.scores.sums import Scope, live_snapshots, stored_forecast
+from forecasts.scores.sums import Scope, stored_forecast
+from forecasts.scores.today import today_snapshots_replace, today_snapshots_update
 
 # Up to this many forecasts (or estimates) are read with SQL compiled once
 # (:mod:`forecasts.core.compiled`); more, with the query built afresh.
@@ -210,7 +210,7 @@ def scores_refresh(*, forecast_ids: Iterable[int]) -> int:
                 f.name for f in ForecastScore._meta.concrete_fields if not f.primary_key
             ],
         )
-    _today_snapshots_update(delta.scopes, totals)
+    today_snapshots_update(delta.scopes, totals)
     return len(changed)
 
 
@@ -420,7 +420,7 @@ def scores_rebuild(*, snapshots: bool = True) -> RebuildReport:
         ),
     )
     if snapshots:
-        _today_snapshots_replace(timezone.localdate())
+        today_snapshots_replace(timezone.localdate())
     if connection.vendor == "postgresql":  # the planner's statistics of the new rows
         with connection.cursor() as cursor:
             for model in (ForecastScore, ScoreSum, ScoreTally):
@@ -479,39 +479,3 @@ def scored_now_rows(now: ScoredNow) -> list[tuple[int, ScoredForecast]]:
             )
         )
     ]
-
-
-def _today_snapshots_update(scopes: set[Scope], totals: dict[Scope, Sums]) -> None:
-    """Rewrite today's snapshots of these scopes from the live sums (``totals``: those just
-    stored, read again where missing); the first change of a day writes every scope's
-    (the history has one point per day)."""
-    today = timezone.localdate()
-    table = connection.ops.quote_name(ScoreSnapshot._meta.db_table)
-    by_kind: dict[str, list[int]] = {}
-    for kind, scope_id in sorted(scopes | {(ScopeKind.ALL.value, 0)}):
-        by_kind.setdefault(kind, []).append(scope_id)
-    where = " OR ".join(
-        f"(scope_kind = %s AND scope_id IN ({', '.join(['%s'] * len(ids))}))"
-        for ids in by_kind.values()
-    )
-    params: list[Any] = [today]
-    for kind, ids in by_kind.items():
-        params += [kind, *ids]
-    with connection.cursor() as cursor:
-        cursor.execute(  # identifiers from model metadata, quoted; values are parameters
-            f"DELETE FROM {table} WHERE as_of = %s AND ({where}) "  # noqa: S608
-            "RETURNING scope_kind, scope_id",
-            params,
-        )
-        deleted = set(cursor.fetchall())
-    if (ScopeKind.ALL.value, 0) not in deleted:  # the day's first change
-        _today_snapshots_replace(today)
-        return
-    objects_insert(
-        live_snapshots(as_of=today, scopes=scopes | {(ScopeKind.ALL.value, 0)}, sums=totals)
-    )
-
-
-def _today_snapshots_replace(today: dt.date) -> None:
-    ScoreSnapshot.objects.filter(as_of=today).delete()
-    objects_insert(live_snapshots(as_of=today))
