@@ -15,7 +15,6 @@ rather than run with the wrong one.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -49,7 +48,7 @@ class CompiledQuery:
         self._compiled: dict[tuple[Any, ...], tuple[str, list[Any], dict[int, tuple[str, int]]]]
         self._compiled = {}
 
-    def sql(self, using: str = "default", **values: Value) -> tuple[str, list[Any]]:
+    def sql(self, using: str = "default", /, **values: Value) -> tuple[str, list[Any]]:
         """The SQL and its parameters for these values."""
         shape = (using, *((name, _length(value)) for name, value in sorted(values.items())))
         compiled = self._compiled.get(shape)
@@ -64,13 +63,14 @@ class CompiledQuery:
             filled[position] = value if index < 0 else value[index]  # type: ignore[index]
         return sql, filled
 
-    def execute(self, using: str = "default", **values: Value) -> list[tuple[Any, ...]]:
+    def execute(self, using: str = "default", /, **values: Value) -> list[tuple[Any, ...]]:
         """Run the query with these values; every row, as the database driver returns it
         (no ORM conversion: for plain numbers and strings)."""
         sql, params = self.sql(using, **values)
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
 
     def _compile(
         self, using: str, values: dict[str, Value]

@@ -55,7 +55,8 @@ def _may_resolve(*, user_id: int, forecast_id: int) -> Query:
         Exists(ReviewerAssignment.objects.filter(forecast_id=forecast_id, reviewer=OuterRef("pk")))
     )
     may = get_user_model().objects.filter(pk=user_id, is_active=True)
-    return may.filter(assigned | (member & holds)).query.exists()
+    check: Query = may.filter(assigned | (member & holds)).query.exists()
+    return check
 
 
 _MAY_RESOLVE = CompiledQuery(_may_resolve)

@@ -298,13 +298,15 @@ def _upsert_add(
     stored: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            types = [model._meta.get_field(c).db_type(connection) for c in columns]
+            by_column = {field.column: field for field in model._meta.concrete_fields}
+            types = [by_column[c].db_type(connection) for c in columns]
             arrays = ", ".join(f"%s::{kind}[]" for kind in types)
             cursor.execute(  # identifiers and types from model metadata; values are parameters
                 f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})" + tail,  # noqa: S608
                 [list(column) for column in zip(*rows, strict=True)],
             )
-            return cursor.fetchall()
+            stored = cursor.fetchall()
+            return stored
         placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
         for start in range(0, len(rows), 100):  # SQLite allows so many parameters
             batch = rows[start : start + 100]
