@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.sql import Query
 
+from forecasts.core.compiled import CompiledQuery
 from forecasts.core.models import Forecast, ReviewerAssignment
 
 REVIEWERS_GROUP = "Reviewers"
@@ -35,18 +37,29 @@ def can_resolve(user: User | AnonymousUser | None, forecast: Forecast) -> bool:
         return False
     if user.is_superuser:
         return True
-    # One round trip (it is on the path of every resolution's commit): assigned, or a
-    # member of Reviewers holding the permission through any group or directly, as
-    # Django's ModelBackend grants it (``group_reviewers`` reads it the same way).
+    # One round trip, its SQL compiled once (it is on the path of every resolution's
+    # commit): assigned, or a member of Reviewers holding the permission through any
+    # group or directly, as Django's ModelBackend grants it (``group_reviewers`` reads
+    # it the same way).
+    return bool(_MAY_RESOLVE.execute(user_id=user.pk, forecast_id=forecast.pk))
+
+
+def _may_resolve(*, user_id: int, forecast_id: int) -> Query:
+    """Whether this active user is assigned to the forecast or a reviewer holding the
+    permission: an existence check."""
     member = Q(Exists(Group.objects.filter(name=REVIEWERS_GROUP, user=OuterRef("pk"))))
     holds = Q(Exists(_resolve_permission().filter(group__user=OuterRef("pk")))) | Q(
         Exists(_resolve_permission().filter(user=OuterRef("pk")))
     )
     assigned = Q(
-        Exists(ReviewerAssignment.objects.filter(forecast_id=forecast.pk, reviewer=OuterRef("pk")))
+        Exists(ReviewerAssignment.objects.filter(forecast_id=forecast_id, reviewer=OuterRef("pk")))
     )
-    may = get_user_model().objects.filter(pk=user.pk, is_active=True)
-    return may.filter(assigned | (member & holds)).exists()
+    may = get_user_model().objects.filter(pk=user_id, is_active=True)
+    check: Query = may.filter(assigned | (member & holds)).query.exists()
+    return check
+
+
+_MAY_RESOLVE = CompiledQuery(_may_resolve)
 
 
 def _resolve_permission() -> QuerySet[Permission]:

@@ -30,8 +30,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection, transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
+from forecasts.core.compiled import CompiledQuery
 from forecasts.core.models import Basis, Estimate, Outcome, Resolution
 from forecasts.scores import additive
 from forecasts.scores.additive import (
@@ -42,19 +44,22 @@ from forecasts.scores.additive import (
     ScoredForecast,
     Sums,
 )
-from forecasts.scores.bulk import objects_insert, rows_insert
+from forecasts.scores.bulk import rows_insert
 from forecasts.scores.compute import day_of, scored_forecasts
 from forecasts.scores.maths import log_losses
 from forecasts.scores.models import (
     ForecastScore,
     ScopeKind,
-    ScoreSnapshot,
     ScoreSum,
     ScoreTally,
 )
 from forecasts.scores.rows import score_rows
-from forecasts.scores.sums import Scope, live_snapshots, stored_forecast
+from forecasts.scores.sums import Scope, stored_forecast
+from forecasts.scores.today import today_snapshots_replace, today_snapshots_update
 
+# Up to this many forecasts (or estimates) are read with SQL compiled once
+# (:mod:`forecasts.core.compiled`); more, with the query built afresh.
+FEW = 50
 EVERYTHING_KEY = {"scope_kind": ScopeKind.ALL, "scope_id": 0, "tag_id": ANY_TAG, "month": ALL_TIME}
 # Opening estimates' phrases are read this many ids at a time.
 PHRASE_CHUNK = 10_000
@@ -115,12 +120,23 @@ def opening_phrases(estimate_ids: list[int]) -> dict[int, str]:
     phrases: dict[int, str] = {}
     for start in range(0, len(estimate_ids), PHRASE_CHUNK):
         chunk = estimate_ids[start : start + PHRASE_CHUNK]
-        rows = Estimate.objects.filter(pk__in=chunk, basis=Basis.PHRASE, negated=False)
-        for pk, phrase in rows.order_by().values_list("pk", "phrase"):
+        if len(chunk) <= FEW:  # a resolution's: the SQL compiled once
+            rows = _PHRASES.execute(estimate_ids=chunk)
+        else:
+            rows = list(_phrases(estimate_ids=chunk))
+        for pk, phrase in rows:
             key = phrase.strip().lower()
             if key:
                 phrases[pk] = key
     return phrases
+
+
+def _phrases(*, estimate_ids: list[int]) -> QuerySet[Any]:
+    query = Estimate.objects.filter(pk__in=estimate_ids, basis=Basis.PHRASE, negated=False)
+    return query.order_by().values_list("pk", "phrase")
+
+
+_PHRASES = CompiledQuery(_phrases)
 
 
 def _row(forecast_id: int, scored: ScoredForecast, now: dt.datetime) -> ForecastScore:
@@ -194,7 +210,7 @@ def scores_refresh(*, forecast_ids: Iterable[int]) -> int:
                 f.name for f in ForecastScore._meta.concrete_fields if not f.primary_key
             ],
         )
-    _today_snapshots_update(delta.scopes, totals)
+    today_snapshots_update(delta.scopes, totals)
     return len(changed)
 
 
@@ -203,10 +219,24 @@ def _may_be_scored(ids: list[int]) -> bool:
     score row. Two indexed reads that spare the lock and the scoring for the rest (a
     tag change before resolution). The services lock the forecast row before changing
     it, so no change to the same forecast can slip between this read and the commit."""
-    decided = Resolution.objects.filter(
+    if len(ids) > FEW:
+        return bool(_decided(ids=ids).exists() or _held(ids=ids).exists())
+    return bool(_DECIDED.execute(ids=ids) or _HELD.execute(ids=ids))
+
+
+def _decided(*, ids: list[int]) -> QuerySet[Resolution]:
+    return Resolution.objects.filter(
         forecast_id__in=ids, is_current=True, outcome__in=[Outcome.YES, Outcome.NO]
     )
-    return decided.exists() or ForecastScore.objects.filter(pk__in=ids).exists()
+
+
+def _held(*, ids: list[int]) -> QuerySet[ForecastScore]:
+    return ForecastScore.objects.filter(pk__in=ids)
+
+
+# _may_be_scored's two reads for a few forecasts, compiled once.
+_DECIDED = CompiledQuery(lambda *, ids: _decided(ids=ids).query.exists())
+_HELD = CompiledQuery(lambda *, ids: _held(ids=ids).query.exists())
 
 
 def _apply(delta: Delta) -> dict[Scope, Sums]:
@@ -218,7 +248,7 @@ def _apply(delta: Delta) -> dict[Scope, Sums]:
     totals: dict[Scope, Sums] = {}
     if sums:
         stored = _upsert_add(
-            ScoreSum._meta.db_table,
+            ScoreSum,
             ScoreSum.KEY_FIELDS,
             ScoreSum.SUM_FIELDS,
             [(*key, s.count, s.yes, s.brier, s.log_loss, s.time_averaged) for key, s in sums],
@@ -231,7 +261,7 @@ def _apply(delta: Delta) -> dict[Scope, Sums]:
                 totals[(kind, scope_id)] = Sums(*values)
     if tallies:
         stored = _upsert_add(
-            ScoreTally._meta.db_table,
+            ScoreTally,
             ("scope_kind", "scope_id", "probability", "phrase"),
             ("resolved_count", "yes_count"),
             [(*key, count, yes) for key, (count, yes) in tallies],
@@ -243,30 +273,47 @@ def _apply(delta: Delta) -> dict[Scope, Sums]:
 
 
 def _upsert_add(
-    table: str,
+    model: type[Model],
     keys: tuple[str, ...],
     values: tuple[str, ...],
     rows: list[tuple[Any, ...]],
 ) -> list[tuple[Any, ...]]:
     """INSERT the rows, or add their values to the rows already there (PostgreSQL and
     SQLite both know ``ON CONFLICT … DO UPDATE … RETURNING``); returns each row as it
-    now stands: id, keys, values."""
+    now stands: id, keys, values.
+
+    On PostgreSQL the rows go as one array per column (``unnest``), so the statement's
+    text is the same whatever the number of rows: psycopg parses a new text for its
+    placeholders in Python each time, which for a resolution's few dozen sums cost
+    more than running it. SQLite takes them as VALUES, in batches."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in (*keys, *values))
-    placeholders = "(" + ", ".join(["%s"] * (len(keys) + len(values))) + ")"
-    updates = ", ".join(
-        f"{quote(v)} = {quote(table)}.{quote(v)} + excluded.{quote(v)}" for v in values
+    table = quote(model._meta.db_table)
+    columns = (*keys, *values)
+    names = ", ".join(quote(c) for c in columns)
+    updates = ", ".join(f"{quote(v)} = {table}.{quote(v)} + excluded.{quote(v)}" for v in values)
+    tail = (
+        f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {updates}"
+        f" RETURNING {', '.join(quote(c) for c in ('id', *columns))}"
     )
-    returning = ", ".join(quote(c) for c in ("id", *keys, *values))
     stored: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            by_column = {field.column: field for field in model._meta.concrete_fields}
+            types = [by_column[c].db_type(connection) for c in columns]
+            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+            cursor.execute(  # identifiers and types from model metadata; values are parameters
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})" + tail,  # noqa: S608
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            stored = cursor.fetchall()
+            return stored
+        placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
         for start in range(0, len(rows), 100):  # SQLite allows so many parameters
             batch = rows[start : start + 100]
             cursor.execute(  # identifiers from model metadata, quoted; values are parameters
-                f"INSERT INTO {quote(table)} ({columns}) VALUES "  # noqa: S608
+                f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608
                 + ", ".join([placeholders] * len(batch))
-                + f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET {updates}"
-                + f" RETURNING {returning}",
+                + tail,
                 [value for row in batch for value in row],
             )
             stored.extend(cursor.fetchall())
@@ -375,7 +422,7 @@ def scores_rebuild(*, snapshots: bool = True) -> RebuildReport:
         ),
     )
     if snapshots:
-        _today_snapshots_replace(timezone.localdate())
+        today_snapshots_replace(timezone.localdate())
     if connection.vendor == "postgresql":  # the planner's statistics of the new rows
         with connection.cursor() as cursor:
             for model in (ForecastScore, ScoreSum, ScoreTally):
@@ -434,39 +481,3 @@ def scored_now_rows(now: ScoredNow) -> list[tuple[int, ScoredForecast]]:
             )
         )
     ]
-
-
-def _today_snapshots_update(scopes: set[Scope], totals: dict[Scope, Sums]) -> None:
-    """Rewrite today's snapshots of these scopes from the live sums (``totals``: those just
-    stored, read again where missing); the first change of a day writes every scope's
-    (the history has one point per day)."""
-    today = timezone.localdate()
-    table = connection.ops.quote_name(ScoreSnapshot._meta.db_table)
-    by_kind: dict[str, list[int]] = {}
-    for kind, scope_id in sorted(scopes | {(ScopeKind.ALL.value, 0)}):
-        by_kind.setdefault(kind, []).append(scope_id)
-    where = " OR ".join(
-        f"(scope_kind = %s AND scope_id IN ({', '.join(['%s'] * len(ids))}))"
-        for ids in by_kind.values()
-    )
-    params: list[Any] = [today]
-    for kind, ids in by_kind.items():
-        params += [kind, *ids]
-    with connection.cursor() as cursor:
-        cursor.execute(  # identifiers from model metadata, quoted; values are parameters
-            f"DELETE FROM {table} WHERE as_of = %s AND ({where}) "  # noqa: S608
-            "RETURNING scope_kind, scope_id",
-            params,
-        )
-        deleted = set(cursor.fetchall())
-    if (ScopeKind.ALL.value, 0) not in deleted:  # the day's first change
-        _today_snapshots_replace(today)
-        return
-    objects_insert(
-        live_snapshots(as_of=today, scopes=scopes | {(ScopeKind.ALL.value, 0)}, sums=totals)
-    )
-
-
-def _today_snapshots_replace(today: dt.date) -> None:
-    ScoreSnapshot.objects.filter(as_of=today).delete()
-    objects_insert(live_snapshots(as_of=today))

@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import Case, FloatField, Func, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
+from forecasts.core.compiled import CompiledQuery
 from forecasts.core.models import Estimate, Forecast, Outcome, Resolution
 
 
@@ -179,15 +180,22 @@ def score_rows(
     it stood at the end of that day (a snapshot's date), None the record as it is now
     (the leaderboards' period filters: outcomes known in a period, as recorded today).
     """
-    resolutions, estimates, tags = score_queries(
-        tag_id=tag_id, recorded_by=recorded_by, known_from=known_from, forecast_ids=forecast_ids
-    )
-    # A few forecasts (the live scores' refresh) are read in one round trip each; the
-    # whole record through a server-side cursor, in chunks.
-    chunked = forecast_ids is None
-    resolved = _numeric(resolutions, width=7, chunked=chunked)
+    if forecast_ids is not None and tag_id is None and recorded_by is None and known_from is None:
+        # A few forecasts as they stand (the live scores' refresh, on a resolution's
+        # path): one round trip each, the SQL compiled once.
+        resolved, read, tagged = (
+            _array(query.execute(forecast_ids=forecast_ids), width=width)
+            for query, width in zip(_FEW, (7, 6, 2), strict=True)
+        )
+    else:  # the whole record, or a filtered part, through a server-side cursor, in chunks
+        resolutions, estimates, tags = score_queries(
+            tag_id=tag_id, recorded_by=recorded_by, known_from=known_from, forecast_ids=forecast_ids
+        )
+        chunked = forecast_ids is None
+        resolved = _numeric(resolutions, width=7, chunked=chunked)
+        read = _numeric(estimates, width=6, chunked=chunked)
+        tagged = _numeric(tags, width=2, chunked=chunked)
     resolved[:, 6] = local_days(resolved[:, 6])
-    read = _numeric(estimates, width=6, chunked=chunked)
     recorded = local_days(read[:, 4])
     from_history = read[:, 5] == 1
     # A historical import stands for what its source published on its date.
@@ -196,7 +204,7 @@ def score_rows(
     return ScoreRows(
         resolutions=resolved,
         estimates=read[:, :5],
-        tags=_numeric(tags, width=2, chunked=chunked),
+        tags=tagged,
         known_until=_day_number(as_of),
         known_from=None if known_from is None else _day_number(known_from),
         recorded_by=None if recorded_by is None else _day_number(recorded_by),
@@ -239,6 +247,19 @@ def _day_end(day: dt.date) -> dt.datetime:
     )
 
 
+def _few_query(index: int) -> CompiledQuery:
+    """One of :func:`score_queries`' three for given forecasts, compiled once."""
+
+    def build(*, forecast_ids: list[int]) -> QuerySet[Any]:
+        return score_queries(forecast_ids=forecast_ids)[index]
+
+    return CompiledQuery(build)
+
+
+# score_queries(forecast_ids=…): resolutions, estimates, tags.
+_FEW = tuple(_few_query(index) for index in range(3))
+
+
 def score_rows_fetch_only(*, as_of: dt.date) -> int:
     """The same three queries, every row fetched the same way and dropped.
 
@@ -257,11 +278,14 @@ def _chunks(queryset: QuerySet[Any]) -> Iterator[list[tuple[Any, ...]]]:
             yield rows
 
 
+def _array(rows: list[tuple[Any, ...]], *, width: int) -> npt.NDArray[np.float64]:
+    return np.array(rows, dtype=np.float64) if rows else np.zeros((0, width), np.float64)
+
+
 def _numeric(
     queryset: QuerySet[Any], *, width: int, chunked: bool = True
 ) -> npt.NDArray[np.float64]:
     if not chunked:
-        rows = list(queryset)
-        return np.array(rows, dtype=np.float64) if rows else np.zeros((0, width), np.float64)
+        return _array(list(queryset), width=width)
     parts = [np.array(rows, dtype=np.float64) for rows in _chunks(queryset)]
     return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.float64)

@@ -7,9 +7,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
+from forecasts.core.compiled import CompiledQuery
 from forecasts.scores import additive
 from forecasts.scores.additive import ALL_TIME, ANY_TAG, ScoredForecast, Sums, TallyRow, month_of
 from forecasts.scores.maths import PhraseCalibration, wilson_interval
@@ -60,13 +61,14 @@ def live_snapshots(
     of their tallies, and one of their sums unless ``sums`` holds them all (as they
     stand; a scope left with nothing scored gets no snapshot)."""
     wanted = None if scopes is None else set(scopes)
-    tallies = ScoreTally.objects.filter(resolved_count__gt=0)
     by_scope: dict[Scope, Sums] = {}
     if wanted is not None:
-        chosen = scopes_q(wanted)
-        if chosen is None:
+        if not wanted:
             return []
-        tallies = tallies.filter(chosen)
+        ids_by_kind: dict[str, list[int]] = {}
+        for kind, scope_id in wanted:
+            ids_by_kind.setdefault(kind, []).append(scope_id)
+        tallies = _SCOPE_TALLIES.execute(**ids_by_kind)
         given = sums or {}
         by_scope = {scope: given[scope] for scope in wanted if scope in given}
         missing = scopes_q(wanted - set(given))
@@ -76,11 +78,10 @@ def live_snapshots(
     else:
         read = ScoreSum.objects.filter(tag_id=ANY_TAG, month=ALL_TIME)
         by_scope = {(r.scope_kind, r.scope_id): _sums(r) for r in read.order_by()}
+        tallies = list(_tallies(ScoreTally.objects.all()))
     by_scope = {scope: total for scope, total in by_scope.items() if total.count > 0}
     tally: dict[Scope, list[TallyRow]] = {}
-    for kind, scope_id, probability, phrase, count, yes in tallies.order_by().values_list(
-        "scope_kind", "scope_id", "probability", "phrase", "resolved_count", "yes_count"
-    ):
+    for kind, scope_id, probability, phrase, count, yes in tallies:
         tally.setdefault((kind, scope_id), []).append(TallyRow(probability, phrase, count, yes))
     if wanted is None or (ScopeKind.ALL.value, 0) in wanted:
         by_scope.setdefault((ScopeKind.ALL.value, 0), Sums())
@@ -91,6 +92,21 @@ def live_snapshots(
         )
         for kind, scope_id in sorted(by_scope)
     ]
+
+
+def _tallies(rows: QuerySet[ScoreTally]) -> QuerySet[Any]:
+    columns = ("scope_kind", "scope_id", "probability", "phrase", "resolved_count", "yes_count")
+    return rows.filter(resolved_count__gt=0).order_by().values_list(*columns)
+
+
+def _scope_tallies(**ids_by_kind: list[int]) -> QuerySet[Any]:
+    """The tally rows of these scopes (ids by scope kind)."""
+    chosen = scopes_q((kind, scope_id) for kind, ids in ids_by_kind.items() for scope_id in ids)
+    return _tallies(ScoreTally.objects.filter(chosen))
+
+
+# A few scopes' tallies (today's snapshots rewritten on a resolution's path), compiled once.
+_SCOPE_TALLIES = CompiledQuery(_scope_tallies)
 
 
 def _sums(row: ScoreSum) -> Sums:

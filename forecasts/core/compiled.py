@@ -1,0 +1,111 @@
+"""Queries compiled to SQL once and run many times with fresh values.
+
+Building and compiling an ORM query costs a few milliseconds of Python each time, more
+than the round trip itself for the small, indexed reads on a resolution's path (the
+permission check, the live scores' reads). A :class:`CompiledQuery` builds its query
+once per database and shape, with placeholder numbers where the values go, keeps the
+SQL, and then only swaps the real values into the parameters: the database still reads
+everything afresh, only the Python that writes the same SQL again is spared.
+
+The placeholders are numbers no row or constant uses; compiling checks that each one
+reaches the parameters (never the SQL text), so a query that inlines a value is refused
+rather than run with the wrong one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connections
+from django.db.models import QuerySet
+from django.db.models.sql import Query
+
+# Placeholders: below any primary key or constant the queries use, yet within a 32-bit
+# integer column's range (Django answers an out-of-range lookup with no rows, compiling
+# no SQL). The first million all match this pattern, which the SQL text must never hold.
+_PLACEHOLDER_BASE = -2_000_000_000
+_PLACEHOLDER_TEXT = re.compile(r"2000\d{6}")
+# Shapes kept per query (the number of ids in each list argument): a resolution
+# asks for one forecast; a publication or a bulk tag change for more.
+MAX_SHAPES = 32
+
+Value = int | Sequence[int]
+
+
+class CompiledQuery:
+    """A query built by ``build(**values)`` (integers, or lists of them), compiled once per
+    database alias and list lengths.
+
+    ``build`` must use each value only as a query parameter (a filter's value, an
+    ``__in`` list), so that the same SQL answers for any values; it returns a QuerySet
+    or a ``Query`` (``queryset.query.exists()`` for an existence check).
+    """
+
+    def __init__(self, build: Callable[..., QuerySet[Any] | Query]) -> None:
+        self._build = build
+        self._compiled: dict[tuple[Any, ...], tuple[str, list[Any], dict[int, tuple[str, int]]]]
+        self._compiled = {}
+
+    def sql(self, using: str = "default", /, **values: Value) -> tuple[str, list[Any]]:
+        """The SQL and its parameters for these values."""
+        shape = (using, *((name, _length(value)) for name, value in sorted(values.items())))
+        compiled = self._compiled.get(shape)
+        if compiled is None:
+            compiled = self._compile(using, values)
+            if len(self._compiled) < MAX_SHAPES:
+                self._compiled[shape] = compiled
+        sql, params, slots = compiled
+        filled = list(params)
+        for position, (name, index) in slots.items():
+            value = values[name]
+            filled[position] = value if index < 0 else value[index]  # type: ignore[index]
+        return sql, filled
+
+    def execute(self, using: str = "default", /, **values: Value) -> list[tuple[Any, ...]]:
+        """Run the query with these values; every row, as the database driver returns it
+        (no ORM conversion: for plain numbers and strings)."""
+        sql, params = self.sql(using, **values)
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
+
+    def _compile(
+        self, using: str, values: dict[str, Value]
+    ) -> tuple[str, list[Any], dict[int, tuple[str, int]]]:
+        placeholders: dict[int, tuple[str, int]] = {}
+        stand_ins: dict[str, Value] = {}
+        for name, value in sorted(values.items()):
+            if isinstance(value, int):
+                number = _PLACEHOLDER_BASE - len(placeholders)
+                placeholders[number] = (name, -1)
+                stand_ins[name] = number
+            else:
+                numbers = []
+                for index in range(len(value)):
+                    number = _PLACEHOLDER_BASE - len(placeholders)
+                    placeholders[number] = (name, index)
+                    numbers.append(number)
+                stand_ins[name] = numbers
+        built = self._build(**stand_ins)
+        query = built.query if isinstance(built, QuerySet) else built
+        sql, params = query.get_compiler(using).as_sql()
+        slots = {
+            position: placeholders[param]
+            for position, param in enumerate(params)
+            if isinstance(param, int) and param in placeholders
+        }
+        missing = set(placeholders.values()) - set(slots.values())
+        if missing or _PLACEHOLDER_TEXT.search(sql):
+            raise ValueError(
+                f"{self._build.__qualname__} does not pass every value as a parameter "
+                f"({sorted(name for name, _ in missing) or 'a value is in the SQL text'}); "
+                "it cannot be compiled once."
+            )
+        return sql, list(params), slots
+
+
+def _length(value: Value) -> int:
+    return -1 if isinstance(value, int) else len(value)

@@ -1,0 +1,61 @@
+"""Queries compiled once answer as the ORM's own query does, for any values, and a query
+that does not pass its values as parameters is refused."""
+
+import pytest
+from django.db.models import F, Value
+from django.db.models.expressions import RawSQL
+
+from forecasts.core.compiled import CompiledQuery
+from forecasts.core.models import Forecast
+from tests.factories import ForecastFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _of_source(*, ids, source_id):
+    return (
+        Forecast.objects.filter(pk__in=ids, source_id=source_id)
+        .order_by("pk")
+        .values_list("pk", "slug")
+    )
+
+
+def test_answers_as_the_orm_for_other_values_and_lengths():
+    forecasts = [ForecastFactory() for _ in range(4)]
+    shared = ForecastFactory(source=forecasts[0].source)
+    query = CompiledQuery(_of_source)
+    cases = [
+        ([forecasts[0].pk], forecasts[0].source_id),
+        ([forecasts[1].pk], forecasts[1].source_id),
+        ([forecasts[0].pk, shared.pk, forecasts[2].pk], forecasts[0].source_id),
+        ([shared.pk, forecasts[3].pk], forecasts[3].source_id),
+        ([forecasts[1].pk], forecasts[0].source_id),  # no row
+    ]
+    for ids, source_id in cases:
+        expected = list(_of_source(ids=ids, source_id=source_id))
+        assert query.execute(ids=ids, source_id=source_id) == expected
+    assert len(query._compiled) == 3  # one per shape: 1, 3 and 2 ids
+
+
+def test_an_existence_check_compiles():
+    forecast = ForecastFactory()
+    query = CompiledQuery(lambda *, pk: Forecast.objects.filter(pk=pk).query.exists())
+    assert query.execute(pk=forecast.pk)
+    assert not query.execute(pk=forecast.pk + 1000)
+
+
+def test_a_value_written_into_the_sql_is_refused():
+    def inlined(*, pk):
+        # The id as SQL text, as a careless query would write it (int: no injection).
+        return Forecast.objects.filter(pk=RawSQL(str(int(pk)), [])).values_list("pk")  # noqa: S611
+
+    with pytest.raises(ValueError, match="does not pass every value as a parameter"):
+        CompiledQuery(inlined).execute(pk=ForecastFactory().pk)
+
+
+def test_a_value_left_unused_is_refused():
+    def ignores(*, pk, source_id):
+        return Forecast.objects.filter(pk=pk).annotate(s=F("source_id") + Value(0))
+
+    with pytest.raises(ValueError, match="source_id"):
+        CompiledQuery(ignores).execute(pk=1, source_id=2)
