@@ -150,8 +150,12 @@ def news_since(period: Period) -> dt.date:
     return day_before.replace(day=1)
 
 
-def _digest_forecast(forecast: Forecast, resolution: Resolution | None = None) -> DigestForecast:
-    estimates = list(forecast.estimates.all())
+def _digest_forecast(
+    forecast: Forecast, resolution: Resolution | None = None, *, with_estimate: bool = True
+) -> DigestForecast:
+    """A forecast as a digest lists it; ``with_estimate=False`` for one the summary line
+    only counts (what a subscriber's filters need, its estimates not read)."""
+    estimates = list(forecast.estimates.all()) if with_estimate else []
     probability = estimates[0].probability if estimates else None
     return DigestForecast(
         slug=forecast.slug,
@@ -226,21 +230,8 @@ def digest_period_report(*, period: Period, next_period: Period) -> DigestReport
         ),
         score_changes=_score_changes(period),
         due_next=[_digest_forecast(forecast) for forecast in due_next],
-        fell_due=[_due_forecast(forecast) for forecast in fell_due],
+        fell_due=[_digest_forecast(forecast, with_estimate=False) for forecast in fell_due],
         overall=_overall(period),
-    )
-
-
-def _due_forecast(forecast: Forecast) -> DigestForecast:
-    """A forecast the summary line counts: what a subscriber's filters need, no estimate."""
-    return DigestForecast(
-        slug=forecast.slug,
-        statement=forecast.statement,
-        forecaster_id=forecast.forecaster_id,
-        forecaster=forecast.forecaster.name,
-        tag_ids=frozenset(tag.pk for tag in forecast.tags.all()),
-        probability=None,
-        resolve_by=forecast.resolve_by,
     )
 
 
