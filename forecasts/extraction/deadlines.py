@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 
+from forecasts.extraction.caseless import Caseless
+
 __all__ = [
     "CALENDAR_NOTES",
     "DEADLINE_TRIGGER",
@@ -198,13 +200,13 @@ _DATE_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 
 # Every pattern above contains one of these words (or a digit): a cheap first check.
-DEADLINE_TRIGGER = re.compile(
+_TRIGGER = Caseless(
     r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|monday|tuesday|wednesday|"
     r"thursday|friday|saturday|sunday|weekend|tomorrow|tonight|term|inauguration|year|"
     r"quarter|half|soon|shortly|coming|day|week|month|season|mid-?terms?|elections?|"
-    r"re-?election|vote|voters|winter|spring|summer|autumn|fall|decade)",
-    re.IGNORECASE,
+    r"re-?election|vote|voters|winter|spring|summer|autumn|fall|decade)"
 )
+DEADLINE_TRIGGER = _TRIGGER.pattern
 _COMPILED = tuple((name, re.compile(pattern)) for name, pattern in _DATE_PATTERNS)
 
 # What each pattern cannot match without: a digit (``"0"``), a month (``"Month"``: every
@@ -451,7 +453,7 @@ _REFERENCE = re.compile(
     + r")",
     re.I,
 )
-_EVENT_WORD = re.compile(r"\b" + _EVENT_NOUNS, re.I)
+_EVENT_WORD = Caseless(r"\b" + _EVENT_NOUNS)
 _VOCABULARY = {
     "election": re.compile(
         r"\b(?:(?i:turnout|ballots?|electoral\s+college|tipping-point|swing\s+states?|presidency"
@@ -548,7 +550,7 @@ def article_events(text: str, published: dt.date) -> ArticleEvents:
 
 def _references(text: str, events: ArticleEvents, at: int) -> list[tuple[int, Deadline]]:
     found: list[tuple[int, Deadline]] = []
-    if _EVENT_WORD.search(text) is None:
+    if not _EVENT_WORD.found(text):
         return found  # most clauses name no event: skip the pattern
     for m in _REFERENCE.finditer(text):
         if m.group("prep"):
@@ -594,7 +596,7 @@ def deadline_find(
     here (they describe the past); None when nothing is found.
     """
     found: list[tuple[int, int, Deadline]] = []
-    if DEADLINE_TRIGGER.search(text) is not None:
+    if _TRIGGER.found(text):
         # Most clauses name no time at all: the trigger skips the twenty patterns; of the
         # rest, most name words for only a few of them (_PREFILTER).
         lowered = text.lower()

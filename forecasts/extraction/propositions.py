@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from forecasts.core import phrases
+from forecasts.extraction.caseless import Caseless
 from forecasts.extraction.gate import CLAUSE_WORDS, DETERMINERS, FINITE_AUXILIARIES
 
 __all__ = [
@@ -381,7 +382,7 @@ _NEGATIVE_PREDICATES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(will|would|to)\s+miss\s+", re.I), r"\1 reach "),
 )  # fmt: skip
 
-_NEGATIVE_TRIGGER = re.compile(r"\b(?:not|never|fail|remain|stay|miss)\b|n['\u2019]t\b", re.I)
+_NEGATIVE_TRIGGER = Caseless(r"\b(?:not|never|fail|remain|stay|miss)\b|n['\u2019]t\b")
 
 _SUBORDINATE = re.compile(r",|\b(?:that|which|who|because|while|although|hoping)\b", re.I)
 
@@ -389,7 +390,7 @@ _SUBORDINATE = re.compile(r",|\b(?:that|which|who|because|while|although|hoping)
 def rewrite_negative(text: str) -> tuple[str, bool]:
     """Rewrite the main predicate's negation away; negations in subordinate clauses
     ("an agreement that would not require ...") do not flip the proposition."""
-    if _NEGATIVE_TRIGGER.search(text) is None:
+    if not _NEGATIVE_TRIGGER.found(text):
         return text, False
     boundary = _SUBORDINATE.search(text, 1)
     head, rest = (text[: boundary.start()], text[boundary.start() :]) if boundary else (text, "")
