@@ -607,7 +607,7 @@ def deadline_find(
             if (
                 (needs_digit and not digit)
                 or (needs_month and not month)
-                or (words and not any(word in lowered for word in words))
+                or (words and not any(map(lowered.__contains__, words)))
             ):
                 continue
             for m in pattern.finditer(text):
