@@ -1,38 +1,47 @@
-"""Case-insensitive searches, fast on ASCII text.  Pure (stdlib only).
+"""Case-insensitive searches without case folding.  Pure (stdlib only).
 
 Python's ``re`` folds the case of every character it compares under ``re.IGNORECASE``; a
 pattern of many words tried at every position of a clause (the cheap first checks before
 the real patterns: "does this clause name a time at all?") spends most of its time doing
-that.  On ASCII text, searching the lower-cased text with the same pattern compiled
-without the flag finds a match exactly where the case-insensitive one does: ``lower()``
-keeps an ASCII text's length (so offsets are the same), turns no non-word character into a
-word character, and an ASCII character matches a lower-case pattern letter ignoring case
-exactly when its lower-case form is that letter.  Text with any other character (where
-re pairs "\u017f" with "s" and lower() turns "\u0130" into two characters) is searched
-with the case-insensitive pattern as before.
+that.  Searching the lower-cased text with the same pattern compiled without the flag
+finds a match exactly where the case-insensitive one does, for a pattern whose letters are
+all ASCII and lower case, in any text without one of the four characters of
+:data:`_UNSAFE`: for every other character ``lower()`` gives one character (so offsets are
+the same) of the same kind (word, space, digit), and a character matches a lower-case
+ASCII letter ignoring case exactly when its lower-case form is that letter.  The four are
+"\u0130" (lower() gives two characters) and "\u0131", "\u017f", "\u212a" (re pairs them
+with "i", "s" and "k"); ``tests/extraction/test_caseless.py`` checks every character.
+Text with one of them is searched with the case-insensitive pattern as before.
 
-That holds only for a pattern whose letters are all lower case, with no case-sensitive
-part and no non-ASCII letter that folds to an ASCII one: :class:`Caseless` checks this
-when it is built, so a pattern edited later cannot silently change what it finds.
+:class:`Caseless` checks its pattern when it is built (no upper-case letter, no
+case-sensitive part, no cased letter outside ASCII), so a pattern edited later cannot
+silently change what it finds.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterator
 
-__all__ = ["Caseless"]
+__all__ = ["Caseless", "foldable"]
 
+# The characters for which lower-casing and re's case folding disagree (see above).
+_UNSAFE = re.compile("[\u0130\u0131\u017f\u212a]")
 # An escape: a letter after a backslash is an escape's name (\b, \s, \W), not a letter to match.
 _ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|N\{[^}]*\}|.)", re.DOTALL)
 # A group's name ("(?P<event>", "(?P=event)") is no letter to match either.
 _GROUP_NAME = re.compile(r"\?P(?:<\w+>|=\w+)")
 
 
-def _folds_to_ascii(char: str) -> bool:
-    """Whether a non-ASCII character is the same as an ASCII letter ignoring case (Kelvin
-    sign and k, long s and s, dotless and dotted i)."""
-    return any(other.isascii() and other.isalpha() for other in char.lower() + char.upper())
+def foldable(text: str) -> bool:
+    """Whether a pattern of lower-case ASCII letters finds on ``text.lower()``, at the same
+    offsets, what it finds on ``text`` ignoring case."""
+    return text.isascii() or _UNSAFE.search(text) is None
+
+
+def _cased(char: str) -> bool:
+    return char.lower() != char or char.upper() != char
 
 
 def _check(pattern: str) -> None:
@@ -48,12 +57,13 @@ def _check(pattern: str) -> None:
     for char in letters:
         if char.isascii() and char.isupper():
             raise ValueError(f"Caseless: upper-case {char!r} in {pattern!r}; write it lower-case")
-        if not char.isascii() and _folds_to_ascii(char):
-            raise ValueError(f"Caseless: {char!r} folds to an ASCII letter in {pattern!r}")
+        if not char.isascii() and _cased(char):
+            raise ValueError(f"Caseless: {char!r} is a cased letter outside ASCII in {pattern!r}")
 
 
 class Caseless:
-    """A case-insensitive pattern, searched on lower-cased text when the text is ASCII."""
+    """A case-insensitive pattern, searched on the lower-cased text when that text is
+    :func:`foldable` (almost always)."""
 
     __slots__ = ("_lower", "pattern")
 
@@ -64,6 +74,13 @@ class Caseless:
 
     def found(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> bool:
         """Whether ``self.pattern.search(text, pos, endpos)`` finds a match."""
-        if text.isascii():
+        if foldable(text):
             return self._lower.search(text.lower(), pos, endpos) is not None
         return self.pattern.search(text, pos, endpos) is not None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """``self.pattern.finditer(text)``, except that the matches may be of the
+        lower-cased text: the same offsets, but their groups may be lower-cased."""
+        if foldable(text):
+            return self._lower.finditer(text.lower())
+        return self.pattern.finditer(text)

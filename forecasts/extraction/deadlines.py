@@ -426,7 +426,8 @@ _NOUN_END = (
     r"of|after|before|by|for|ends|opens|closes|begins|starts|takes)\b)"
 )
 _EVENT_VERBS = r"(?P<verb>meets|will\s+meet|is\s+due\s+to\s+meet|go(?:es)?\s+to\s+the\s+polls)"
-_MENTION = re.compile(r"\b(?:" + _EVENT_NOUNS + _NOUN_END + r"|" + _EVENT_VERBS + r")", re.I)
+# Read over the whole article: Caseless (the matches' groups are lower-cased, see _kind).
+_MENTION = Caseless(r"\b(?:" + _EVENT_NOUNS + _NOUN_END + r"|" + _EVENT_VERBS + r")")
 _MONTH_PLAIN = _MONTH_RE.replace("(?P<month>", "(?:")
 _MONTH_NO_DOT = _MONTH_PLAIN.removesuffix(r"\.?")  # "May." ends a sentence
 _DAY_MONTH = re.compile(

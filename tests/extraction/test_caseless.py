@@ -4,10 +4,11 @@ case-insensitive search finds; patterns for which that would not hold are refuse
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
-from forecasts.extraction.caseless import Caseless
+from forecasts.extraction.caseless import Caseless, foldable
 
 WORDS = r"\b(?:soon|next\s+year|kelvin|(?P<event>summit|vote))\b|\d"
 
@@ -25,6 +26,8 @@ WORDS = r"\b(?:soon|next\s+year|kelvin|(?P<event>summit|vote))\b|\d"
         "\u017foon, with a long s",  # re pairs it with "s": the general path
         "the \u212aelvin scale",  # Kelvin sign, paired with "k"
         "\u0130t is not soon\u201d",  # dotted capital I: lower() gives two characters
+        # lower-cased, not ASCII
+        "\u201cSoon\u201d \u2013 caf\u00e9 VOTE\u2019s \u00c9t\u00e9 2027",
         "",
     ],
 )
@@ -42,8 +45,9 @@ def test_found_is_the_case_insensitive_search(text: str) -> None:
         (r"\b[A-Z]\w+", "upper-case 'A'"),
         (r"the\s+Summit", "upper-case 'S'"),
         (r"a(?-i:b)", "case-sensitive part"),
-        ("\u017foon", "folds to an ASCII letter"),
-        (r"\u212aelvin", "folds to an ASCII letter"),
+        ("\u017foon", "cased letter outside ASCII"),
+        (r"\u212aelvin", "cased letter outside ASCII"),
+        ("caf\u00e9", "cased letter outside ASCII"),
     ],
 )
 def test_patterns_that_lower_casing_would_change_are_refused(pattern: str, reason: str) -> None:
@@ -55,3 +59,33 @@ def test_escapes_and_group_names_are_not_letters() -> None:
     caseless = Caseless(r"\bsoon\B|\W(?P<When>x)(?P=When)\u2019s")
     assert caseless.found("SOONER")
     assert caseless.found(" XX\u2019S")
+
+
+def test_finditer_gives_the_case_insensitive_offsets() -> None:
+    pattern = Caseless(WORDS)
+    for text in ("The SUMMIT, a Vote \u2013 soon", "\u017foon: the Summit", "Next  YEAR"):
+        expected = [m.span() for m in re.finditer(WORDS, text, re.IGNORECASE)]
+        assert [m.span() for m in pattern.finditer(text)] == expected
+        groups = [m.group("event") for m in pattern.finditer(text)]
+        assert [g and g.lower() for g in groups] == [
+            m.group("event") and m.group("event").lower()
+            for m in re.finditer(WORDS, text, re.IGNORECASE)
+        ]
+
+
+def test_only_the_unsafe_characters_fold_differently() -> None:
+    """Every character but the four: lower() gives one character of the same kind (word,
+    space, digit), an ASCII letter only when it is one, and re ignoring case pairs it with
+    an ASCII letter only when lower() gives that letter."""
+    every = "".join(chr(point) for point in range(sys.maxunicode + 1))
+    odd = {char for char in every if len(char.lower()) != 1}
+    lowered = "".join(char if char in odd else char.lower() for char in every)
+    for kind in (r"\w", r"\s", r"\d"):
+        as_is = {m.start() for m in re.finditer(kind, every)}
+        odd.update(every[at] for at in as_is ^ {m.start() for m in re.finditer(kind, lowered)})
+    odd.update(every[128 + m.start()] for m in re.finditer("[a-z]", lowered[128:]))
+    odd.update(m.group(0) for m in re.finditer("[a-z]", every[128:], re.IGNORECASE))
+    assert sorted(odd) == ["\u0130", "\u0131", "\u017f", "\u212a"]
+    assert not any(foldable(char) for char in odd)
+    assert foldable("\u201cSoon\u201d \u00c9t\u00e9")
+    assert foldable("plain")
