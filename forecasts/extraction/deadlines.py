@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import calendar
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -251,6 +252,28 @@ _PREFILTER = tuple(
     )
     for name, _ in _DATE_PATTERNS
 )
+_PREFILTER_WORDS = tuple(sorted({word for _, _, words in _PREFILTER for word in words}))
+
+
+@functools.lru_cache(maxsize=1024)
+def _rules(present: frozenset[str], digit: bool, month: bool) -> tuple[tuple[int, str], ...]:
+    """(rank, name) of each pattern a clause may match, in rank order, given the prefilter
+    words it holds and whether it holds a digit and a month: clauses hold few such words,
+    so a handful of combinations stand for most clauses, and the test of every pattern's
+    needs for every clause (most of deadline_find's time) is made once for each."""
+    return tuple(
+        (rank, name)
+        for rank, ((needs_digit, needs_month, words), (name, _)) in enumerate(
+            zip(_PREFILTER, _COMPILED, strict=True)
+        )
+        if not (
+            (needs_digit and not digit)
+            or (needs_month and not month)
+            or (words and present.isdisjoint(words))
+        )
+    )
+
+
 #: An event the article dates ranks just before the political calendar's guess (the
 #: patterns' ranks are doubled to leave it room).
 _EVENT_RANK = 2 * [name for name, _ in _DATE_PATTERNS].index("election") - 1
@@ -601,17 +624,11 @@ def deadline_find(
         # Most clauses name no time at all: the trigger skips the twenty patterns; of the
         # rest, most name words for only a few of them (_PREFILTER).
         lowered = text.lower()
+        present = frozenset(word for word in _PREFILTER_WORDS if word in lowered)
         digit = _DIGIT.search(text) is not None
         month = _MONTH_START.search(text) is not None
-        for rank, (name, pattern) in enumerate(_COMPILED):
-            needs_digit, needs_month, words = _PREFILTER[rank]
-            if (
-                (needs_digit and not digit)
-                or (needs_month and not month)
-                or (words and not any(map(lowered.__contains__, words)))
-            ):
-                continue
-            for m in pattern.finditer(text):
+        for rank, name in _rules(present, digit, month):
+            for m in _COMPILED[rank][1].finditer(text):
                 if _SINCE.search(text, max(0, m.start() - 7), m.start()):
                     continue  # "since the election": when something began, in the past
                 resolved = _resolve(name, m, published)
