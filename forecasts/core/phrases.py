@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import functools
 import re
 import string
 from collections.abc import Iterator, Mapping
@@ -578,10 +579,15 @@ def _reach(sentence: str, start: int) -> int:
     return max(0, end - _WORD_REACH)
 
 
+# The words a key matched, normalised: few distinct ones ("likely", "could", "not likely")
+# come back sentence after sentence, and each match was normalised twice.
+_matched_key = functools.lru_cache(maxsize=512)(normalize)
+
+
 def _plausible(sentence: str, start: int, end: int) -> bool:
     """Filter matches that are not probability words in context."""
     matched = sentence[start:end]
-    key = normalize(matched)
+    key = _matched_key(matched)
     if key == "may" and matched[0] == "M" and not _LEADING_JUNK.match(sentence, 0, start):
         return False  # the month ("In May, ...")
     if key == "certain":
@@ -629,7 +635,7 @@ def phrases_in(sentence: str) -> list[tuple[int, int, Phrase]]:
         start, end = match.start(1), match.end(1)
         if not _plausible(sentence, start, end):
             continue
-        key = normalize(sentence[start:end])
+        key = _matched_key(sentence[start:end])
         phrase: Phrase | None = LEXICON[key]
         neg_before = _NEGATOR_BEFORE.search(sentence, _reach(sentence, start), start)
         neg_after = _NOT_AFTER.match(sentence, end)
