@@ -155,7 +155,9 @@ def confidence_score(
     else:
         score = 0.7
     before = clause[:hedge_offset]
-    future = _FUTURE.found(clause)
+    # The tense cue counts only without a deadline, or for a hedge that is no modal, number
+    # or plain modal (below): for the rest it is not looked for.
+    future = (deadline is None or not (modal or stated or plain)) and _FUTURE.found(clause)
     penalties: list[str] = list(doubts)
     after = _REPORTED_AFTER.search(clause, hedge_end)
     if not author_judges and (
