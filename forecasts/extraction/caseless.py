@@ -78,6 +78,13 @@ class Caseless:
             return self._lower.search(text.lower(), pos, endpos) is not None
         return self.pattern.search(text, pos, endpos) is not None
 
+    def search(self, text: str) -> re.Match[str] | None:
+        """``self.pattern.search(text)``, except that the match may be of the lower-cased
+        text: the same offsets, but its groups may be lower-cased."""
+        if foldable(text):
+            return self._lower.search(text.lower())
+        return self.pattern.search(text)
+
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """``self.pattern.finditer(text)``, except that the matches may be of the
         lower-cased text: the same offsets, but their groups may be lower-cased."""

@@ -50,9 +50,7 @@ _IF_START = re.compile(
 )
 
 # A run of spaces and commas is tried once, from where it starts (and taken whole).
-_IF_TRAILING = re.compile(
-    r"(?<![\s,])[\s,]++(?:if|unless|provided\s+that|as\s+long\s+as)\s+", re.IGNORECASE
-)
+_IF_TRAILING = Caseless(r"(?<![\s,])[\s,]++(?:if|unless|provided\s+that|as\s+long\s+as)\s+")
 _THEN = re.compile(r"(?:,|(?<!\s))\s++then\s+")
 
 

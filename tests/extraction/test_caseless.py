@@ -89,3 +89,13 @@ def test_only_the_unsafe_characters_fold_differently() -> None:
     assert not any(foldable(char) for char in odd)
     assert foldable("\u201cSoon\u201d \u00c9t\u00e9")
     assert foldable("plain")
+
+
+@pytest.mark.parametrize(
+    "text", ["Rates will FALL, If inflation eases", "\u017fo it goes Unless", "nothing", ""]
+)
+def test_search_gives_the_case_insensitive_span(text: str) -> None:
+    pattern = r"(?<![\s,])[\s,]++(?:if|unless)\b"
+    found = Caseless(pattern).search(text)
+    expected = re.search(pattern, text, re.IGNORECASE)
+    assert (found and found.span()) == (expected and expected.span())
