@@ -129,6 +129,9 @@ _POISED_FRAME = re.compile(
     r"\s++poised\s++(?:(?P<for>for)|to)\s+(?P<v>.+)$",
     re.I | re.S,
 )
+# The frames above need these words ("who" as written): the frames, tried from every
+# start of the subject, are looked for only in a clause that has them.
+_POISED = Caseless(r"poised")
 
 _MODAL_FRAME = re.compile(
     r"^(?P<s>.+?)(?<!\s)\s++(?:may|might|could|will\s+probably|will\s+likely|probably\s+will|"
@@ -152,11 +155,11 @@ def hedged_proposition(main: str, hedge_text: str) -> str:
         m = frame.search(body)
         if m is not None and _contains(body[: m.start("x")], hedge_text):
             return m.group("x")
-    m = _POISED_FRAME.match(body)
+    m = _POISED_FRAME.match(body) if _POISED.found(body) else None
     if m is not None:
         verb = "will secure" if m.group("for") else "will"
         return f"{m.group('s')} {verb} {m.group('v')}"
-    m = _WHO_FRAME.search(body)
+    m = _WHO_FRAME.search(body) if "who" in body else None
     if m is not None and phrases.normalize(hedge_text).startswith(phrases.normalize(m.group("h"))):
         return f"{m.group('s')} will {m.group('v')}"
     m = _TO_FRAME.match(body)
