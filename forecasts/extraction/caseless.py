@@ -65,17 +65,27 @@ class Caseless:
     """A case-insensitive pattern, searched on the lower-cased text when that text is
     :func:`foldable` (almost always)."""
 
-    __slots__ = ("_lower", "pattern")
+    __slots__ = ("_lower", "needs", "pattern")
 
-    def __init__(self, pattern: str, flags: int = 0) -> None:
+    def __init__(self, pattern: str, flags: int = 0, *, needs: tuple[str, ...] = ()) -> None:
+        """``needs``: words every match holds one of, as written in the pattern (lower
+        case); a lower-cased text with none of them is not searched (``found`` only)."""
         _check(pattern)
+        for word in needs:
+            if not word:
+                raise ValueError("Caseless: an empty word in needs")
+            _check(re.escape(word))
         self.pattern = re.compile(pattern, flags | re.IGNORECASE)
         self._lower = re.compile(pattern, flags & ~re.IGNORECASE)
+        self.needs = needs
 
     def found(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> bool:
         """Whether ``self.pattern.search(text, pos, endpos)`` finds a match."""
         if foldable(text):
-            return self._lower.search(text.lower(), pos, endpos) is not None
+            lowered = text.lower()
+            if self.needs and not any(word in lowered for word in self.needs):
+                return False
+            return self._lower.search(lowered, pos, endpos) is not None
         return self.pattern.search(text, pos, endpos) is not None
 
     def search(self, text: str) -> re.Match[str] | None:

@@ -37,7 +37,9 @@ _REPORTED = Caseless(
 # clause, an unclosed one each would scan the rest again.
 _QUOTED = re.compile(r"[\u201c\"][^\u201c\u201d\"]{12,}+[\u201d\"]")
 
-_PAST_MODAL = Caseless(r"\b(?:could|may|might|would|should|must)\s+(?:not\s+)?have\s+\w+")
+_PAST_MODAL = Caseless(
+    r"\b(?:could|may|might|would|should|must)\s+(?:not\s+)?have\s+\w+", needs=("have",)
+)
 
 _PAST_FRAME = re.compile(
     r"\b(?:\w+ed|was|were|had|thought|knew|felt|saw|said)\s++(?:\w++\s++){0,3}that\b",

@@ -477,7 +477,22 @@ _REFERENCE = re.compile(
     + r")",
     re.I,
 )
-_EVENT_WORD = Caseless(r"\b" + _EVENT_NOUNS)
+
+
+def _leading_word(noun: str) -> str:
+    r"""The letters every match of one event noun starts with: "polling" for
+    "polling\s+day", "election" for "elections?"."""
+    word = re.match(r"[a-z]*", noun).group(0)  # type: ignore[union-attr]
+    return word[:-1] if noun[len(word) : len(word) + 1] in ("?", "*", "{") else word
+
+
+_EVENT_WORD = Caseless(
+    r"\b" + _EVENT_NOUNS,
+    needs=tuple(
+        _leading_word(noun)
+        for noun in _EVENT_NOUNS.removeprefix("(?P<event>").removesuffix(")").split("|")
+    ),
+)
 _VOCABULARY = {
     "election": re.compile(
         r"\b(?:(?i:turnout|ballots?|electoral\s+college|tipping-point|swing\s+states?|presidency"

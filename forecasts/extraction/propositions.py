@@ -383,7 +383,10 @@ _NEGATIVE_PREDICATES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(will|would|to)\s+miss\s+", re.I), r"\1 reach "),
 )  # fmt: skip
 
-_NEGATIVE_TRIGGER = Caseless(r"\b(?:not|never|fail|remain|stay|miss)\b|n['\u2019]t\b")
+_NEGATIVE_TRIGGER = Caseless(
+    r"\b(?:not|never|fail|remain|stay|miss)\b|n['\u2019]t\b",
+    needs=("not", "never", "fail", "remain", "stay", "miss", "n't", "n\u2019t"),
+)
 
 _SUBORDINATE = re.compile(r",|\b(?:that|which|who|because|while|although|hoping)\b", re.I)
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 import pytest
 
+from forecasts.extraction import confidence, deadlines, numbers, propositions
 from forecasts.extraction.caseless import Caseless, foldable
+from forecasts.extraction.sentences import sentences
+
+CORPUS = Path(__file__).resolve().parents[2] / "forecasts" / "extraction" / "corpus"
 
 WORDS = r"\b(?:soon|next\s+year|kelvin|(?P<event>summit|vote))\b|\d"
 
@@ -99,3 +104,38 @@ def test_search_gives_the_case_insensitive_span(text: str) -> None:
     found = Caseless(pattern).search(text)
     expected = re.search(pattern, text, re.IGNORECASE)
     assert (found and found.span()) == (expected and expected.span())
+
+
+def test_needs_skip_only_texts_without_a_match() -> None:
+    caseless = Caseless(r"\b(?:could|may)\s+have\b", needs=("have",))
+    assert caseless.found("It MAY HAVE rained")
+    assert not caseless.found("It may rain")
+    assert caseless.found("It \u017fhould, may have")  # not foldable: the pattern decides
+    with pytest.raises(ValueError, match="upper-case"):
+        Caseless("x", needs=("Have",))
+
+
+def test_every_declared_need_holds_on_the_corpus() -> None:
+    """The words a Caseless ``needs`` are read off its pattern by hand (or by a helper):
+    on every sentence and clause of the labelled corpus, each finds what its pattern does."""
+    texts = [
+        text[start:end]
+        for path in sorted(CORPUS.glob("*.txt"))
+        for text in [path.read_text(encoding="utf-8")]
+        for start, end in sentences(text)
+    ]
+    texts += [part for text in texts for part in text.split(",")]
+    declared = [
+        value
+        for module in (confidence, deadlines, numbers, propositions)
+        for value in vars(module).values()
+        if isinstance(value, Caseless) and value.needs
+    ]
+    assert len(declared) >= 3
+    for caseless in declared:
+        hits = 0
+        for text in texts:
+            expected = caseless.pattern.search(text) is not None
+            assert caseless.found(text) is expected, (caseless.pattern.pattern, text)
+            hits += expected
+        assert hits, caseless.pattern.pattern  # the corpus tries each need
