@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import functools
 import re
 import string
 from collections.abc import Iterator, Mapping
@@ -522,16 +523,19 @@ def _key_pattern(key: str) -> str:
 
 
 # At every word start, the longest key that matches there (alternatives longest first).
-_ANY_KEY = re.compile(
+_ANY_KEY_PATTERN = (
     r"(?<!\w)(?=((?:"
     + "|".join(
         _key_pattern(k) for k in sorted(LEXICON, key=len, reverse=True) if k not in PLAIN_MODALS
     )
     + r")"
     + _WORD_END
-    + "))",
-    re.IGNORECASE,
+    + "))"
 )
+_ANY_KEY = re.compile(_ANY_KEY_PATTERN, re.IGNORECASE)
+# The keys are lower-case: on a lower-cased ASCII sentence, matching them as written finds
+# what _ANY_KEY finds, at the same offsets, without folding the case of every character.
+_ANY_KEY_LOWER = re.compile(_ANY_KEY_PATTERN)
 # _ANY_KEY tries every key at every word start, most of them in vain.  A key can start at
 # a word only if the word (its run of \w) is the leading run of the key's first word, so
 # only such words are tried (in text order, as _ANY_KEY.finditer would).  A word with a
@@ -542,6 +546,12 @@ _KEY_STARTS = frozenset(
     _WORD_RUN.match(k).group(0).lower()  # type: ignore[union-attr]
     for k in LEXICON
     if k not in PLAIN_MODALS
+)
+# In an ASCII sentence those words are found by one pattern over the lower-cased sentence
+# (lower() keeps an ASCII text's length, so its offsets are the sentence's): a Python step
+# for every word of the sentence cost more than the phrases found.
+_KEY_START = re.compile(
+    r"\b(?:" + "|".join(re.escape(k) for k in sorted(_KEY_STARTS, key=len, reverse=True)) + r")\b"
 )
 _NEGATOR_BEFORE = re.compile(r"(?<!\w)(?:not|\w+n['\u2019]t)\s++$", re.IGNORECASE)
 # The negator or word before a phrase is looked for this far before it (past the spaces),
@@ -569,10 +579,15 @@ def _reach(sentence: str, start: int) -> int:
     return max(0, end - _WORD_REACH)
 
 
+# The words a key matched, normalised: few distinct ones ("likely", "could", "not likely")
+# come back sentence after sentence, and each match was normalised twice.
+_matched_key = functools.lru_cache(maxsize=512)(normalize)
+
+
 def _plausible(sentence: str, start: int, end: int) -> bool:
     """Filter matches that are not probability words in context."""
     matched = sentence[start:end]
-    key = normalize(matched)
+    key = _matched_key(matched)
     if key == "may" and matched[0] == "M" and not _LEADING_JUNK.match(sentence, 0, start):
         return False  # the month ("In May, ...")
     if key == "certain":
@@ -582,6 +597,15 @@ def _plausible(sentence: str, start: int, end: int) -> bool:
         word = normalize(prev.group(1))
         return _PREDICATIVE_CUE.fullmatch(word) is not None
     return True
+
+
+def _word_starts(sentence: str) -> Iterator[int]:
+    """Where the words that may start a key start in a sentence with a character outside
+    ASCII, in text order (see _WORD_RUN)."""
+    for word in _WORD_RUN.finditer(sentence):
+        run = word.group(0)
+        if not run.isascii() or run.lower() in _KEY_STARTS:
+            yield word.start()
 
 
 def phrases_in(sentence: str) -> list[tuple[int, int, Phrase]]:
@@ -598,17 +622,20 @@ def phrases_in(sentence: str) -> list[tuple[int, int, Phrase]]:
     # Candidates with phrase None are negations without a reading: they still take part
     # in longest-match resolution (so "not highly unlikely" hides "unlikely"), then drop.
     candidates: list[tuple[int, int, Phrase | None]] = []
-    for word in _WORD_RUN.finditer(sentence):
-        run = word.group(0)
-        if run.isascii() and run.lower() not in _KEY_STARTS:
-            continue
-        match = _ANY_KEY.match(sentence, word.start())
+    if sentence.isascii():
+        lowered = sentence.lower()
+        tried = (
+            _ANY_KEY_LOWER.match(lowered, word.start()) for word in _KEY_START.finditer(lowered)
+        )
+    else:
+        tried = (_ANY_KEY.match(sentence, start) for start in _word_starts(sentence))
+    for match in tried:
         if match is None:
             continue
         start, end = match.start(1), match.end(1)
         if not _plausible(sentence, start, end):
             continue
-        key = normalize(sentence[start:end])
+        key = _matched_key(sentence[start:end])
         phrase: Phrase | None = LEXICON[key]
         neg_before = _NEGATOR_BEFORE.search(sentence, _reach(sentence, start), start)
         neg_after = _NOT_AFTER.match(sentence, end)

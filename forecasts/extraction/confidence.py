@@ -13,12 +13,14 @@ import datetime as dt
 import re
 
 from forecasts.core import phrases
+from forecasts.extraction.caseless import Caseless
 from forecasts.extraction.deadlines import Deadline
 from forecasts.extraction.hedges import MODALS
 
 __all__ = ["FUTURE", "confidence_score"]
 
-_REPORTED = re.compile(
+# The patterns read for every candidate are Caseless (lower-cased ASCII, no case folding).
+_REPORTED = Caseless(
     r"\b(?:(?:many|some|others|critics|analysts|observers|experts|officials|investors|"
     r"fans|pundits|economists|commentators|skeptics|sceptics|supporters|insiders|"
     r"bookmakers|traders|markets?)\s+(?:had\s+)?(?:assumed|assume|believe[sd]?|think|thought|"
@@ -28,16 +30,15 @@ _REPORTED = re.compile(
     r"|\b(?:said|says|told|declared|insisted|claimed|predicted|argued|warned)\b"
     r"|\b(?:administration|government|company|club|coach|ceo|management|board|ministry|"
     r"central\s+bank|he|she|they)\s+(?:believes|believed|expects|expected|predicts|"
-    r"predicted|hopes|hoped|thinks|thought|claims|claimed))",
-    re.IGNORECASE,
+    r"predicted|hopes|hoped|thinks|thought|claims|claimed))"
 )
 
 # A quotation runs to the next quotation mark: from every opening mark to the end of the
 # clause, an unclosed one each would scan the rest again.
 _QUOTED = re.compile(r"[\u201c\"][^\u201c\u201d\"]{12,}+[\u201d\"]")
 
-_PAST_MODAL = re.compile(
-    r"\b(?:could|may|might|would|should|must)\s+(?:not\s+)?have\s+\w+", re.IGNORECASE
+_PAST_MODAL = Caseless(
+    r"\b(?:could|may|might|would|should|must)\s+(?:not\s+)?have\s+\w+", needs=("have",)
 )
 
 _PAST_FRAME = re.compile(
@@ -45,13 +46,12 @@ _PAST_FRAME = re.compile(
     re.IGNORECASE,
 )
 
-_PRESENT_STATE = re.compile(
+_PRESENT_STATE = Caseless(
     r"\b(?:is|are|was|were)\s+(?:probably|perhaps|possibly|maybe|likely|certainly|almost\s+"
     r"certainly)\s+(?:not\s+)?(?:a|an|the|just|due|because|no|only|what|why|how)\b"
     r"|\b(?:is|was)\s+(?:perhaps|probably|possibly)\s+the\s+case\b"
     r"|\b(?:may|might|could)\s+(?:well\s+)?be\s+(?:to|that|the|a|an|because|due|why|what)\b"
-    r"|\b(?:may|might|could)\s+(?:well\s+)?(?:have|explain|reflect|mean|indicate|suggest)\b",
-    re.IGNORECASE,
+    r"|\b(?:may|might|could)\s+(?:well\s+)?(?:have|explain|reflect|mean|indicate|suggest)\b"
 )
 
 # Who states the number: "pollsters give him a 60% chance", "markets are pricing in an 80%
@@ -105,16 +105,16 @@ _REPORTED_AFTER = re.compile(
 # gives it, as a number is ("the futures market implies a roughly even chance").
 _CHANCE = re.compile(r"\b(?:chance|odds)\b")
 
-_RELATIVE_MODAL = re.compile(r"\b(?:that|which|who|where)\s+(?:could|may|might)\b", re.IGNORECASE)
+_RELATIVE_MODAL = Caseless(r"\b(?:that|which|who|where)\s+(?:could|may|might)\b")
 
 # A future-tense cue; the expectation reading (numbers.py) asks the same question.
-FUTURE = re.compile(
+_FUTURE = Caseless(
     r"\b(?:will|won['\u2019]t|shall|going\s+to|next|upcoming|coming|future|soon|eventually|"
     r"remain|scenario|outlook|forecast|expect(?:s|ed)?|by\s+the\s+end|before\s+the|"
     r"(?:short|near|medium)(?:\s|-)term|new)\b"
-    r"|\b(?:likely|unlikely|expected|poised|set|due|bound|able)\s+(?:\w+\s+)?to\b",
-    re.IGNORECASE,
+    r"|\b(?:likely|unlikely|expected|poised|set|due|bound|able)\s+(?:\w+\s+)?to\b"
 )
+FUTURE = _FUTURE.pattern
 
 
 def _past_dates(text: str, published: dt.date) -> bool:
@@ -157,12 +157,14 @@ def confidence_score(
     else:
         score = 0.7
     before = clause[:hedge_offset]
-    future = FUTURE.search(clause) is not None
+    # The tense cue counts only without a deadline, or for a hedge that is no modal, number
+    # or plain modal (below): for the rest it is not looked for.
+    future = (deadline is None or not (modal or stated or plain)) and _FUTURE.found(clause)
     penalties: list[str] = list(doubts)
     after = _REPORTED_AFTER.search(clause, hedge_end)
     if not author_judges and (
         (after is not None and not _FIRST_PERSON.search(after.group("who") or ""))
-        or _REPORTED.search(before)
+        or _REPORTED.found(before)
         or _QUOTED.search(clause)
         or (
             (stated or _CHANCE.search(hedge.text))
@@ -172,15 +174,15 @@ def confidence_score(
         penalties.append(_REPORT)
     if stated and _PAST_NUMBER.search(clause, 0, hedge_end):
         penalties.append("the number is stated in the past tense (describes the past)")
-    elif _PAST_MODAL.search(clause):
+    elif _PAST_MODAL.found(clause):
         penalties.append("describes the past (modal + 'have')")
     elif modal and _PAST_FRAME.search(before):
         penalties.append("the modal sits in a that-clause under a past-tense verb (past)")
     elif deadline is None and not future and _past_dates(clause, published):
         penalties.append("names only dates before publication (describes the past)")
-    if _PRESENT_STATE.search(clause):
+    if _PRESENT_STATE.found(clause):
         penalties.append("judges the present or the past, not a future event")
-    if modal and _RELATIVE_MODAL.search(clause):
+    if modal and _RELATIVE_MODAL.found(clause):
         penalties.append("possibility inside a relative clause (capability, not a forecast)")
     if penalties:
         score -= 0.45

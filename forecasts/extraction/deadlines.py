@@ -19,10 +19,13 @@ from __future__ import annotations
 import bisect
 import calendar
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
+
+from forecasts.extraction.caseless import Caseless
 
 __all__ = [
     "CALENDAR_NOTES",
@@ -198,13 +201,13 @@ _DATE_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 
 # Every pattern above contains one of these words (or a digit): a cheap first check.
-DEADLINE_TRIGGER = re.compile(
+_TRIGGER = Caseless(
     r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|monday|tuesday|wednesday|"
     r"thursday|friday|saturday|sunday|weekend|tomorrow|tonight|term|inauguration|year|"
     r"quarter|half|soon|shortly|coming|day|week|month|season|mid-?terms?|elections?|"
-    r"re-?election|vote|voters|winter|spring|summer|autumn|fall|decade)",
-    re.IGNORECASE,
+    r"re-?election|vote|voters|winter|spring|summer|autumn|fall|decade)"
 )
+DEADLINE_TRIGGER = _TRIGGER.pattern
 _COMPILED = tuple((name, re.compile(pattern)) for name, pattern in _DATE_PATTERNS)
 
 # What each pattern cannot match without: a digit (``"0"``), a month (``"Month"``: every
@@ -249,6 +252,28 @@ _PREFILTER = tuple(
     )
     for name, _ in _DATE_PATTERNS
 )
+_PREFILTER_WORDS = tuple(sorted({word for _, _, words in _PREFILTER for word in words}))
+
+
+@functools.lru_cache(maxsize=1024)
+def _rules(present: frozenset[str], digit: bool, month: bool) -> tuple[tuple[int, str], ...]:
+    """(rank, name) of each pattern a clause may match, in rank order, given the prefilter
+    words it holds and whether it holds a digit and a month: clauses hold few such words,
+    so a handful of combinations stand for most clauses, and the test of every pattern's
+    needs for every clause (most of deadline_find's time) is made once for each."""
+    return tuple(
+        (rank, name)
+        for rank, ((needs_digit, needs_month, words), (name, _)) in enumerate(
+            zip(_PREFILTER, _COMPILED, strict=True)
+        )
+        if not (
+            (needs_digit and not digit)
+            or (needs_month and not month)
+            or (words and present.isdisjoint(words))
+        )
+    )
+
+
 #: An event the article dates ranks just before the political calendar's guess (the
 #: patterns' ranks are doubled to leave it room).
 _EVENT_RANK = 2 * [name for name, _ in _DATE_PATTERNS].index("election") - 1
@@ -424,7 +449,8 @@ _NOUN_END = (
     r"of|after|before|by|for|ends|opens|closes|begins|starts|takes)\b)"
 )
 _EVENT_VERBS = r"(?P<verb>meets|will\s+meet|is\s+due\s+to\s+meet|go(?:es)?\s+to\s+the\s+polls)"
-_MENTION = re.compile(r"\b(?:" + _EVENT_NOUNS + _NOUN_END + r"|" + _EVENT_VERBS + r")", re.I)
+# Read over the whole article: Caseless (the matches' groups are lower-cased, see _kind).
+_MENTION = Caseless(r"\b(?:" + _EVENT_NOUNS + _NOUN_END + r"|" + _EVENT_VERBS + r")")
 _MONTH_PLAIN = _MONTH_RE.replace("(?P<month>", "(?:")
 _MONTH_NO_DOT = _MONTH_PLAIN.removesuffix(r"\.?")  # "May." ends a sentence
 _DAY_MONTH = re.compile(
@@ -451,7 +477,22 @@ _REFERENCE = re.compile(
     + r")",
     re.I,
 )
-_EVENT_WORD = re.compile(r"\b" + _EVENT_NOUNS, re.I)
+
+
+def _leading_word(noun: str) -> str:
+    r"""The letters every match of one event noun starts with: "polling" for
+    "polling\s+day", "election" for "elections?"."""
+    word = re.match(r"[a-z]*", noun).group(0)  # type: ignore[union-attr]
+    return word[:-1] if noun[len(word) : len(word) + 1] in ("?", "*", "{") else word
+
+
+_EVENT_WORD = Caseless(
+    r"\b" + _EVENT_NOUNS,
+    needs=tuple(
+        _leading_word(noun)
+        for noun in _EVENT_NOUNS.removeprefix("(?P<event>").removesuffix(")").split("|")
+    ),
+)
 _VOCABULARY = {
     "election": re.compile(
         r"\b(?:(?i:turnout|ballots?|electoral\s+college|tipping-point|swing\s+states?|presidency"
@@ -548,7 +589,7 @@ def article_events(text: str, published: dt.date) -> ArticleEvents:
 
 def _references(text: str, events: ArticleEvents, at: int) -> list[tuple[int, Deadline]]:
     found: list[tuple[int, Deadline]] = []
-    if _EVENT_WORD.search(text) is None:
+    if not _EVENT_WORD.found(text):
         return found  # most clauses name no event: skip the pattern
     for m in _REFERENCE.finditer(text):
         if m.group("prep"):
@@ -594,21 +635,15 @@ def deadline_find(
     here (they describe the past); None when nothing is found.
     """
     found: list[tuple[int, int, Deadline]] = []
-    if DEADLINE_TRIGGER.search(text) is not None:
+    if _TRIGGER.found(text):
         # Most clauses name no time at all: the trigger skips the twenty patterns; of the
         # rest, most name words for only a few of them (_PREFILTER).
         lowered = text.lower()
+        present = frozenset(word for word in _PREFILTER_WORDS if word in lowered)
         digit = _DIGIT.search(text) is not None
         month = _MONTH_START.search(text) is not None
-        for rank, (name, pattern) in enumerate(_COMPILED):
-            needs_digit, needs_month, words = _PREFILTER[rank]
-            if (
-                (needs_digit and not digit)
-                or (needs_month and not month)
-                or (words and not any(word in lowered for word in words))
-            ):
-                continue
-            for m in pattern.finditer(text):
+        for rank, name in _rules(present, digit, month):
+            for m in _COMPILED[rank][1].finditer(text):
                 if _SINCE.search(text, max(0, m.start() - 7), m.start()):
                     continue  # "since the election": when something began, in the past
                 resolved = _resolve(name, m, published)

@@ -128,8 +128,9 @@ _THERE_BE = re.compile(
 )
 
 
-def _tokens(text: str) -> list[str]:
-    return [t.lower().replace("\u2019", "'") for t in _TOKEN.findall(text)]
+def _tokens(text: str, written: list[str] | None = None) -> list[str]:
+    """The tokens of ``text`` (or the ``written`` ones already found in it), lower-cased."""
+    return [t.lower().replace("\u2019", "'") for t in written or _TOKEN.findall(text)]
 
 
 def _is_word(token: str) -> bool:
@@ -238,7 +239,8 @@ def statement_check(statement: str) -> str | None:
     """Why ``statement`` may not be proposed as it stands (a short reason), or None when it
     is a well-formed, hedge-free declarative clause."""
     text = " ".join(statement.split())
-    tokens = _tokens(text)
+    all_written = _TOKEN.findall(text)
+    tokens = _tokens(text, all_written)
     if not any(_is_word(t) for t in tokens):
         return "no words"
     reason = _question(text, tokens) or _dangling_there(text, tokens)
@@ -249,7 +251,7 @@ def statement_check(statement: str) -> str | None:
     verb = next((at for at in range(len(clause)) if _finite(clause, at)), None)
     if verb is None:
         return "no finite verb"
-    written = _TOKEN.findall(text)[start : start + verb]
+    written = all_written[start : start + verb]
     if not _subject(written) and _CONTRACTION.match(clause[verb]) is None:
         return f"no subject before '{clause[verb]}'"
     hedges = phrases.phrases_in(text)

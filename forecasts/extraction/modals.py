@@ -54,8 +54,10 @@ _NOUN_BEFORE = re.compile(
     r"iron|public|at|of|with|against|living)\s++$",
     re.IGNORECASE,
 )
-# A cheap first look (most sentences hold no modal).
-_TRIGGER = re.compile(r"will|won|shan|should|ll\b|(?:set|course|track|bound) to")
+# A cheap first look (most sentences hold no modal): one of these words, as substrings
+# (as one pattern they cost more), or a contraction's "ll" ("they'll").
+_TRIGGER_WORDS = ("will", "won", "shan", "should", "set to", "course to", "track to", "bound to")
+_TRIGGER_LL = re.compile(r"ll\b")
 _RELATIVE_BEFORE = re.compile(r"(?<!\w)(?:that|which|who|whom)\s++$", re.IGNORECASE)
 _REACH = 24  # the longest word _NOUN_BEFORE names, with spaces to spare
 
@@ -71,7 +73,9 @@ def plain_modals(sentence: str, offset: int) -> list[Hedge]:
     """Every plain modal in ``sentence`` (offsets + ``offset``), as a hedge of kind
     "modal" read as its lexicon entry; those right after a relative pronoun have the
     frame :data:`RELATIVE`."""
-    if _TRIGGER.search(sentence) is None:
+    if not any(word in sentence for word in _TRIGGER_WORDS) and (
+        "ll" not in sentence or _TRIGGER_LL.search(sentence) is None
+    ):
         return []
     found = []
     for m in _MODAL.finditer(sentence):

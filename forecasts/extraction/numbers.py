@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from forecasts.core import phrases
+from forecasts.extraction.caseless import Caseless
 from forecasts.extraction.confidence import FUTURE
 from forecasts.extraction.deadlines import DEADLINE_TRIGGER, NUMBER_WORDS
 from forecasts.extraction.hedges import Hedge, NonOverlapping
@@ -90,12 +91,12 @@ _LEAD = re.compile(rf"(?:\b(?:a|an)\s++)?{_APPROX}$", re.IGNORECASE)
 _LEAD_REACH = 64
 # Cheap first checks (most sentences state no number, and years are not probabilities):
 # some value form, and some word a frame needs.
-_STATED_TRIGGER = re.compile(
+_STATED_TRIGGER = Caseless(
     r"%|per[\s-]?cent|\bin[\s-]+(?:a\s+)?(?:\d|" + "|".join(_COUNT_WORDS) + r")|50|fifty"
-    r"|(?<![\w.,])(?:0?\.\d|[01](?![\w.,]))",
-    re.IGNORECASE,
+    r"|(?<![\w.,])(?:0?\.\d|[01](?![\w.,]))"
 )
-_KIND_WORDS = re.compile("chance|probab|likel|odds|risk|possib|certain|sure")  # on lower case
+# Looked for (as substrings) in the lower-cased sentence: cheaper than one pattern of them.
+_KIND_WORDS = ("chance", "probab", "likel", "odds", "risk", "possib", "certain", "sure")
 
 
 def _stated_value(m: re.Match[str]) -> float | None:
@@ -134,7 +135,8 @@ def _stated_reading(value: float) -> phrases.Phrase:
 def stated_numbers(sentence: str, offset: int) -> list[Hedge]:
     """Stated probabilities in ``sentence`` (offsets + ``offset``); the longest match wins
     where frames overlap."""
-    if not _KIND_WORDS.search(sentence.lower()) or not _STATED_TRIGGER.search(sentence):
+    lowered = sentence.lower()
+    if not any(word in lowered for word in _KIND_WORDS) or not _STATED_TRIGGER.found(sentence):
         return []
     found: list[tuple[int, int, str, float]] = []
     for name, pattern in _STATED_FRAMES:

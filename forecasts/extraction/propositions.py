@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from forecasts.core import phrases
+from forecasts.extraction.caseless import Caseless
 from forecasts.extraction.gate import CLAUSE_WORDS, DETERMINERS, FINITE_AUXILIARIES
 
 __all__ = [
@@ -49,9 +50,7 @@ _IF_START = re.compile(
 )
 
 # A run of spaces and commas is tried once, from where it starts (and taken whole).
-_IF_TRAILING = re.compile(
-    r"(?<![\s,])[\s,]++(?:if|unless|provided\s+that|as\s+long\s+as)\s+", re.IGNORECASE
-)
+_IF_TRAILING = Caseless(r"(?<![\s,])[\s,]++(?:if|unless|provided\s+that|as\s+long\s+as)\s+")
 _THEN = re.compile(r"(?:,|(?<!\s))\s++then\s+")
 
 
@@ -130,6 +129,9 @@ _POISED_FRAME = re.compile(
     r"\s++poised\s++(?:(?P<for>for)|to)\s+(?P<v>.+)$",
     re.I | re.S,
 )
+# The frames above need these words ("who" as written): the frames, tried from every
+# start of the subject, are looked for only in a clause that has them.
+_POISED = Caseless(r"poised")
 
 _MODAL_FRAME = re.compile(
     r"^(?P<s>.+?)(?<!\s)\s++(?:may|might|could|will\s+probably|will\s+likely|probably\s+will|"
@@ -153,11 +155,11 @@ def hedged_proposition(main: str, hedge_text: str) -> str:
         m = frame.search(body)
         if m is not None and _contains(body[: m.start("x")], hedge_text):
             return m.group("x")
-    m = _POISED_FRAME.match(body)
+    m = _POISED_FRAME.match(body) if _POISED.found(body) else None
     if m is not None:
         verb = "will secure" if m.group("for") else "will"
         return f"{m.group('s')} {verb} {m.group('v')}"
-    m = _WHO_FRAME.search(body)
+    m = _WHO_FRAME.search(body) if "who" in body else None
     if m is not None and phrases.normalize(hedge_text).startswith(phrases.normalize(m.group("h"))):
         return f"{m.group('s')} will {m.group('v')}"
     m = _TO_FRAME.match(body)
@@ -381,7 +383,10 @@ _NEGATIVE_PREDICATES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(will|would|to)\s+miss\s+", re.I), r"\1 reach "),
 )  # fmt: skip
 
-_NEGATIVE_TRIGGER = re.compile(r"\b(?:not|never|fail|remain|stay|miss)\b|n['\u2019]t\b", re.I)
+_NEGATIVE_TRIGGER = Caseless(
+    r"\b(?:not|never|fail|remain|stay|miss)\b|n['\u2019]t\b",
+    needs=("not", "never", "fail", "remain", "stay", "miss", "n't", "n\u2019t"),
+)
 
 _SUBORDINATE = re.compile(r",|\b(?:that|which|who|because|while|although|hoping)\b", re.I)
 
@@ -389,7 +394,7 @@ _SUBORDINATE = re.compile(r",|\b(?:that|which|who|because|while|although|hoping)
 def rewrite_negative(text: str) -> tuple[str, bool]:
     """Rewrite the main predicate's negation away; negations in subordinate clauses
     ("an agreement that would not require ...") do not flip the proposition."""
-    if _NEGATIVE_TRIGGER.search(text) is None:
+    if not _NEGATIVE_TRIGGER.found(text):
         return text, False
     boundary = _SUBORDINATE.search(text, 1)
     head, rest = (text[: boundary.start()], text[boundary.start() :]) if boundary else (text, "")

@@ -638,3 +638,21 @@ def test_phrases_in_skips_month_and_attributive_certain() -> None:
 
 def test_phrases_in_ignores_will() -> None:
     assert matches("A deal will remain out of reach.") == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "It is NOT LIKELY that the Bank will cut, and a rise Seems Unlikely too.",
+        "Certain officials think it is almost certainly not over; May is a month.",
+        "We think the chances are slight, but there is a real possibility it could slip.",
+    ],
+)
+def test_phrases_in_ascii_path_agrees_with_the_general_one(sentence: str) -> None:
+    """An ASCII sentence is read on its lower-cased copy; one with any other character word
+    by word.  A closing curly quote (no word, outside ASCII) sends the same sentence down
+    the general path: the phrases and offsets must be the same."""
+    ascii_found = phrases_in(sentence)
+    general_found = phrases_in(sentence + "\u201d")
+    assert ascii_found == general_found
+    assert ascii_found  # each sentence has phrases to find
