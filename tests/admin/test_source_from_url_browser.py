@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
 
 from forecasts.models import Source
 from tests.page_server import ARTICLE_TITLE
@@ -29,15 +30,18 @@ def test_an_editor_adds_a_source_from_its_url(page, live_server, page_server):  
     page.get_by_label("URL").fill(page_server.url("/redirect"))
     page.get_by_role("button", name="Fetch and add").click()
     message = page.locator("ul.messagelist li.success")
-    assert f"Added “{ARTICLE_TITLE}” from {page_server.url('/article.html')}" in (
-        message.inner_text()
+    expect(message).to_contain_text(
+        f"Added “{ARTICLE_TITLE}” from {page_server.url('/article.html')}"
     )
     source = Source.objects.get()
     assert page.url.endswith(f"/admin/forecasts/source/{source.pk}/change/")
     # The extraction was queued on commit (and ran at once: tasks are eager in the tests).
     message.get_by_role("link", name="draft forecasts").click()
     rows = page.locator("#result_list tbody tr")
-    assert rows.count() == source.forecasts.count() >= 2
+    drafts = source.forecasts.count()
+    assert drafts >= 2
+    # Wait for the drafts' page (the click only starts the navigation).
+    expect(rows).to_have_count(drafts)
     listed = "\n".join(rows.all_inner_texts())
     assert "The bank will cut rates by the end of June 2025" in listed
     assert "Jane Roe" in listed

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
 
 from tests.conftest import REPO, skip_outside_ci
 
@@ -196,12 +197,14 @@ def test_scorecard_shows_charts_and_leads_to_a_forecast_and_its_source(
     page.screenshot(path=str(SCREENSHOTS / f"scorecard-{name}.png"), full_page=True)
 
     page.get_by_role("link", name="U.S. and North Korea: Restart of talks").first.click()
+    page.wait_for_url("**/sources/**")
     assert page.locator("h1").inner_text().startswith("U.S. and North Korea")
-    assert page.locator(".source-text mark").count() == 13
+    expect(page.locator(".source-text mark")).to_have_count(13)
     page.screenshot(path=str(SCREENSHOTS / f"source-{name}.png"), full_page=True)
 
     page.locator(".source-text mark a").first.click()
-    assert page.locator("figure.chart svg[role=img]").count() == 1
+    page.wait_for_url("**/forecasts/**")
+    expect(page.locator("figure.chart svg[role=img]")).to_have_count(1)
     page.screenshot(path=str(SCREENSHOTS / f"forecast-{name}.png"), full_page=True)
     assert errors == []
     context.close()
