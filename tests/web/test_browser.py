@@ -67,7 +67,7 @@ def test_reader_filters_the_list_and_opens_a_forecast(page, live_server, seeded)
     link = rows.first.get_by_role("link").first  # the forecast; then its forecaster, source
     statement = link.inner_text()
     link.click()
-    assert page.locator("h1").inner_text() == statement
+    expect(page.locator("h1")).to_have_text(statement)
     assert "awaits a reviewer's verdict" in page.content()
 
 
@@ -155,7 +155,7 @@ def test_reviewer_follows_an_emailed_link_and_resolves(page, live_server, seeded
     page.get_by_label("Evidence URL").fill("https://example.org/no-concessions")
     page.get_by_label("Note").fill("No concession was offered before the election.")
     page.get_by_role("button", name="Resolve NO").click()
-    assert page.locator("h1").inner_text() == "Thank you"
+    expect(page.locator("h1")).to_have_text("Thank you")
     resolution = Resolution.objects.get(forecast=forecast, is_current=True)
     assert (resolution.outcome, resolution.resolved_by) == ("NO", reviewer)
 
