@@ -68,19 +68,14 @@ def source_from_url_view(model_admin: ModelAdmin[Source], request: HttpRequest) 
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
-            page, article = fetch.article_fetch(data["url"])
-            with transaction.atomic():
-                stored = ingest.source_store(
-                    **ingest.article_source_fields(
-                        article=article,
-                        url=page.url,
-                        title=data["title"],
-                        published_on=data["published_on"],
-                        author=data["author"],
-                    )
-                )
-                source_id = stored.source.pk
-                transaction.on_commit(partial(extraction_tasks.source_extract.delay, source_id))
+            stored = ingest.source_from_page(
+                url=data["url"],
+                title=data["title"],
+                published_on=data["published_on"],
+                author=data["author"],
+            )
+            # Committed: the worker reads the source (the "Extract forecasts" action's task).
+            transaction.on_commit(partial(extraction_tasks.source_extract.delay, stored.source.pk))
         except fetch.FetchRefused as exc:
             form.add_error("url", str(exc))
         except ValidationError as exc:

@@ -37,6 +37,7 @@ from forecasts.core.services import (
     source_text_attach,
 )
 from forecasts.core.services.publication import EXTRACTION_PLACEHOLDER
+from forecasts.extraction import fetch
 from forecasts.extraction import pipeline as extraction
 from forecasts.extraction.html_article import Article
 
@@ -217,6 +218,25 @@ def source_store(
     elif not source.text:
         source_text_attach(source=source, text=text)
     return Stored(source=source, created=created)
+
+
+def source_from_page(
+    *,
+    url: str,
+    title: str = "",
+    published_on: dt.date | None = None,
+    author: str = "",
+) -> Stored:
+    """Fetch the page at ``url`` (:func:`~forecasts.extraction.fetch.article_fetch`, its
+    refusals raised as ``FetchRefused``) and store it with :func:`source_store` under the
+    address the fetch ended at; the page's own title, author and date fill what is not
+    given. The fetch runs before the transaction: no lock is held while a server answers."""
+    page, article = fetch.article_fetch(url)
+    return source_store(
+        **article_source_fields(
+            article=article, url=page.url, title=title, published_on=published_on, author=author
+        )
+    )
 
 
 def article_source_fields(
