@@ -17,11 +17,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Value
-from django.urls import reverse
 from django.utils import timezone
 
 from forecasts.core.choices import Basis, DatePrecision, Outcome, Status
 from forecasts.core.dates import EARLIEST_DATE, LATEST_DATE, dates_out_of_range, local_date
+from forecasts.core.paths import slug_path
 
 __all__ = [
     "EARLIEST_DATE",
@@ -78,6 +78,9 @@ class Tag(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return slug_path("forecasts:tag", self.slug)
+
 
 class Forecaster(models.Model):
     class Kind(models.TextChoices):
@@ -96,6 +99,9 @@ class Forecaster(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return slug_path("forecasts:forecaster", self.slug)
 
 
 class Source(models.Model):
@@ -132,6 +138,9 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return slug_path("forecasts:source", self.key)
 
     def clean(self) -> None:
         if errors := dates_out_of_range(published_on=self.published_on):
@@ -338,7 +347,7 @@ class Forecast(models.Model):
         return self.statement
 
     def get_absolute_url(self) -> str:
-        return reverse("forecasts:detail", kwargs={"slug": self.slug})
+        return slug_path("forecasts:detail", self.slug)
 
     def clean(self) -> None:
         if errors := dates_out_of_range(made_on=self.made_on, resolve_by=self.resolve_by):

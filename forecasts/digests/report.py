@@ -15,9 +15,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.urls import reverse
 
 from forecasts.core.models import Forecast, Resolution
+from forecasts.core.paths import slug_path
 from forecasts.core.selectors import estimates_in_order, forecasts_to_review
 from forecasts.digests.periods import WEEKLY, Period
 from forecasts.scores.forecast import brier as forecast_brier
@@ -43,7 +43,7 @@ class DigestForecast:
 
     @property
     def path(self) -> str:
-        return reverse("forecasts:detail", kwargs={"slug": self.slug})
+        return slug_path("forecasts:detail", self.slug)
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,22 @@ class ScopePage:
     phrases: list[maths.PhraseCalibration]
 
 
+# What a row of a scope page shows (and links to): only these columns are read and
+# loaded, not a forecast's criteria and notes, nor its source's whole text.
+SCOPE_ROW_FIELDS = (
+    "slug",
+    "statement",
+    "quote",
+    "resolve_by",
+    "current_outcome",
+    "published_at",
+    "forecaster__slug",
+    "forecaster__name",
+    "source__key",
+    "source__title",
+)
+
+
 def _scope_page(
     kind: str,
     obj: Any,
@@ -128,7 +144,7 @@ def _scope_page(
                 Forecast.objects.filter(pk__in=ids)
                 .with_status(at=at)
                 .select_related("forecaster", "source")
-                .defer("source__text")  # an article's whole text, never shown in a list
+                .only(*SCOPE_ROW_FIELDS)
                 .order_by(*order)
             ),
             count=lambda: published_scope_count(kind, obj.pk),

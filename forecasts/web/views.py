@@ -305,11 +305,11 @@ def source_detail(request: HttpRequest, key: str) -> HttpResponse:
     return _scope_detail(request, ScopeKind.SOURCE, key=key)
 
 
-# The index pages: kind, heading, what a row links to, and the leaderboard that ranks them.
+# The index pages: kind, heading, and the leaderboard that ranks them.
 SCOPE_INDEXES = {
-    ScopeKind.FORECASTER: ("Forecasters", "forecasts:forecaster", "forecasters"),
-    ScopeKind.SOURCE: ("Sources", "forecasts:source", "sources"),
-    ScopeKind.TAG: ("Topics", "forecasts:tag", "tags"),
+    ScopeKind.FORECASTER: ("Forecasters", "forecasters"),
+    ScopeKind.SOURCE: ("Sources", "sources"),
+    ScopeKind.TAG: ("Topics", "tags"),
 }
 
 
@@ -337,7 +337,7 @@ def _scope_index(request: HttpRequest, kind: ScopeKind) -> HttpResponse:
         page = page_selectors.scope_index(kind, number=number)
     except ValueError as exc:
         return _bad_request(request, str(exc))
-    heading, route, board = SCOPE_INDEXES[kind]
+    heading, board = SCOPE_INDEXES[kind]
     spec = scope_model(kind)
     return render(
         request,
@@ -350,7 +350,6 @@ def _scope_index(request: HttpRequest, kind: ScopeKind) -> HttpResponse:
             ],
             "kind": kind.value,
             "heading": heading,
-            "route": route,
             "board": board,
         },
     )
