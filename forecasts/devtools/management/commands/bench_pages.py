@@ -9,9 +9,15 @@ configured database holds — run it after ``bench_scores --keep`` or
   cached    the page served from the cache (a second view)
   floor     /healthz, a minimal view that reads one row, timed in the same run
 Each page's uncached p50 is printed as a multiple of the floor's p50 beside its
-target (issue 15), with PASS or MISS, and with the number of queries one uncached
-request ran (``CaptureQueriesContext``, on a request before the timed ones, which
-also warms the page up), so that growth with the data shows.
+target (issue 15), with PASS or MISS. The floor each page is set against is timed in
+turn with that page's own uncached requests (one /healthz, one page, and so on), so
+that a machine whose speed drifts during the run (a shared or throttled one: the floor
+was seen to double from one minute to the next) slows both sides of the ratio alike;
+the first line's floor is the start of the run's. (Timed in turn, the floor can read a
+little higher than timed alone, 3.6–4.8 ms against 3.2 ms in one run here: a page
+leaves the CPU's caches cold for it.) Each page line also gives the number of queries one uncached
+request ran (``CaptureQueriesContext``, on a request before the timed ones, which also
+warms the page up), so that growth with the data shows.
 
 The CSV export is streamed and never stored in the cache, so its two figures are
 both the cost of building it; a whole export is timed only a few times. On
@@ -129,9 +135,15 @@ class Command(BaseCommand):
         missed: list[str] = []
         for page in pages:
             queries = self._count_queries(client, page.url)
-            uncached = _percentiles(self._time(client, page.url, page.requests, clear=True))
+            beside: list[float] = []  # the floor, timed in turn with this page
+            samples: list[float] = []
+            for _ in range(page.requests):
+                beside += self._time(client, "/healthz", 1, clear=False)
+                samples += self._time(client, page.url, 1, clear=True)
+            uncached = _percentiles(samples)
             cached = _percentiles(self._time(client, page.url, page.requests, clear=False))
-            ratio = uncached[0] / floor_p50
+            page_floor = statistics.median(beside)
+            ratio = uncached[0] / page_floor
             if page.target is None:
                 verdict = "(no target)"
             else:
@@ -139,7 +151,8 @@ class Command(BaseCommand):
                 (passed if ratio <= page.target else missed).append(f"{page.name} x{ratio:.0f}")
             self.stdout.write(
                 f"  {page.name:38} uncached p50 {uncached[0] * 1000:7.1f} ms p95 "
-                f"{uncached[1] * 1000:7.1f} ms = x{ratio:.1f} floor, {verdict:15} | "
+                f"{uncached[1] * 1000:7.1f} ms = x{ratio:.1f} floor ({page_floor * 1000:.1f} ms "
+                f"in turn), {verdict:15} | "
                 f"cached p50 {cached[0] * 1000:6.1f} ms p95 {cached[1] * 1000:6.1f} ms | "
                 f"{queries} queries"
             )
