@@ -18,7 +18,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import psycopg
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 from django.db.models.sql import Query
 
@@ -65,9 +68,11 @@ class CompiledQuery:
 
     def execute(self, using: str = "default", /, **values: Value) -> list[tuple[Any, ...]]:
         """Run the query with these values; every row, as the database driver returns it
-        (no ORM conversion: for plain numbers and strings)."""
+        (no ORM conversion: for plain numbers and strings). On PostgreSQL the statement
+        is prepared on the server the first time a connection runs it
+        (:func:`prepared_cursor`), so that it is planned once per connection, not every time."""
         sql, params = self.sql(using, **values)
-        with connections[using].cursor() as cursor:
+        with prepared_cursor(connections[using]) as cursor:
             cursor.execute(sql, params)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows
@@ -105,6 +110,33 @@ class CompiledQuery:
                 "it cannot be compiled once."
             )
         return sql, list(params), slots
+
+
+def prepared_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
+    """A cursor for a compiled query, or any statement whose text repeats.
+
+    Django's PostgreSQL cursors bind the parameters on the client (psycopg's
+    ``ClientCursor``), which sends the SQL with the values written in and never
+    prepares it, so the server plans the query again on every run: 2 ms for the
+    permission check on a resolution's path, which then ran in 0.2 ms. Here, when the
+    connection allows prepared statements (``prepare_threshold``, set in the settings),
+    the cursor binds on the server, and psycopg prepares each statement once per
+    connection and then only executes it. The cursor is wrapped as Django wraps its own
+    (errors translated, the query logged and seen by ``execute_wrapper``), so tests that
+    count queries count these too.
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    raw = connection.connection
+    if getattr(raw, "prepare_threshold", None) is None:
+        return connection.cursor()
+    connection.validate_thread_sharing()
+    # (django-stubs type the argument as Django's wrapper; it is the driver's cursor.)
+    server_binding: Any = psycopg.Cursor(raw)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(server_binding)
+    return connection.make_cursor(server_binding)
 
 
 def _length(value: Value) -> int:

@@ -33,7 +33,7 @@ from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from forecasts.core.compiled import CompiledQuery
+from forecasts.core.compiled import CompiledQuery, prepared_cursor
 from forecasts.core.models import Basis, Estimate, Outcome, Resolution
 from forecasts.scores import additive
 from forecasts.scores.additive import (
@@ -296,7 +296,8 @@ def _upsert_add(
         f" RETURNING {', '.join(quote(c) for c in ('id', *columns))}"
     )
     stored: list[tuple[Any, ...]] = []
-    with connection.cursor() as cursor:
+    # (On PostgreSQL the text never changes, so it is prepared once per connection.)
+    with prepared_cursor(connection) as cursor:
         if connection.vendor == "postgresql":
             by_column = {field.column: field for field in model._meta.concrete_fields}
             types = [by_column[c].db_type(connection) for c in columns]

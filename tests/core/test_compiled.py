@@ -2,11 +2,13 @@
 that does not pass its values as parameters is refused."""
 
 import pytest
+from django.db import connection
 from django.db.models import F, Value
 from django.db.models.expressions import RawSQL
 
 from forecasts.core.compiled import CompiledQuery
 from forecasts.core.models import Forecast
+from tests.conftest import require_postgresql
 from tests.factories import ForecastFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +61,42 @@ def test_a_value_left_unused_is_refused():
 
     with pytest.raises(ValueError, match="source_id"):
         CompiledQuery(ignores).execute(pk=1, source_id=2)
+
+
+def _prepared_statements():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_postgresql_plans_a_compiled_query_once_per_connection(django_assert_num_queries):
+    require_postgresql("prepared statements are PostgreSQL's")
+    forecasts = [ForecastFactory() for _ in range(3)]
+    query = CompiledQuery(_of_source)
+    before = _prepared_statements()
+    for forecast in forecasts:  # other values, the same statement
+        with django_assert_num_queries(1):  # seen by Django as its own queries are
+            rows = query.execute(ids=[forecast.pk], source_id=forecast.source_id)
+        assert rows == [(forecast.pk, forecast.slug)]
+    added = [text for text in _prepared_statements() if text not in before]
+    assert len(added) == 1
+    assert '"forecasts_forecast"' in added[0]
+    # The values are bound, not written in.
+    assert "$1" in added[0]
+    assert "$2" in added[0]
+
+
+def test_without_prepared_statements_a_compiled_query_still_answers():
+    require_postgresql("prepared statements are PostgreSQL's")
+    forecast = ForecastFactory()
+    threshold = connection.connection.prepare_threshold
+    connection.connection.prepare_threshold = None  # DATABASE_PREPARED_STATEMENTS=0
+    try:
+        before = _prepared_statements()
+        query = CompiledQuery(_of_source)
+        assert query.execute(ids=[forecast.pk], source_id=forecast.source_id) == [
+            (forecast.pk, forecast.slug)
+        ]
+        assert _prepared_statements() == before
+    finally:
+        connection.connection.prepare_threshold = threshold

@@ -137,6 +137,29 @@ def test_redis_url_becomes_the_broker():
     assert result.stdout.strip() == "redis://127.0.0.1:6379/5"
 
 
+SHOW_DATABASE_OPTIONS = (
+    "from django.conf import settings as s; "
+    "o = s.DATABASES['default']['OPTIONS']; print(o.get('prepare_threshold'), o['options'])"
+)
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [({}, "0 -c jit=off"), ({"DATABASE_PREPARED_STATEMENTS": "0"}, "None -c jit=off")],
+)
+def test_postgresql_prepares_compiled_queries_unless_told_not_to(setting, expected):
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        SHOW_DATABASE_OPTIONS,
+        DEBUG="1",
+        DATABASE_URL="postgres://tracker:secret@db.internal:5432/tracker",
+        **setting,
+    )
+    assert result.stdout.strip() == expected, result.stderr
+
+
 def test_mail_retry_settings_still_read_their_former_digest_names():
     show = (
         "from django.conf import settings as s;"
