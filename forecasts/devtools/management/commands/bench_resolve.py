@@ -11,7 +11,10 @@ forecast row locked, the resolution validated and saved, the ledger appended to 
 synthetic chain), the live scores updated in the same transaction (the forecast's
 score row, its scopes' sums and tallies, today's snapshots of those scopes), and what
 runs on commit (the public pages' version). Each time runs from the call to the commit's end;
-the forecast and the reviewer are read before it, as a view would read them.
+the forecast and the reviewer are read before it, as a view would read them. Before each
+resolution a bare commit (a transaction that only takes a transaction id) is timed too,
+on PostgreSQL: the floor any durable write pays on this machine at that moment, printed
+beside the resolutions, so that a slow run says whether the machine's disk was slow too.
 
 One untimed resolution goes first (it fills Django's caches). The resolutions stay:
 they are synthetic rows, removed with the rest by ``generate_synthetic --clear``
@@ -27,7 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from forecasts.core.models import Forecast, Outcome
@@ -88,8 +91,10 @@ class Command(BaseCommand):
             )
         self._resolve(pks[0], reviewer, number=0)  # untimed: fills Django's caches
         samples = []
+        commits: list[float] = []  # the floor, timed in turn with the resolutions
         timed = pks[1:]
         for number, pk in enumerate(timed, start=1):
+            commits += self._bare_commit()
             samples.append(self._resolve(pk, reviewer, number=number))
             if number % PROGRESS_EVERY == 0 or number == len(timed):
                 self.stderr.write(
@@ -101,6 +106,18 @@ class Command(BaseCommand):
         p95 = _percentile(ordered, 0.95) * 1000
         worst = ordered[-1] * 1000
         verdict = "PASS" if p95 <= P95_TARGET_MS else "MISS"
+        floor = ""
+        if commits:
+            commits.sort()
+            floor_p50 = statistics.median(commits) * 1000
+            floor_p95 = _percentile(commits, 0.95) * 1000
+            self.stdout.write(
+                f"  a bare commit, timed in turn: p50 {floor_p50:.2f} ms, p95 {floor_p95:.2f} ms "
+                "(what this machine's database takes to make any write durable)"
+            )
+            floor = f"; a bare commit p95 {floor_p95:.2f} ms"
+        else:
+            self.stdout.write(f"  a bare commit: not timed on {connection.vendor}")
         self.stdout.write(
             f"  forecast_resolve, committed: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
             f"max {worst:.1f} ms over {len(samples)} resolutions"
@@ -108,8 +125,20 @@ class Command(BaseCommand):
         self.stdout.write(
             f"bench_resolve summary: p95 {p95:.1f} ms against a target of "
             f"{P95_TARGET_MS} ms: {verdict} ({len(samples)} resolutions, p50 {p50:.1f} ms, "
-            f"max {worst:.1f} ms)"
+            f"max {worst:.1f} ms{floor})"
         )
+
+    def _bare_commit(self) -> list[float]:
+        """One transaction that writes nothing of the record yet commits durably (on
+        PostgreSQL a transaction id makes its commit record flush the WAL to disk): what
+        every committed write pays before any work of its own. A slow disk or a busy
+        machine shows here as much as in the resolutions. Nothing on SQLite."""
+        if connection.vendor != "postgresql":
+            return []
+        began = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()")
+        return [time.perf_counter() - began]
 
     def _reviewer(self) -> User:
         """The bench's reviewer: a member of the Reviewers group (through the service)."""
