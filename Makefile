@@ -87,8 +87,14 @@ imports: venv
 migrations-check: venv
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
+# The suite on PYTEST_WORKERS processes (pytest-xdist; 0 runs it in this one), each with
+# its own test database (test_<name>_gw0, _gw1). Tests go out in pytest-django's order
+# (--dist load), so each process still runs the tests that roll back before those that
+# flush the database (and with it what the migrations wrote, the Reviewers group among
+# it); --dist loadfile broke that order and failed five tests.
+PYTEST_WORKERS ?= 2
 pytest: venv browser
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist load $(PYTEST_ARGS)
 
 # The fault suite (tests/faults, docs/RELIABILITY.md): real worker and beat processes
 # against PostgreSQL (DATABASE_URL) and Redis (REDIS_URL; it uses database 5 and
