@@ -33,6 +33,10 @@ _PLACEHOLDER_TEXT = re.compile(r"2000\d{6}")
 # Shapes kept per query (the number of ids in each list argument): a resolution
 # asks for one forecast; a publication or a bulk tag change for more.
 MAX_SHAPES = 32
+# Prepared only up to this many parameters (one per id of a list): a bulk change's long
+# lists are planned once anyway, and a statement bound on the server takes at most
+# 65,535 parameters, where one bound on the client has no limit.
+MAX_PREPARED_PARAMETERS = 1000
 
 Value = int | Sequence[int]
 
@@ -70,9 +74,12 @@ class CompiledQuery:
         """Run the query with these values; every row, as the database driver returns it
         (no ORM conversion: for plain numbers and strings). On PostgreSQL the statement
         is prepared on the server the first time a connection runs it
-        (:func:`prepared_cursor`), so that it is planned once per connection, not every time."""
+        (:func:`prepared_cursor`), so that it is planned once per connection, not every
+        time; unless it has more than :data:`MAX_PREPARED_PARAMETERS` parameters."""
         sql, params = self.sql(using, **values)
-        with prepared_cursor(connections[using]) as cursor:
+        connection = connections[using]
+        prepared = len(params) <= MAX_PREPARED_PARAMETERS
+        with prepared_cursor(connection) if prepared else connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows

@@ -16,7 +16,6 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from forecasts.core.compiled import prepared_cursor
 from forecasts.scores.additive import Sums
 from forecasts.scores.bulk import objects_insert
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
@@ -107,8 +106,9 @@ def _overwrite(today: dt.date, snapshots: list[ScoreSnapshot]) -> set[Scope]:
         for snapshot in snapshots
         for field in fields
     ]
-    # Prepared once per connection and number of scopes (a resolution touches a few).
-    with prepared_cursor(connection) as cursor:
+    # (Bound on the client, never prepared: a bulk change touching thousands of scopes
+    # would pass the server's limit of 65,535 parameters to a statement.)
+    with connection.cursor() as cursor:
         cursor.execute(  # identifiers and types from model metadata; values are parameters
             f"UPDATE {table} AS t SET {sets} "  # noqa: S608
             f"FROM (VALUES {', '.join([row] * len(snapshots))}) AS v ({names}) "

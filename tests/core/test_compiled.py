@@ -100,3 +100,14 @@ def test_without_prepared_statements_a_compiled_query_still_answers():
         assert _prepared_statements() == before
     finally:
         connection.connection.prepare_threshold = threshold
+
+
+def test_a_long_list_is_bound_on_the_client_past_the_servers_parameter_limit():
+    require_postgresql("the limit is on statements bound on the server")
+    forecast = ForecastFactory()
+    query = CompiledQuery(_of_source)
+    # More ids than a statement bound on the server may carry (65,535 parameters).
+    ids = [forecast.pk, *range(10**9, 10**9 + 70_000)]
+    before = _prepared_statements()
+    assert query.execute(ids=ids, source_id=forecast.source_id) == [(forecast.pk, forecast.slug)]
+    assert _prepared_statements() == before
