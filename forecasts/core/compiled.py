@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorWrapper
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import QuerySet
 from django.db.models.sql import Query
 
@@ -142,8 +142,18 @@ def prepared_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     # (django-stubs type the argument as Django's wrapper; it is the driver's cursor.)
     server_binding: Any = psycopg.Cursor(raw)
     if connection.queries_logged:
-        return connection.make_debug_cursor(server_binding)
+        return _PreparedDebugCursor(server_binding, connection)
     return connection.make_cursor(server_binding)
+
+
+class _PreparedDebugCursor(CursorDebugWrapper):
+    """Logs each statement as Django logs its own, the SQL with its values written in.
+    (Django reads them back from the driver's cursor, which only a client-binding
+    cursor keeps: it would log None here.)"""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+            return CursorWrapper.execute(self, sql, params)
 
 
 def _length(value: Value) -> int:

@@ -75,9 +75,13 @@ def test_postgresql_plans_a_compiled_query_once_per_connection(django_assert_num
     query = CompiledQuery(_of_source)
     before = _prepared_statements()
     for forecast in forecasts:  # other values, the same statement
-        with django_assert_num_queries(1):  # seen by Django as its own queries are
+        with django_assert_num_queries(1) as captured:  # seen as Django's own queries are
             rows = query.execute(ids=[forecast.pk], source_id=forecast.source_id)
         assert rows == [(forecast.pk, forecast.slug)]
+        # Logged with its values written in, as Django logs its own.
+        logged = captured.captured_queries[0]["sql"]
+        assert f'"forecasts_forecast"."id" IN ({forecast.pk})' in logged
+        assert f'"forecasts_forecast"."source_id" = {forecast.source_id}' in logged
     added = [text for text in _prepared_statements() if text not in before]
     assert len(added) == 1
     assert '"forecasts_forecast"' in added[0]
