@@ -23,11 +23,11 @@ from django.db import connection
 from django.db.models import QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from forecasts.core.models import Forecast, Outcome
+from forecasts.core.paths import slug_path_around
 from forecasts.core.selectors import forecast_public_list, with_row_details
 from forecasts.scores.forecast import brier
 from forecasts.web.api.errors import parameter_error_message
@@ -178,10 +178,8 @@ def cell(value: Any) -> Any:
 
 def _page_url() -> tuple[str, str]:
     """The page URL of a forecast as the text before and after its slug."""
-    # One reverse() for the whole export, not one per row.
-    url = settings.SITE_URL + reverse("forecasts:detail", kwargs={"slug": "__slug__"})
-    before, after = url.split("__slug__")
-    return before, after
+    before, after = slug_path_around("forecasts:detail")  # reversed once, not per row
+    return settings.SITE_URL + before, after
 
 
 def csv_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
