@@ -50,43 +50,47 @@ class CompiledQuery:
     or a ``Query`` (``queryset.query.exists()`` for an existence check).
     """
 
-    def __init__(self, build: Callable[..., QuerySet[Any] | Query]) -> None:
+    def __init__(
+        self, build: Callable[..., QuerySet[Any] | Query], *, converted: bool = False
+    ) -> None:
         self._build = build
-        self._compiled: dict[tuple[Any, ...], tuple[str, list[Any], dict[int, tuple[str, int]]]]
-        self._compiled = {}
+        # converted: rows come back as the ORM gives them (its fields' converters applied:
+        # dates and booleans on SQLite, JSON), not only as the driver does.
+        self._converted = converted
+        self._compiled: dict[tuple[Any, ...], _Compiled] = {}
 
     def sql(self, using: str = "default", /, **values: Value) -> tuple[str, list[Any]]:
         """The SQL and its parameters for these values."""
+        return _filled(self._compiled_for(using, values), values)
+
+    def execute(self, using: str = "default", /, **values: Value) -> list[tuple[Any, ...]]:
+        """Run the query with these values; every row, as the database driver returns it
+        (plain numbers and strings), or as the ORM does if ``converted``. On PostgreSQL
+        the statement is prepared on the server the first time a connection runs it
+        (:func:`prepared_cursor`), so that it is planned once per connection, not every
+        time; unless it has more than :data:`MAX_PREPARED_PARAMETERS` parameters."""
+        compiled = self._compiled_for(using, values)
+        sql, params = _filled(compiled, values)
+        connection = connections[using]
+        prepared = len(params) <= MAX_PREPARED_PARAMETERS
+        with prepared_cursor(connection) if prepared else connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+        converters = compiled[3]
+        if converters and rows:
+            return [_converted(row, converters, connection) for row in rows]
+        return rows
+
+    def _compiled_for(self, using: str, values: dict[str, Value]) -> _Compiled:
         shape = (using, *((name, _length(value)) for name, value in sorted(values.items())))
         compiled = self._compiled.get(shape)
         if compiled is None:
             compiled = self._compile(using, values)
             if len(self._compiled) < MAX_SHAPES:
                 self._compiled[shape] = compiled
-        sql, params, slots = compiled
-        filled = list(params)
-        for position, (name, index) in slots.items():
-            value = values[name]
-            filled[position] = value if index < 0 else value[index]  # type: ignore[index]
-        return sql, filled
+        return compiled
 
-    def execute(self, using: str = "default", /, **values: Value) -> list[tuple[Any, ...]]:
-        """Run the query with these values; every row, as the database driver returns it
-        (no ORM conversion: for plain numbers and strings). On PostgreSQL the statement
-        is prepared on the server the first time a connection runs it
-        (:func:`prepared_cursor`), so that it is planned once per connection, not every
-        time; unless it has more than :data:`MAX_PREPARED_PARAMETERS` parameters."""
-        sql, params = self.sql(using, **values)
-        connection = connections[using]
-        prepared = len(params) <= MAX_PREPARED_PARAMETERS
-        with prepared_cursor(connection) if prepared else connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-            return rows
-
-    def _compile(
-        self, using: str, values: dict[str, Value]
-    ) -> tuple[str, list[Any], dict[int, tuple[str, int]]]:
+    def _compile(self, using: str, values: dict[str, Value]) -> _Compiled:
         placeholders: dict[int, tuple[str, int]] = {}
         stand_ins: dict[str, Value] = {}
         for name, value in sorted(values.items()):
@@ -103,7 +107,12 @@ class CompiledQuery:
                 stand_ins[name] = numbers
         built = self._build(**stand_ins)
         query = built.query if isinstance(built, QuerySet) else built
-        sql, params = query.get_compiler(using).as_sql()
+        compiler = query.get_compiler(using)
+        sql, params = compiler.as_sql()
+        converters: list[tuple[int, list[Any], Any]] = []
+        if self._converted:
+            found = compiler.get_converters([column for column, _, _ in compiler.select])
+            converters = [(index, found[index][0], found[index][1]) for index in sorted(found)]
         slots = {
             position: placeholders[param]
             for position, param in enumerate(params)
@@ -116,7 +125,35 @@ class CompiledQuery:
                 f"({sorted(name for name, _ in missing) or 'a value is in the SQL text'}); "
                 "it cannot be compiled once."
             )
-        return sql, list(params), slots
+        return sql, list(params), slots, converters
+
+
+# SQL, parameters with placeholders, each placeholder's position (value name, index in
+# its list, or -1), and the converters of the columns that have any (``converted``).
+_Compiled = tuple[str, list[Any], dict[int, tuple[str, int]], list[tuple[int, list[Any], Any]]]
+
+
+def _filled(compiled: _Compiled, values: dict[str, Value]) -> tuple[str, list[Any]]:
+    """The compiled SQL, and its parameters with these values in the placeholders' places."""
+    sql, params, slots, _ = compiled
+    filled = list(params)
+    for position, (name, index) in slots.items():
+        value = values[name]
+        filled[position] = value if index < 0 else value[index]  # type: ignore[index]
+    return sql, filled
+
+
+def _converted(
+    row: tuple[Any, ...], converters: list[tuple[int, list[Any], Any]], connection: Any
+) -> tuple[Any, ...]:
+    """A row as the ORM returns it: each column through its field's converters."""
+    values = list(row)
+    for index, functions, expression in converters:
+        value = values[index]
+        for function in functions:
+            value = function(value, expression, connection)
+        values[index] = value
+    return tuple(values)
 
 
 def prepared_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:

@@ -115,3 +115,33 @@ def test_a_long_list_is_bound_on_the_client_past_the_servers_parameter_limit():
     before = _prepared_statements()
     assert query.execute(ids=ids, source_id=forecast.source_id) == [(forecast.pk, forecast.slug)]
     assert _prepared_statements() == before
+
+
+def test_converted_rows_are_the_orms_dates_booleans_and_json():
+    from forecasts.scores.models import ScopeKind, ScoreSnapshot
+
+    forecast = ForecastFactory(synthetic=True)
+    columns = ("pk", "made_on", "resolve_by", "synthetic", "published_at")
+    query = CompiledQuery(
+        lambda *, pk: Forecast.objects.filter(pk=pk).values_list(*columns), converted=True
+    )
+    expected = list(Forecast.objects.filter(pk=forecast.pk).values_list(*columns))
+    assert query.execute(pk=forecast.pk) == expected
+    made_on, synthetic = expected[0][1], expected[0][3]
+    assert (made_on, synthetic) == (forecast.made_on, True)  # a date and a bool, on SQLite too
+
+    snapshot = ScoreSnapshot.objects.create(
+        scope_kind=ScopeKind.ALL,
+        as_of=forecast.made_on,
+        resolved_count=1,
+        yes_count=1,
+        calibration=[{"count": 1, "lower": 0.9}],
+        murphy={"reliability": 0.01},
+    )
+    json_query = CompiledQuery(
+        lambda *, pk: ScoreSnapshot.objects.filter(pk=pk).values_list("calibration", "murphy"),
+        converted=True,
+    )
+    assert json_query.execute(pk=snapshot.pk) == [
+        ([{"count": 1, "lower": 0.9}], {"reliability": 0.01})
+    ]
