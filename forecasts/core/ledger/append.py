@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from forecasts.core.compiled import prepared_cursor
 from forecasts.core.ledger.canonical import canonical_json, chain_hash
 from forecasts.core.ledger.events import moment
 from forecasts.core.ledger.models import ActorRole, LedgerChain, LedgerEntry, LedgerHead
@@ -82,24 +84,40 @@ def ledger_append(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger_append must run inside the transaction that makes the change.")
     chain = chain_of(forecast)
-    try:
-        head = LedgerHead.objects.select_for_update().get(chain=chain)
-    except LedgerHead.DoesNotExist:  # made by the migration; a flush empties it
-        LedgerHead.objects.get_or_create(chain=chain)
-        head = LedgerHead.objects.select_for_update().get(chain=chain)
-    recorded_at = recorded_at or timezone.now()
-    seq = head.seq + 1
-    payload, hash_ = entry_chained(
-        head.hash,
-        chain=chain,
-        seq=seq,
-        recorded_at=recorded_at,
-        kind=kind,
-        forecast=forecast,
-        actor=actor,
-        event=event,
-    )
-    entry = LedgerEntry.objects.create(
+    lock, insert, move = _append_statements(connection.vendor)
+    # (On PostgreSQL their text never changes, so each is prepared once per connection.)
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(lock, [chain])
+        head = cursor.fetchone()
+        if head is None:  # made by the migration; a flush empties it
+            LedgerHead.objects.get_or_create(chain=chain)
+            cursor.execute(lock, [chain])
+            head = cursor.fetchone()
+        previous_seq, previous_hash = head
+        recorded_at = recorded_at or timezone.now()
+        seq = previous_seq + 1
+        payload, hash_ = entry_chained(
+            previous_hash,
+            chain=chain,
+            seq=seq,
+            recorded_at=recorded_at,
+            kind=kind,
+            forecast=forecast,
+            actor=actor,
+            event=event,
+        )
+        values = [chain, seq, recorded_at, kind, forecast.pk, actor, payload, hash_]
+        cursor.execute(
+            insert,
+            [
+                field.get_db_prep_save(value, connection)
+                for field, value in zip(_ENTRY_FIELDS, values, strict=True)
+            ],
+        )
+        (entry_id,) = cursor.fetchone()
+        cursor.execute(move, [seq, hash_, chain])
+    entry = LedgerEntry(
+        pk=entry_id,
         chain=chain,
         seq=seq,
         recorded_at=recorded_at,
@@ -109,8 +127,34 @@ def ledger_append(
         payload=payload,
         hash=hash_,
     )
-    LedgerHead.objects.filter(chain=chain).update(seq=seq, hash=entry.hash)
+    entry._state.adding = False
+    entry._state.db = connection.alias
     return entry
+
+
+@functools.cache
+def _append_statements(vendor: str) -> tuple[str, str, str]:
+    """The head's lock, the entry's insert and the head's move, as plain SQL: they are on
+    every resolution's path, where building each through the ORM cost more than running
+    it. Identifiers from the models' metadata, quoted; every value is a parameter."""
+    quote = connection.ops.quote_name
+    head = quote(LedgerHead._meta.db_table)
+    entries = quote(LedgerEntry._meta.db_table)
+    names = ", ".join(quote(field.column) for field in _ENTRY_FIELDS)
+    locking = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    lock = f"SELECT seq, hash FROM {head} WHERE chain = %s{locking}"  # noqa: S608
+    insert = (
+        f"INSERT INTO {entries} ({names}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(_ENTRY_FIELDS))}) RETURNING id"
+    )
+    move = f"UPDATE {head} SET seq = %s, hash = %s WHERE chain = %s"  # noqa: S608
+    return lock, insert, move
+
+
+_ENTRY_FIELDS = [
+    next(field for field in LedgerEntry._meta.concrete_fields if field.name == name)
+    for name in ("chain", "seq", "recorded_at", "kind", "forecast", "actor", "payload", "hash")
+]
 
 
 def role(user: User | None, *, acting_as: str) -> str:

@@ -6,10 +6,11 @@ import datetime as dt
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from forecasts.core.changes import public_pages_changed, scored_inputs_changed
+from forecasts.core.compiled import CompiledQuery
 from forecasts.core.ledger.append import ledger_append, role
 from forecasts.core.ledger.events import extension_doc, resolution_doc, resolution_kind
 from forecasts.core.ledger.models import ActorRole, EventKind
@@ -61,7 +62,7 @@ def forecast_resolve(
     cannot both think they were first. The live scores are updated in the same
     transaction (:mod:`forecasts.scores.live`).
     """
-    locked = Forecast.objects.select_for_update().get(pk=forecast.pk)
+    locked = _locked(forecast.pk)
     resolution = _resolution_build(
         forecast=locked,
         outcome=outcome,
@@ -70,6 +71,7 @@ def forecast_resolve(
         note=note,
         resolved_by=resolved_by,
         correction_reason=correction_reason,
+        outcome_is_fresh=True,
     )
     if resolution.supersedes is not None:
         with write_permit(locked.pk, Permit.CORRECT):
@@ -98,8 +100,14 @@ def _resolution_build(
     note: str,
     resolved_by: User | None,
     correction_reason: str,
+    outcome_is_fresh: bool = False,
 ) -> Resolution:
-    """The validated, unsaved resolution (superseding the current one, if any)."""
+    """The validated, unsaved resolution (superseding the current one, if any).
+
+    ``outcome_is_fresh``: the forecast row was just read, locked (``forecast_resolve``),
+    so its ``current_outcome`` is the current resolution's (the database keeps it so,
+    migration 0015): an unresolved forecast has no resolution to supersede, and its
+    first resolution, the common case, skips the read of one."""
     _require_reviewer(resolved_by, forecast)
     if forecast.published_at is None:
         raise ValidationError("A draft cannot be resolved; publish it first.")
@@ -116,7 +124,9 @@ def _resolution_build(
         )
     if known_on > timezone.localdate():
         raise ValidationError({"known_on": "The outcome cannot be known on a future date."})
-    previous = Resolution.objects.filter(forecast=forecast, is_current=True).first()
+    previous = None
+    if not outcome_is_fresh or forecast.current_outcome is not None:
+        previous = Resolution.objects.filter(forecast=forecast, is_current=True).first()
     correction_reason = correction_reason.strip()
     if previous is not None and not correction_reason:
         raise ValidationError(
@@ -172,7 +182,7 @@ def forecast_extend(
     Review prompts start again from the new deadline (each prompt records the
     deadline it was about, so the earlier ones stay in the history).
     """
-    locked = Forecast.objects.select_for_update().get(pk=forecast.pk)
+    locked = _locked(forecast.pk)
     _require_reviewer(extended_by, locked)
     if Resolution.objects.filter(forecast=locked, is_current=True).exists():
         raise ValidationError("A resolved forecast's deadline cannot be extended.")
@@ -201,6 +211,28 @@ def forecast_extend(
     transaction.on_commit(public_pages_changed)
     forecast.resolve_by = new_resolve_by
     return extension
+
+
+def _locked(pk: int) -> Forecast:
+    """The forecast row as it stands, locked until the transaction ends: what
+    ``Forecast.objects.select_for_update().get(pk=pk)`` gives, its SQL compiled once (it
+    opens every resolution's commit)."""
+    rows = _LOCKED.execute(pk=pk)
+    if not rows:
+        raise Forecast.DoesNotExist(f"Forecast {pk} does not exist.")
+    return Forecast.from_db(connection.alias, _FORECAST_COLUMNS, rows[0])
+
+
+_FORECAST_COLUMNS = [field.attname for field in Forecast._meta.concrete_fields]
+_LOCKED = CompiledQuery(
+    lambda *, pk: (
+        Forecast.objects.select_for_update()
+        .filter(pk=pk)
+        .order_by()
+        .values_list(*_FORECAST_COLUMNS)
+    ),
+    converted=True,
+)
 
 
 def _require_reviewer(user: User | None, forecast: Forecast) -> None:
