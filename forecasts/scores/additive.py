@@ -14,10 +14,10 @@ Pure, like :mod:`forecasts.scores.maths`: numbers in, numbers out.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -194,66 +194,83 @@ def means(sums: Sums) -> Means:
 
 
 @dataclass(frozen=True)
-class TallyRow:
-    probability: float
-    phrase: str
-    count: int
-    yes: int
+class Tally:
+    """A scope's tally, a column per field: how many scored forecasts were published at
+    each probability with each opening phrase, and how many of them happened. Columns,
+    not a row object each: a resolution rebuilds everything's calibration and Murphy
+    decomposition from its whole tally, hundreds of rows, while its commit waits."""
+
+    probabilities: npt.NDArray[np.float64]
+    phrases: list[str]
+    counts: npt.NDArray[np.int64]
+    yes: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, rows: Iterable[Sequence[Any]]) -> Tally:
+        """From (probability, phrase, count, yes) rows."""
+        rows = list(rows)
+        if not rows:
+            return EMPTY_TALLY
+        probabilities, phrases, counts, yes = zip(*rows, strict=True)
+        return cls(
+            np.array(probabilities, dtype=np.float64),
+            [str(phrase) for phrase in phrases],
+            np.array(counts, dtype=np.int64),
+            np.array(yes, dtype=np.int64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.phrases)
 
 
-def calibration(tally: Sequence[TallyRow], n_bins: int = CALIBRATION_BINS) -> list[CalibrationBin]:
+EMPTY_TALLY = Tally(np.zeros(0, np.float64), [], np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+def calibration(tally: Tally, n_bins: int = CALIBRATION_BINS) -> list[CalibrationBin]:
     """Calibration bins from a tally, as :func:`forecasts.scores.maths.calibration_bins`
-    puts the forecasts themselves in bins."""
+    puts the forecasts themselves in bins (a value on an inner edge in the bin below).
+    ``np.bincount`` adds each bin's values in the tally's order, one by one."""
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    inner = edges[1:-1].tolist()
-    # Python lists, not numpy arrays, in the loop: a numpy element update costs ten
-    # times a list's, and this runs for every scope a resolution touches. The float
-    # sums are the same IEEE doubles, added in the same order.
-    counts = [0] * n_bins
-    probability_sums = [0.0] * n_bins
-    happened = [0.0] * n_bins
-    for row in tally:
-        cell = bisect.bisect_left(inner, row.probability)  # as np.searchsorted does
-        counts[cell] += row.count
-        probability_sums[cell] += row.count * row.probability
-        happened[cell] += row.yes
+    cells = np.searchsorted(edges[1:-1], tally.probabilities)
+    counts = tally.counts.astype(np.float64)
     return calibration_from_sums(
-        edges, counts=counts, probability_sums=probability_sums, happened=happened
+        edges,
+        counts=np.bincount(cells, weights=counts, minlength=n_bins).astype(np.int64),
+        probability_sums=np.bincount(cells, weights=counts * tally.probabilities, minlength=n_bins),
+        happened=np.bincount(cells, weights=tally.yes.astype(np.float64), minlength=n_bins),
     )
 
 
-def murphy(tally: Sequence[TallyRow]) -> Murphy:
+def murphy(tally: Tally) -> Murphy:
     """The Murphy decomposition from a tally: forecasts grouped by their exact probability,
     as :func:`forecasts.scores.maths.murphy_decomposition` groups them."""
-    by_probability: dict[float, list[int]] = {}
-    for row in tally:
-        count_yes = by_probability.setdefault(row.probability, [0, 0])
-        count_yes[0] += row.count
-        count_yes[1] += row.yes
-    n = sum(count for count, _ in by_probability.values())
-    yes = sum(y for _, y in by_probability.values())
-    base_rate = yes / n
-    reliability = resolution = 0.0
-    for probability, (count, happened) in sorted(by_probability.items()):
-        if count == 0:
-            continue
-        frequency = happened / count
-        reliability += count * (probability - frequency) ** 2
-        resolution += count * (frequency - base_rate) ** 2
+    probabilities, group = np.unique(tally.probabilities, return_inverse=True)
+    counts = np.bincount(group, weights=tally.counts.astype(np.float64))
+    happened = np.bincount(group, weights=tally.yes.astype(np.float64))
+    n = int(tally.counts.sum())
+    base_rate = int(tally.yes.sum()) / n
+    held = counts > 0
+    counts, happened, probabilities = counts[held], happened[held], probabilities[held]
+    frequency = happened / counts
+    # Added one by one, lowest probability first (cumsum, not numpy's pairwise sum).
+    reliability = np.cumsum(counts * (probabilities - frequency) ** 2)
+    resolution = np.cumsum(counts * (frequency - base_rate) ** 2)
     return Murphy(
-        reliability=reliability / n,
-        resolution=resolution / n,
+        reliability=float(reliability[-1]) / n if len(reliability) else 0.0,
+        resolution=float(resolution[-1]) / n if len(resolution) else 0.0,
         uncertainty=base_rate * (1.0 - base_rate),
     )
 
 
-def phrase_counts(tally: Sequence[TallyRow]) -> dict[str, tuple[int, int]]:
+def phrase_counts(tally: Tally) -> dict[str, tuple[int, int]]:
     """Per opening phrase (empty ones left out): how many forecasts, how many happened."""
     counts: dict[str, tuple[int, int]] = {}
-    for row in tally:
-        if row.phrase and row.count:
-            count, yes = counts.get(row.phrase, (0, 0))
-            counts[row.phrase] = (count + row.count, yes + row.yes)
+    for phrase, count, yes in zip(
+        tally.phrases, tally.counts.tolist(), tally.yes.tolist(), strict=True
+    ):
+        if phrase and count:
+            total, happened = counts.get(phrase, (0, 0))
+            counts[phrase] = (total + count, happened + yes)
     return counts
 
 

@@ -31,6 +31,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from forecasts.core.models import Resolution, Tag
+from forecasts.scores.additive import EMPTY_TALLY
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
 from forecasts.scores.ranking import competition_ranks, is_ranked, min_resolved
 from forecasts.scores.scopes import public_scope_counts, public_scopes, scope_model, scopes_named
@@ -300,7 +301,7 @@ def filtered_snapshots(
     )
     now = timezone.now()
     return [
-        snapshot_from_sums(kind, scope_id, as_of, scope_sums, (), now)
+        snapshot_from_sums(kind, scope_id, as_of, scope_sums, EMPTY_TALLY, now)
         for (kind, scope_id), scope_sums in sorted(sums.items())
     ]
 

@@ -14,6 +14,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model
 
+from forecasts.core.compiled import MAX_PREPARED_PARAMETERS, prepared_cursor
+
 EXECUTEMANY_BATCH = 5000
 
 
@@ -65,3 +67,47 @@ def objects_insert(objects: Sequence[Model]) -> None:
             for obj in objects
         ),
     )
+
+
+def objects_upsert(objects: Sequence[Model], *, conflict: str) -> None:
+    """Insert unsaved model instances of one model, or, where a row with the same
+    ``conflict`` column is there, overwrite its other columns (``ON CONFLICT … DO
+    UPDATE``, which PostgreSQL and SQLite both know). Each value is prepared by its field
+    as ``save()`` would.
+
+    Sent in batches of as many rows as fit in :data:`MAX_PREPARED_PARAMETERS`
+    parameters, so the statement for a few rows (a resolution's one) repeats its text
+    and PostgreSQL prepares it once per connection (``prepared_cursor``): Django's
+    ``bulk_create(update_conflicts=True)`` builds and compiles it afresh each time,
+    which cost more than running it."""
+    if not objects:
+        return
+    model = type(objects[0])
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if not (field.primary_key and getattr(field, "db_returning", False))
+    ]
+    quote = connection.ops.quote_name
+    key = next(field.column for field in fields if field.name == conflict)
+    names = ", ".join(quote(field.column) for field in fields)
+    updates = ", ".join(
+        f"{quote(field.column)} = excluded.{quote(field.column)}"
+        for field in fields
+        if field.column != key
+    )
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    per_batch = max(1, MAX_PREPARED_PARAMETERS // len(fields))
+    with prepared_cursor(connection) as cursor:
+        for start in range(0, len(objects), per_batch):
+            batch = objects[start : start + per_batch]
+            cursor.execute(  # identifiers from model metadata, quoted; values are parameters
+                f"INSERT INTO {quote(model._meta.db_table)} ({names}) "  # noqa: S608
+                f"VALUES {', '.join([row] * len(batch))} "
+                f"ON CONFLICT ({quote(key)}) DO UPDATE SET {updates}",
+                [
+                    field.get_db_prep_save(getattr(obj, field.attname), connection)
+                    for obj in batch
+                    for field in fields
+                ],
+            )

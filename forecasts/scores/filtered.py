@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from forecasts.scores.additive import ALL_TIME, ANY_TAG, Sums, TallyRow, month_of
+from forecasts.scores.additive import ALL_TIME, ANY_TAG, EMPTY_TALLY, Sums, Tally, month_of
 from forecasts.scores.boards import BoardFilters
 from forecasts.scores.models import ForecastScore, ScopeKind, ScoreSnapshot, ScoreSum, ScoreTally
 from forecasts.scores.sums import period_sums, snapshot_from_sums
@@ -58,7 +58,7 @@ def filtered_scores(
     total = sums.get(EVERYTHING, Sums())
     overall = snapshot_from_sums(*EVERYTHING, as_of, total, filtered_tally(filters), now)
     scored = [
-        snapshot_from_sums(kind, scope_id, as_of, scope_sums, (), now)
+        snapshot_from_sums(kind, scope_id, as_of, scope_sums, EMPTY_TALLY, now)
         for (kind, scope_id), scope_sums in sorted(sums.items())
         if kind in kinds
     ]
@@ -66,18 +66,15 @@ def filtered_scores(
     return FilteredScores(overall=overall, history=history, scored=scored)
 
 
-def filtered_tally(filters: BoardFilters) -> list[TallyRow]:
+def filtered_tally(filters: BoardFilters) -> Tally:
     """How many of the forecasts the filters keep were published at each probability and
     phrase, and how many of them happened. One query."""
     if filters.known_from is None and filters.known_until is None:
         kind, scope_id = (ScopeKind.TAG.value, filters.tag.pk) if filters.tag else EVERYTHING
         rows = ScoreTally.objects.filter(scope_kind=kind, scope_id=scope_id, resolved_count__gt=0)
-        return [
-            TallyRow(probability, phrase, count, yes)
-            for probability, phrase, count, yes in rows.order_by().values_list(
-                "probability", "phrase", "resolved_count", "yes_count"
-            )
-        ]
+        return Tally.of(
+            rows.order_by().values_list("probability", "phrase", "resolved_count", "yes_count")
+        )
     known = ForecastScore.objects.all()
     if filters.known_from is not None:
         known = known.filter(known_on__gte=filters.known_from)
@@ -90,7 +87,7 @@ def filtered_tally(filters: BoardFilters) -> list[TallyRow]:
         .values_list("probability", "phrase")
         .annotate(n=Count("pk"), yes=Count("pk", filter=Q(happened=True)))
     )
-    return [TallyRow(probability, phrase, n, yes) for probability, phrase, n, yes in counted]
+    return Tally.of(counted)
 
 
 def _monthly_history(
@@ -121,7 +118,7 @@ def _monthly_history(
     standing = total
     for month, *values in rows:  # newest first: take each month off after its point
         day = min(_month_end(month), end)
-        history.append(snapshot_from_sums(*EVERYTHING, day, standing, (), computed_at))
+        history.append(snapshot_from_sums(*EVERYTHING, day, standing, EMPTY_TALLY, computed_at))
         standing = standing - Sums(*(int(value) for value in values))
     history.reverse()
     return [snapshot for snapshot in history if snapshot.resolved_count > 0]

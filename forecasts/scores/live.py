@@ -44,7 +44,7 @@ from forecasts.scores.additive import (
     ScoredForecast,
     Sums,
 )
-from forecasts.scores.bulk import rows_insert
+from forecasts.scores.bulk import objects_upsert, rows_insert
 from forecasts.scores.compute import day_of, scored_forecasts
 from forecasts.scores.maths import log_losses
 from forecasts.scores.models import (
@@ -54,7 +54,7 @@ from forecasts.scores.models import (
     ScoreTally,
 )
 from forecasts.scores.rows import score_rows
-from forecasts.scores.sums import Scope, stored_forecast
+from forecasts.scores.sums import STORED_FIELDS, Scope, stored_forecasts
 from forecasts.scores.today import today_snapshots_replace, today_snapshots_update
 
 # Up to this many forecasts (or estimates) are read with SQL compiled once
@@ -188,7 +188,7 @@ def scores_refresh(*, forecast_ids: Iterable[int]) -> int:
         return 0
     live_lock()
     new = scored_now(ids)
-    old = {row.pk: stored_forecast(row) for row in ForecastScore.objects.filter(pk__in=ids)}
+    old = stored_forecasts(_STORED.execute(ids=ids) if len(ids) <= FEW else list(_stored(ids=ids)))
     changed = [pk for pk in ids if old.get(pk) != new.get(pk)]
     if not changed:
         return 0
@@ -201,15 +201,7 @@ def scores_refresh(*, forecast_ids: Iterable[int]) -> int:
     if gone:
         ForecastScore.objects.filter(pk__in=gone).delete()
     rows = [_row(pk, new[pk], now) for pk in changed if pk in new]
-    if rows:
-        ForecastScore.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["forecast"],
-            update_fields=[
-                f.name for f in ForecastScore._meta.concrete_fields if not f.primary_key
-            ],
-        )
+    objects_upsert(rows, conflict="forecast")
     today_snapshots_update(delta.scopes, totals)
     return len(changed)
 
@@ -234,6 +226,12 @@ def _held(*, ids: list[int]) -> QuerySet[ForecastScore]:
     return ForecastScore.objects.filter(pk__in=ids)
 
 
+def _stored(*, ids: list[int]) -> QuerySet[ForecastScore, tuple[Any, ...]]:
+    return ForecastScore.objects.filter(pk__in=ids).order_by().values_list(*STORED_FIELDS)
+
+
+# A few forecasts' score rows as they stand, compiled once (converted as the ORM does).
+_STORED = CompiledQuery(_stored, converted=True)
 # _may_be_scored's two reads for a few forecasts, compiled once.
 _DECIDED = CompiledQuery(lambda *, ids: _decided(ids=ids).query.exists())
 _HELD = CompiledQuery(lambda *, ids: _held(ids=ids).query.exists())

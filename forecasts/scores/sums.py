@@ -12,26 +12,66 @@ from django.utils import timezone
 
 from forecasts.core.compiled import CompiledQuery
 from forecasts.scores import additive
-from forecasts.scores.additive import ALL_TIME, ANY_TAG, ScoredForecast, Sums, TallyRow, month_of
+from forecasts.scores.additive import (
+    ALL_TIME,
+    ANY_TAG,
+    EMPTY_TALLY,
+    ScoredForecast,
+    Sums,
+    Tally,
+    month_of,
+)
 from forecasts.scores.maths import PhraseCalibration, wilson_interval
 from forecasts.scores.models import ForecastScore, ScopeKind, ScoreSnapshot, ScoreSum, ScoreTally
 
 Scope = tuple[str, int]
 
 
-def stored_forecast(row: ForecastScore) -> ScoredForecast:
-    return ScoredForecast(
-        forecaster_id=row.forecaster_id,
-        source_id=row.source_id,
-        tag_ids=tuple(row.tags),
-        probability=row.probability,
-        phrase=row.phrase,
-        happened=row.happened,
-        known_on=row.known_on,
-        brier=row.brier,
-        log_loss=row.log_loss,
-        time_averaged_brier=row.time_averaged_brier,
-    )
+# A score row's columns, in the order :func:`stored_forecasts` reads them.
+STORED_FIELDS = (
+    "forecast_id",
+    "forecaster_id",
+    "source_id",
+    "tags",
+    "probability",
+    "phrase",
+    "happened",
+    "known_on",
+    "brier",
+    "log_loss",
+    "time_averaged_brier",
+)
+
+
+def stored_forecasts(rows: Iterable[Sequence[Any]]) -> dict[int, ScoredForecast]:
+    """Score rows, read as :data:`STORED_FIELDS` (as the ORM converts them), by forecast id."""
+    return {
+        forecast_id: ScoredForecast(
+            forecaster_id=forecaster_id,
+            source_id=source_id,
+            tag_ids=tuple(tags),
+            probability=probability,
+            phrase=phrase,
+            happened=happened,
+            known_on=known_on,
+            brier=brier,
+            log_loss=log_loss,
+            time_averaged_brier=time_averaged_brier,
+        )
+        for (
+            forecast_id,
+            forecaster_id,
+            source_id,
+            tags,
+            probability,
+            phrase,
+            happened,
+            known_on,
+            brier,
+            log_loss,
+            time_averaged_brier,
+        ) in rows
+    }
 
 
 def keys_q(keys: list[dict[str, Any]]) -> Q | None:
@@ -80,15 +120,21 @@ def live_snapshots(
         by_scope = {(r.scope_kind, r.scope_id): _sums(r) for r in read.order_by()}
         tallies = list(_tallies(ScoreTally.objects.all()))
     by_scope = {scope: total for scope, total in by_scope.items() if total.count > 0}
-    tally: dict[Scope, list[TallyRow]] = {}
-    for kind, scope_id, probability, phrase, count, yes in tallies:
-        tally.setdefault((kind, scope_id), []).append(TallyRow(probability, phrase, count, yes))
+    rows_by_scope: dict[Scope, list[tuple[Any, ...]]] = {}
+    for row in tallies:  # (kind, scope id, probability, phrase, count, yes)
+        rows_by_scope.setdefault((row[0], row[1]), []).append(row[2:])
+    tally = {scope: Tally.of(rows) for scope, rows in rows_by_scope.items()}
     if wanted is None or (ScopeKind.ALL.value, 0) in wanted:
         by_scope.setdefault((ScopeKind.ALL.value, 0), Sums())
     now = timezone.now()
     return [
         snapshot_from_sums(
-            kind, scope_id, as_of, by_scope[(kind, scope_id)], tally.get((kind, scope_id), []), now
+            kind,
+            scope_id,
+            as_of,
+            by_scope[(kind, scope_id)],
+            tally.get((kind, scope_id), EMPTY_TALLY),
+            now,
         )
         for kind, scope_id in sorted(by_scope)
     ]
@@ -120,7 +166,7 @@ def snapshot_from_sums(
     scope_id: int,
     as_of: dt.date,
     sums: Sums,
-    tally: Sequence[TallyRow],
+    tally: Tally,
     computed_at: dt.datetime,
 ) -> ScoreSnapshot:
     """An unsaved snapshot with a scope's scores from its sums (calibration, the Murphy
@@ -148,7 +194,7 @@ def snapshot_from_sums(
     return snapshot
 
 
-def phrase_rows(tally: Sequence[TallyRow]) -> list[PhraseCalibration]:
+def phrase_rows(tally: Tally) -> list[PhraseCalibration]:
     """The phrase table from a tally: most used phrase first, then alphabetically."""
     counts = additive.phrase_counts(tally)
     rows = []
@@ -165,12 +211,9 @@ def scope_phrase_table(*, kind: str, scope_id: int) -> list[PhraseCalibration]:
         scope_kind=kind, scope_id=scope_id, resolved_count__gt=0
     ).exclude(phrase="")
     return phrase_rows(
-        [
-            TallyRow(probability, phrase, count, yes)
-            for probability, phrase, count, yes in rows.order_by().values_list(
-                "probability", "phrase", "resolved_count", "yes_count"
-            )
-        ]
+        Tally.of(
+            rows.order_by().values_list("probability", "phrase", "resolved_count", "yes_count")
+        )
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from forecasts.core.compiled import MAX_PREPARED_PARAMETERS, prepared_cursor
 from forecasts.scores.additive import Sums
 from forecasts.scores.bulk import objects_insert
 from forecasts.scores.models import ScopeKind, ScoreSnapshot
@@ -106,9 +107,12 @@ def _overwrite(today: dt.date, snapshots: list[ScoreSnapshot]) -> set[Scope]:
         for snapshot in snapshots
         for field in fields
     ]
-    # (Bound on the client, never prepared: a bulk change touching thousands of scopes
-    # would pass the server's limit of 65,535 parameters to a statement.)
-    with connection.cursor() as cursor:
+    # A resolution's few scopes: prepared once per connection on PostgreSQL (the text
+    # repeats for the same number of scopes), the values sent apart from it. A bulk
+    # change touching thousands of scopes is bound on the client: it would pass the
+    # server's limit of 65,535 parameters to a statement.
+    few = len(params) <= MAX_PREPARED_PARAMETERS
+    with prepared_cursor(connection) if few else connection.cursor() as cursor:
         cursor.execute(  # identifiers and types from model metadata; values are parameters
             f"UPDATE {table} AS t SET {sets} "  # noqa: S608
             f"FROM (VALUES {', '.join([row] * len(snapshots))}) AS v ({names}) "

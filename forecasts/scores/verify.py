@@ -15,12 +15,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from forecasts.scores import additive
-from forecasts.scores.additive import ALL_TIME, ANY_TAG, ScoredForecast, Sums, TallyRow
+from forecasts.scores.additive import ALL_TIME, ANY_TAG, ScoredForecast, Sums, Tally
 from forecasts.scores.compute import scope_snapshots, scored_forecasts
 from forecasts.scores.live import opening_phrases, scored_arrays_now, scored_now_rows
 from forecasts.scores.models import ForecastScore, ScopeKind, ScoreSnapshot, ScoreSum, ScoreTally
 from forecasts.scores.rows import score_rows
-from forecasts.scores.sums import Scope, live_snapshots, phrase_rows, stored_forecast
+from forecasts.scores.sums import (
+    STORED_FIELDS,
+    Scope,
+    live_snapshots,
+    phrase_rows,
+    stored_forecasts,
+)
 
 TOLERANCE = 1e-9
 
@@ -65,7 +71,7 @@ def scores_verify(*, limit: int = 20) -> VerifyReport:
     with transaction.atomic():
         now = scored_arrays_now()
         scored = dict(scored_now_rows(now))
-        stored = {row.pk: stored_forecast(row) for row in ForecastScore.objects.order_by()}
+        stored = stored_forecasts(ForecastScore.objects.order_by().values_list(*STORED_FIELDS))
         report.forecasts = len(scored)
         for pk in sorted(set(scored) | set(stored)):
             expected, found = scored.get(pk), stored.get(pk)
@@ -156,7 +162,7 @@ def full_snapshots(*, as_of: dt.date, phrases: bool = True) -> list[ScoreSnapsho
             tally[(phrase, 0)] = tally.get((phrase, 0), 0) + 1
             yes[phrase] = yes.get(phrase, 0) + int(outcome == 1.0)
     table = phrase_rows(
-        [TallyRow(0.0, phrase, count, yes[phrase]) for (phrase, _), count in tally.items()]
+        Tally.of([(0.0, phrase, count, yes[phrase]) for (phrase, _), count in tally.items()])
     )
     for snapshot in snapshots:
         if snapshot.scope_kind == ScopeKind.ALL:
