@@ -97,6 +97,25 @@ def test_bench_resolve_times_committed_resolutions_by_a_reviewer(synthetic):
     assert due_synthetic().count() == due - 7
 
 
+def test_bench_resolve_can_say_which_statements_a_resolution_waits_for(synthetic):
+    lines, _ = run("bench_resolve", resolutions=3, statements=True)
+    head = next(i for i, line in enumerate(lines) if "where a resolution's time goes" in line)
+    assert "(medians over 3)" in lines[head]
+    summary = re.search(
+        r"(\d+) statements, ([\d.]+) ms waiting for them, ([\d.]+) ms in Python and the "
+        r"commit, of ([\d.]+) ms",
+        lines[head],
+    )
+    assert summary
+    statements, waited, rest, total = summary.groups()
+    assert float(waited) + float(rest) == pytest.approx(float(total), abs=0.11)
+    listed = [line for line in lines[head + 1 :] if re.match(r"\s+\d+\. +[\d.]+ ms  ", line)]
+    assert len(listed) >= int(statements)
+    assert any("INSERT INTO" in line and "forecasts_resolution" in line for line in listed)
+    assert any("forecasts_ledgerentry" in line for line in listed)
+    assert lines[-1].startswith("bench_resolve summary: p95 ")
+
+
 def test_bench_resolve_says_when_there_are_too_few(synthetic):
     due = due_synthetic().count()
     lines, _ = run("bench_resolve", resolutions=due + 10)

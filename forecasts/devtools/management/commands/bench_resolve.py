@@ -16,6 +16,10 @@ resolution a bare commit (a transaction that only takes a transaction id) is tim
 on PostgreSQL: the floor any durable write pays on this machine at that moment, printed
 beside the resolutions, so that a slow run says whether the machine's disk was slow too.
 
+``--statements`` also prints where a resolution's time goes: each SQL statement it runs,
+in order, with the median time the client waited for it, and what is left (Python and
+the commit): the place to start when the figure moves.
+
 One untimed resolution goes first (it fills Django's caches). The resolutions stay:
 they are synthetic rows, removed with the rest by ``generate_synthetic --clear``
 (``make bench`` ends with it); each run takes the next due forecasts.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -44,6 +49,56 @@ P95_TARGET_MS = 50
 PROGRESS_EVERY = 10
 
 
+class StatementProfile:
+    """An ``execute_wrapper`` that times each statement of each resolution, in order: the
+    time the client waits for it, from the call to the rows (the database's work and the
+    round trip, and the driver's own Python)."""
+
+    def __init__(self) -> None:
+        self._current: list[tuple[str, float]] = []
+        self._by_place: dict[tuple[int, str], list[float]] = {}
+        self._sql: list[float] = []
+        self._totals: list[float] = []
+        self._counts: list[int] = []
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self._current.append((" ".join(str(sql).split()), time.perf_counter() - began))
+
+    def resolution_done(self, seconds: float) -> None:
+        if not self._current:
+            return
+        for place, (sql, spent) in enumerate(self._current):
+            self._by_place.setdefault((place, sql[:STATEMENT_WIDTH]), []).append(spent)
+        self._sql.append(sum(spent for _, spent in self._current))
+        self._totals.append(seconds)
+        self._counts.append(len(self._current))
+        self._current = []
+
+    def lines(self) -> list[str]:
+        if not self._totals:
+            return []
+        total = statistics.median(self._totals) * 1000
+        sql = statistics.median(self._sql) * 1000
+        lines = [
+            f"  where a resolution's time goes (medians over {len(self._totals)}): "
+            f"{statistics.median(self._counts):.0f} statements, {sql:.1f} ms waiting for "
+            f"them, {total - sql:.1f} ms in Python and the commit, of {total:.1f} ms"
+        ]
+        for (place, sql_text), spent in sorted(self._by_place.items()):
+            lines.append(
+                f"    {place + 1:2d}. {statistics.median(spent) * 1000:6.2f} ms  {sql_text}"
+            )
+        return lines
+
+
+# How much of each statement's SQL --statements prints.
+STATEMENT_WIDTH = 90
+
+
 def _percentile(ordered: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
@@ -58,8 +113,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--resolutions", type=int, default=50, help="resolutions to time (default 50)"
         )
+        parser.add_argument(
+            "--statements",
+            action="store_true",
+            help="also print where a resolution's time goes: each SQL statement it runs, "
+            "in order, with its median time (as the client waits for it), and the rest "
+            "(Python, and the commit)",
+        )
 
-    def handle(self, *args: Any, resolutions: int, **options: Any) -> None:
+    def handle(self, *args: Any, resolutions: int, statements: bool, **options: Any) -> None:
         if resolutions < 1:
             raise CommandError("--resolutions must be at least 1.")
         if connection.in_atomic_block:
@@ -93,9 +155,12 @@ class Command(BaseCommand):
         samples = []
         commits: list[float] = []  # the floor, timed in turn with the resolutions
         timed = pks[1:]
+        profile = StatementProfile()
         for number, pk in enumerate(timed, start=1):
             commits += self._bare_commit()
-            samples.append(self._resolve(pk, reviewer, number=number))
+            with connection.execute_wrapper(profile) if statements else nullcontext():
+                samples.append(self._resolve(pk, reviewer, number=number))
+            profile.resolution_done(samples[-1])
             if number % PROGRESS_EVERY == 0 or number == len(timed):
                 self.stderr.write(
                     f"bench_resolve:   {number}/{len(timed)} resolved, "
@@ -118,6 +183,9 @@ class Command(BaseCommand):
             floor = f"; a bare commit p95 {floor_p95:.2f} ms"
         else:
             self.stdout.write(f"  a bare commit: not timed on {connection.vendor}")
+        if statements:
+            for line in profile.lines():
+                self.stdout.write(line)
         self.stdout.write(
             f"  forecast_resolve, committed: p50 {p50:.1f} ms, p95 {p95:.1f} ms, "
             f"max {worst:.1f} ms over {len(samples)} resolutions"
