@@ -113,6 +113,24 @@ def test_bench_resolve_can_say_which_statements_a_resolution_waits_for(synthetic
     assert len(listed) >= int(statements)
     assert any("INSERT INTO" in line and "forecasts_resolution" in line for line in listed)
     assert any("forecasts_ledgerentry" in line for line in listed)
+    # Only the service's own: not the bench's reads of the forecast and the reviewer.
+    assert not any('"auth_user"."password"' in line for line in listed)
+    assert lines[-1].startswith("bench_resolve summary: p95 ")
+
+
+def test_bench_resolve_times_without_the_debug_query_log(synthetic, settings):
+    settings.DEBUG = True  # as make bench runs it
+    logged = []
+
+    def watch(execute, sql, params, many, context):
+        logged.append(connection.queries_logged)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        lines, _ = run("bench_resolve", resolutions=2)
+    assert any("debug query log off, as in production" in line for line in lines)
+    assert True in logged  # the untimed resolution and the setup, logged as DEBUG has it
+    assert logged[-1] is False  # the timed ones, not
     assert lines[-1].startswith("bench_resolve summary: p95 ")
 
 

@@ -10,7 +10,9 @@ reads their groups and permissions afresh each time, as a request would), the
 forecast row locked, the resolution validated and saved, the ledger appended to (the
 synthetic chain), the live scores updated in the same transaction (the forecast's
 score row, its scopes' sums and tallies, today's snapshots of those scopes), and what
-runs on commit (the public pages' version). Each time runs from the call to the commit's end;
+runs on commit (the public pages' version), with Django's debug query log off as in
+production (``make bench`` runs with ``DEBUG=1``, which would log every statement with
+its values written in). Each time runs from the call to the commit's end;
 the forecast and the reviewer are read before it, as a view would read them. Before each
 resolution a bare commit (a transaction that only takes a transaction id) is timed too,
 on PostgreSQL: the floor any durable write pays on this machine at that moment, printed
@@ -36,6 +38,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from forecasts.core.models import Forecast, Outcome
@@ -156,16 +159,26 @@ class Command(BaseCommand):
         commits: list[float] = []  # the floor, timed in turn with the resolutions
         timed = pks[1:]
         profile = StatementProfile()
-        for number, pk in enumerate(timed, start=1):
-            commits += self._bare_commit()
-            with connection.execute_wrapper(profile) if statements else nullcontext():
-                samples.append(self._resolve(pk, reviewer, number=number))
-            profile.resolution_done(samples[-1])
-            if number % PROGRESS_EVERY == 0 or number == len(timed):
-                self.stderr.write(
-                    f"bench_resolve:   {number}/{len(timed)} resolved, "
-                    f"last {samples[-1] * 1000:.1f} ms"
+        if settings.DEBUG:
+            self.stdout.write(
+                "  timed with Django's debug query log off, as in production (DEBUG=1 would "
+                "keep each statement's text with its values written in)"
+            )
+        # (override_settings: the documented way to change a setting for a while.)
+        with override_settings(DEBUG=False):
+            for number, pk in enumerate(timed, start=1):
+                commits += self._bare_commit()
+                samples.append(
+                    self._resolve(
+                        pk, reviewer, number=number, profile=profile if statements else None
+                    )
                 )
+                profile.resolution_done(samples[-1])
+                if number % PROGRESS_EVERY == 0 or number == len(timed):
+                    self.stderr.write(
+                        f"bench_resolve:   {number}/{len(timed)} resolved, "
+                        f"last {samples[-1] * 1000:.1f} ms"
+                    )
         ordered = sorted(samples)
         p50 = statistics.median(ordered) * 1000
         p95 = _percentile(ordered, 0.95) * 1000
@@ -221,18 +234,22 @@ class Command(BaseCommand):
         reviewers_group_join(user=user)
         return user
 
-    def _resolve(self, pk: int, reviewer: User, *, number: int) -> float:
-        """Resolve one forecast (read first, as a view would), timing the service only."""
+    def _resolve(
+        self, pk: int, reviewer: User, *, number: int, profile: StatementProfile | None = None
+    ) -> float:
+        """Resolve one forecast (read first, as a view would), timing the service only
+        (and, with ``profile``, its statements)."""
         forecast = Forecast.objects.get(pk=pk)
         user = User.objects.get(pk=reviewer.pk)  # no permission cache, as in a request
         known_on = max(forecast.made_on, min(forecast.resolve_by, timezone.localdate()))
-        began = time.perf_counter()
-        forecast_resolve(
-            forecast=forecast,
-            outcome=Outcome.YES if number % 2 else Outcome.NO,
-            known_on=known_on,
-            resolved_by=user,
-            evidence_url=f"https://bench.invalid/resolutions/{pk}",
-            note="Resolved by bench_resolve (synthetic).",
-        )
-        return time.perf_counter() - began
+        with connection.execute_wrapper(profile) if profile else nullcontext():
+            began = time.perf_counter()
+            forecast_resolve(
+                forecast=forecast,
+                outcome=Outcome.YES if number % 2 else Outcome.NO,
+                known_on=known_on,
+                resolved_by=user,
+                evidence_url=f"https://bench.invalid/resolutions/{pk}",
+                note="Resolved by bench_resolve (synthetic).",
+            )
+            return time.perf_counter() - began
