@@ -76,8 +76,9 @@ def forecast_resolve(
     if resolution.supersedes is not None:
         with write_permit(locked.pk, Permit.CORRECT):
             Resolution.objects.filter(pk=resolution.supersedes.pk).update(is_current=False)
+    # The database's triggers set the forecast's current outcome and stamp its
+    # updated_at in the same statement (migrations 0015 and 0020).
     resolution.save()
-    Forecast.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
     ledger_append(
         kind=resolution_kind(resolution),
         forecast=locked,
