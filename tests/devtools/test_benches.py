@@ -85,6 +85,7 @@ def test_bench_resolve_times_committed_resolutions_by_a_reviewer(synthetic):
     assert "3/3 resolved" in progress
     assert "p95" in lines[-2]
     if connection.vendor == "postgresql":  # the floor, timed in turn with them
+        assert re.search(r"; PostgreSQL shared_buffers \d+[kMG]B$", lines[0])
         assert lines[-3].startswith("  a bare commit, timed in turn: p50 ")
         assert "; a bare commit p95 " in lines[-1]
     else:

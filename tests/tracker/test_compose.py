@@ -85,3 +85,17 @@ def test_pages_and_state_go_to_their_own_caches(tmp_path):
     assert result.stdout.strip().splitlines()[-1] == (
         "redis://pages.invalid:6379/0 redis://broker.invalid:6379/0"
     )
+
+
+def test_postgresql_keeps_the_hot_data_in_its_own_cache(compose):
+    """shared_buffers set past PostgreSQL's 128 MB default (which left a resolution's reads
+    to the host's page cache), adjustable from .env, with room for parallel queries."""
+    postgres = compose["services"]["postgres"]
+    command = postgres["command"]
+    assert command[:2] == ["postgres", "-c"]
+    setting = command[command.index("-c") + 1]
+    name, value = setting.split("=", 1)
+    assert name == "shared_buffers"
+    assert value == "${POSTGRES_SHARED_BUFFERS:-1GB}"
+    assert "POSTGRES_SHARED_BUFFERS" in documented()
+    assert postgres["shm_size"] == "256mb"

@@ -135,6 +135,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"bench_resolve on {connection.vendor} ({settings.DATABASES['default']['NAME']}): "
             f"{Forecast.objects.count():,} forecasts; {resolutions} resolutions asked for"
+            f"{self._server_cache()}"
         )
         if len(pks) < 2:
             raise CommandError(
@@ -208,6 +209,16 @@ class Command(BaseCommand):
             f"{P95_TARGET_MS} ms: {verdict} ({len(samples)} resolutions, p50 {p50:.1f} ms, "
             f"max {worst:.1f} ms{floor})"
         )
+
+    def _server_cache(self) -> str:
+        """PostgreSQL's own cache, which decides whether a resolution's reads wait on the
+        disk when the host reclaims its page cache (README, "Speed")."""
+        if connection.vendor != "postgresql":
+            return ""
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW shared_buffers")
+            (size,) = cursor.fetchone()
+        return f"; PostgreSQL shared_buffers {size}"
 
     def _bare_commit(self) -> list[float]:
         """One transaction that writes nothing of the record yet commits durably (on
