@@ -54,11 +54,7 @@ def objects_insert(objects: Sequence[Model]) -> None:
     if not objects:
         return
     model = type(objects[0])
-    fields = [
-        field
-        for field in model._meta.concrete_fields
-        if not (field.primary_key and getattr(field, "db_returning", False))
-    ]
+    fields = _written_fields(model)
     rows_insert(
         model,
         [field.column for field in fields],
@@ -83,11 +79,7 @@ def objects_upsert(objects: Sequence[Model], *, conflict: str) -> None:
     if not objects:
         return
     model = type(objects[0])
-    fields = [
-        field
-        for field in model._meta.concrete_fields
-        if not (field.primary_key and getattr(field, "db_returning", False))
-    ]
+    fields = _written_fields(model)
     quote = connection.ops.quote_name
     key = next(field.column for field in fields if field.name == conflict)
     names = ", ".join(quote(field.column) for field in fields)
@@ -111,3 +103,12 @@ def objects_upsert(objects: Sequence[Model], *, conflict: str) -> None:
                     for field in fields
                 ],
             )
+
+
+def _written_fields(model: type[Model]) -> list[Any]:
+    """Every concrete field but a primary key the database generates."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if not (field.primary_key and getattr(field, "db_returning", False))
+    ]

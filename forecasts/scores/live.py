@@ -349,20 +349,7 @@ def scores_rebuild(*, snapshots: bool = True) -> RebuildReport:
     ForecastScore.objects.all().delete()
     rows_insert(
         ForecastScore,
-        (
-            "forecast_id",
-            "forecaster_id",
-            "source_id",
-            "tags",
-            "probability",
-            "phrase",
-            "happened",
-            "known_on",
-            "brier",
-            "log_loss",
-            "time_averaged_brier",
-            "updated_at",
-        ),
+        (*STORED_FIELDS, "updated_at"),
         (
             (
                 pk,
