@@ -115,6 +115,10 @@ class PublishedTagListing(models.Model):
             models.Index(
                 fields=["tag_id", "resolve_by", "forecast_id"], name="tag_listing_by_deadline"
             ),
+            # The forecasts' triggers find a forecast's rows by it: without it, every
+            # update of a forecast row (each resolution's outcome among them) scanned the
+            # whole listing, and a deadline's extension read every row of it.
+            models.Index(fields=["forecast_id"], name="tag_listing_by_forecast"),
         ]
 
     def __str__(self) -> str:

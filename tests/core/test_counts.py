@@ -27,6 +27,7 @@ from forecasts.core.ledger.verify import LedgerMismatch, ledger_verify
 from forecasts.core.models import Forecast, Outcome, Resolution, Status
 from forecasts.core.permits import refusal_message
 from forecasts.devtools.synthetic import synthetic_clear, synthetic_generate
+from tests.conftest import require_postgresql
 from tests.factories import (
     EstimateFactory,
     ForecasterFactory,
@@ -350,3 +351,22 @@ def test_verify_ledger_finds_a_tag_listing_that_is_wrong(seeded):
     PublishedTagListing.objects.filter(forecast_id=forecast.pk).delete()
     with pytest.raises(LedgerMismatch, match="listing of published forecasts by tag"):
         ledger_verify()
+
+
+def test_the_forecasts_triggers_find_a_forecasts_listing_rows_by_an_index():
+    """Migration 0021: the triggers delete a forecast's listing rows by its id on every
+    update of a forecast row; without an index led by it PostgreSQL read the whole
+    listing each time (a hash join over a sequential scan)."""
+    require_postgresql("the planner's choice of index is PostgreSQL's")
+    forecast = ForecastFactory()
+    forecast.tags.add(TagFactory(), TagFactory())
+    assert PublishedTagListing.objects.filter(forecast_id=forecast.pk).count() == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN DELETE FROM forecasts_publishedtaglisting WHERE forecast_id = %s",
+            [forecast.pk],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "tag_listing_by_forecast" in plan, plan
+    assert "Index Cond: (forecast_id = " in plan, plan
